@@ -1,0 +1,51 @@
+package dev.codebook.index;
+
+import dev.codebook.index.search.SearchResults;
+import dev.codebook.index.vector.FloatMatrix;
+import dev.codebook.index.vector.Similarity;
+
+/**
+ * A searchable set of vectors with dense ordinal ids {@code 0..size()-1} in insertion order.
+ * Indexes are trained before they are built (see the trainers) and never train implicitly.
+ *
+ * <p>Implementations search a range of a query batch on the calling thread; {@link BatchSearch}
+ * spreads a batch over threads. Searches may run concurrently with each other, not with {@link
+ * #add}.
+ */
+public interface VectorIndex {
+
+  /** The factory string this index was built from. */
+  IndexSpec spec();
+
+  int dimension();
+
+  Similarity similarity();
+
+  /** Number of vectors added. */
+  int size();
+
+  /** Bytes read per vector on the search path (codes, plus full vectors when re-ranking). */
+  long bytesPerVector();
+
+  /**
+   * Appends vectors with ids {@code size()..size()+vectors.rows()-1}.
+   *
+   * @throws IllegalArgumentException for a wrong dimension or a non-finite value
+   */
+  void add(FloatMatrix vectors);
+
+  /**
+   * Searches queries {@code [from, to)} of {@code queries} and writes their top {@code
+   * out.k()} into {@code out} at the same query positions. Queries must already be prepared (see
+   * {@link #prepareQueries}); single-threaded.
+   */
+  void search(FloatMatrix queries, int from, int to, SearchParams params, SearchResults out);
+
+  /**
+   * Validates queries and returns the form the scan expects (normalized for cosine), as a copy:
+   * the caller's arrays are never modified.
+   *
+   * @throws IllegalArgumentException for a wrong dimension, NaN or (cosine) zero vector
+   */
+  FloatMatrix prepareQueries(FloatMatrix queries);
+}
