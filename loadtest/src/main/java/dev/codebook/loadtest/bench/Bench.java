@@ -1,0 +1,210 @@
+package dev.codebook.loadtest.bench;
+
+import dev.codebook.index.BatchSearch;
+import dev.codebook.index.IndexFactory;
+import dev.codebook.index.IndexSpec;
+import dev.codebook.index.SearchParams;
+import dev.codebook.index.VectorIndex;
+import dev.codebook.index.search.SearchResults;
+import dev.codebook.index.simd.VectorKernels;
+import dev.codebook.index.vector.AnnDataset;
+import dev.codebook.index.vector.FloatMatrix;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * The in-process benchmark: builds an index from a dataset's {@code train} vectors, searches its
+ * {@code test} queries under each search setting and thread count, and reports recall against
+ * the file's exact {@code neighbors} with throughput, in the JSON-lines schema shared with {@code
+ * ../shared/peers/}.
+ *
+ * <p>Throughput is the best of repeated timed passes after a warm-up pass: {@code qps} searches
+ * the whole query set in one batched call (as FAISS's {@code search} does), {@code qps_1q} makes
+ * one call per query from {@code threads} concurrent callers (as a server does).
+ */
+public final class Bench {
+
+  /**
+   * What to run.
+   *
+   * @param spec index factory string
+   * @param searches search settings to sweep
+   * @param threads thread counts to measure each setting with
+   * @param k results per query (at least 10, for recall@10)
+   * @param minSeconds minimum measured time per setting and mode
+   * @param singleQuery also measure one query per call
+   * @param buildThreads training and add threads
+   * @param seed training seed
+   */
+  public record Config(
+      IndexSpec spec, List<SearchParams> searches, List<Integer> threads, int k,
+      double minSeconds, boolean singleQuery, int buildThreads, long seed) {
+    public Config {
+      if (k < 10) {
+        throw new IllegalArgumentException("k must be at least 10 to report recall@10, got " + k);
+      }
+      if (searches.isEmpty()) {
+        searches = List.of(SearchParams.DEFAULTS);
+      }
+      for (int t : threads) {
+        if (t <= 0) {
+          throw new IllegalArgumentException("threads must be positive, got " + t);
+        }
+      }
+    }
+  }
+
+  private final Consumer<String> progress;
+
+  public Bench(Consumer<String> progress) {
+    this.progress = progress;
+  }
+
+  /** Builds the index and runs every setting; one result map (a JSON line) per setting. */
+  public List<Map<String, Object>> run(AnnDataset data, String datasetName, Config config) {
+    if (data.neighbors() == null) {
+      throw new IllegalArgumentException(
+          data.source() + ": no 'neighbors' dataset, so recall cannot be measured");
+    }
+    FloatMatrix train = data.train();
+    progress.accept(String.format("training %s on %,d x %d (%d threads)", config.spec(),
+        train.rows(), train.dim(), config.buildThreads()));
+    long t0 = System.nanoTime();
+    VectorIndex index = IndexFactory.create(
+        config.spec(), train.dim(), data.similarity(), train,
+        new IndexFactory.BuildOptions(config.seed(), config.buildThreads(), progress));
+    double trainS = seconds(t0);
+    t0 = System.nanoTime();
+    index.add(train);
+    double addS = seconds(t0);
+    progress.accept(String.format("built: train %.2f s, add %.2f s", trainS, addS));
+
+    List<Map<String, Object>> lines = new ArrayList<>();
+    for (SearchParams params : config.searches()) {
+      for (int threads : config.threads()) {
+        lines.add(measure(index, data, datasetName, config, params, threads, trainS, addS));
+      }
+    }
+    return lines;
+  }
+
+  private Map<String, Object> measure(
+      VectorIndex index, AnnDataset data, String datasetName, Config config, SearchParams params,
+      int threads, double trainS, double addS) {
+    FloatMatrix queries = data.test();
+    int nq = queries.rows();
+    int k = config.k();
+
+    // Warm-up pass; its results also give the recall (searches are deterministic).
+    SearchResults results = BatchSearch.search(index, queries, k, params, threads);
+    double best = Double.MAX_VALUE;
+    long start = System.nanoTime();
+    int passes = 0;
+    while (passes < 2 || seconds(start) < config.minSeconds()) {
+      long p0 = System.nanoTime();
+      BatchSearch.search(index, queries, k, params, threads);
+      best = Math.min(best, seconds(p0));
+      passes++;
+    }
+    double qps = nq / best;
+
+    Map<String, Object> line = new LinkedHashMap<>();
+    line.put("system", "codebook");
+    line.put("index", index.spec().toString());
+    line.put("params", params.toString());
+    line.put("bytes_per_vector", index.bytesPerVector());
+    line.put("train_s", round(trainS, 3));
+    line.put("add_s", round(addS, 3));
+    line.put("recall@1", round(Recall.at(results, data.neighbors(), 1), 4));
+    line.put("recall@10", round(Recall.at(results, data.neighbors(), 10), 4));
+    line.put("qps", round(qps, 1));
+    line.put("threads", threads);
+    if (config.singleQuery()) {
+      line.put("qps_1q", round(singleQueryQps(index, queries, k, params, threads,
+          config.minSeconds()), 1));
+    }
+    if (k >= 100 && data.neighbors().cols() >= 10) {
+      line.put("recall_10@100", round(Recall.rAtK(results, data.neighbors(), 10), 4));
+    }
+    line.put("dataset", datasetName);
+    line.put("n", index.size());
+    line.put("d", index.dimension());
+    line.put("metric", data.similarity().shortName());
+    line.put("nq", nq);
+    line.put("k", k);
+    line.put("build_threads", config.buildThreads());
+    line.put("kernels", VectorKernels.support().name());
+    progress.accept(String.format("%s %s threads=%d: recall@10 %.4f, %,.0f QPS batched%s",
+        index.spec(), params, threads, (Double) line.get("recall@10"), qps,
+        line.containsKey("qps_1q") ? String.format(", %,.0f QPS one per call", (Double) line.get("qps_1q")) : ""));
+    return line;
+  }
+
+  /** {@code threads} callers each searching one query per call, as server requests would. */
+  private static double singleQueryQps(
+      VectorIndex index, FloatMatrix queries, int k, SearchParams params, int threads,
+      double minSeconds) {
+    int nq = queries.rows();
+    FloatMatrix[] one = new FloatMatrix[nq];
+    for (int q = 0; q < nq; q++) {
+      one[q] = new FloatMatrix(1, queries.dim(), queries.row(q));
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      runSingles(index, one, k, params, threads, pool); // warm-up
+      double best = Double.MAX_VALUE;
+      long start = System.nanoTime();
+      int passes = 0;
+      while (passes < 2 || seconds(start) < minSeconds) {
+        long p0 = System.nanoTime();
+        runSingles(index, one, k, params, threads, pool);
+        best = Math.min(best, seconds(p0));
+        passes++;
+      }
+      return nq / best;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private static void runSingles(
+      VectorIndex index, FloatMatrix[] one, int k, SearchParams params, int threads,
+      ExecutorService pool) {
+    AtomicInteger next = new AtomicInteger();
+    List<Future<?>> fs = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      fs.add(pool.submit(() -> {
+        int q;
+        while ((q = next.getAndIncrement()) < one.length) {
+          BatchSearch.search(index, one[q], k, params, 1);
+        }
+      }));
+    }
+    for (Future<?> f : fs) {
+      try {
+        f.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted", e);
+      } catch (java.util.concurrent.ExecutionException e) {
+        throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+      }
+    }
+  }
+
+  private static double seconds(long t0) {
+    return (System.nanoTime() - t0) / 1e9;
+  }
+
+  static double round(double v, int digits) {
+    double s = Math.pow(10, digits);
+    return Math.round(v * s) / s;
+  }
+}
