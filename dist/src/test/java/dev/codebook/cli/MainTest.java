@@ -1,0 +1,134 @@
+package dev.codebook.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.codebook.index.vector.FloatMatrix;
+import dev.codebook.index.vector.TexmexFiles;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line as a user meets it: real files, the real exit codes and messages. */
+class MainTest {
+
+  static final Path SAMPLE = Path.of("../samples/debian-minilm-5k.hdf5");
+
+  record Run(int code, String out, String err) {}
+
+  static synchronized Run run(String... args) {
+    PrintStream oldOut = System.out, oldErr = System.err;
+    ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+    try {
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      int code = Main.run(args);
+      return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+    }
+  }
+
+  /** One error line, naming the problem, and no stack trace. */
+  static void assertCleanError(Run r, String expected) {
+    assertEquals(1, r.code(), r.err());
+    String[] lines = r.err().strip().lines().filter(l -> !l.startsWith("[bench]")).toArray(String[]::new);
+    assertEquals(1, lines.length, "one error line, got:\n" + r.err());
+    assertTrue(lines[0].startsWith("codebook: error: "), lines[0]);
+    assertTrue(lines[0].contains(expected), lines[0]);
+    assertFalse(r.err().contains("\tat "), "no stack trace:\n" + r.err());
+  }
+
+  @Test
+  void benchOnTheSampleFindsTheExactNeighbours() {
+    Run r = run("bench", "--data", SAMPLE.toString(), "--index", "Flat", "--threads", "1,2",
+        "--min-time", "0.05", "--no-single");
+    assertEquals(0, r.code(), r.err());
+    String[] lines = r.out().strip().split("\n");
+    assertEquals(2, lines.length, r.out());
+    for (String line : lines) {
+      JsonObject o = JsonParser.parseString(line).getAsJsonObject();
+      for (String field : new String[] {"system", "index", "params", "bytes_per_vector", "train_s",
+          "add_s", "recall@1", "recall@10", "qps", "threads"}) {
+        assertTrue(o.has(field), field + " missing in " + line);
+      }
+      assertEquals("codebook", o.get("system").getAsString());
+      assertEquals(1.0, o.get("recall@10").getAsDouble());
+      assertEquals(1.0, o.get("recall@1").getAsDouble());
+      assertTrue(o.get("qps").getAsDouble() > 0);
+      assertEquals(1536, o.get("bytes_per_vector").getAsInt());
+    }
+  }
+
+  @Test
+  void wrongPath() {
+    assertCleanError(run("bench", "--data", "/nonexistent/x.hdf5"), "/nonexistent/x.hdf5");
+  }
+
+  @Test
+  void notAnHdf5File(@TempDir Path dir) throws Exception {
+    Path f = dir.resolve("notes.hdf5");
+    Files.writeString(f, "these are not vectors\n".repeat(100));
+    assertCleanError(run("bench", "--data", f.toString()), "not an HDF5 file");
+  }
+
+  @Test
+  void truncatedFvecs(@TempDir Path dir) throws Exception {
+    Path base = dir.resolve("base.fvecs"), query = dir.resolve("query.fvecs");
+    TexmexFiles.writeFvecs(base, random(50, 8));
+    TexmexFiles.writeFvecs(query, random(5, 8));
+    byte[] bytes = Files.readAllBytes(base);
+    Files.write(base, Arrays.copyOf(bytes, bytes.length - 7));
+    assertCleanError(run("bench", "--train", base.toString(), "--test", query.toString()),
+        "truncated");
+  }
+
+  @Test
+  void dimensionMismatchBetweenTrainAndTest(@TempDir Path dir) throws Exception {
+    Path base = dir.resolve("base.fvecs"), query = dir.resolve("query.fvecs");
+    TexmexFiles.writeFvecs(base, random(50, 8));
+    TexmexFiles.writeFvecs(query, random(5, 6));
+    assertCleanError(run("bench", "--train", base.toString(), "--test", query.toString()),
+        "vector dimensions differ: train has 8, test has 6");
+  }
+
+  @Test
+  void fvecsWithoutTruthGetsItFromFlat(@TempDir Path dir) throws Exception {
+    Path base = dir.resolve("base.fvecs"), query = dir.resolve("query.fvecs");
+    TexmexFiles.writeFvecs(base, random(300, 16));
+    TexmexFiles.writeFvecs(query, random(20, 16));
+    Run r = run("bench", "--train", base.toString(), "--test", query.toString(), "--min-time",
+        "0.01", "--no-single");
+    assertEquals(0, r.code(), r.err());
+    assertEquals(1.0, JsonParser.parseString(r.out().strip()).getAsJsonObject()
+        .get("recall@10").getAsDouble());
+  }
+
+  @Test
+  void specTyposAndUsageErrors() {
+    assertCleanError(run("bench", "--data", SAMPLE.toString(), "--index", "IVF256,PQ32x5"),
+        "nbits must be 4 or 8");
+    Run usage = run("bench", "--threads", "x");
+    assertEquals(2, usage.code());
+    assertFalse(usage.err().contains("\tat "));
+  }
+
+  private static FloatMatrix random(int rows, int dim) {
+    Random r = new Random(rows * 31L + dim);
+    FloatMatrix m = FloatMatrix.allocate(rows, dim);
+    for (int i = 0; i < m.data().length; i++) {
+      m.data()[i] = (float) r.nextGaussian();
+    }
+    return m;
+  }
+}
