@@ -1,6 +1,15 @@
 package dev.codebook.index;
 
 import dev.codebook.index.flat.FlatIndex;
+import dev.codebook.index.ivf.CoarseQuantizer;
+import dev.codebook.index.ivf.HeapRawVectors;
+import dev.codebook.index.ivf.IvfPqIndex;
+import dev.codebook.index.ivf.RawVectors;
+import dev.codebook.index.quant.ProductQuantizer;
+import dev.codebook.index.train.KMeans;
+import dev.codebook.index.train.PqTrainer;
+import dev.codebook.index.train.TrainingProgress;
+import dev.codebook.index.vector.VectorUtil;
 import dev.codebook.index.vector.FloatMatrix;
 import dev.codebook.index.vector.Similarity;
 import java.util.function.Consumer;
@@ -55,7 +64,56 @@ public final class IndexFactory {
     if (spec.isFlat() && !spec.hasIvf()) {
       return new FlatIndex(dimension, similarity);
     }
-    throw new UnsupportedOperationException(
-        "index spec '" + spec + "' is not available in this build yet: only Flat is");
+    if (spec.isFlat() || spec.opqM() > 0) {
+      throw new UnsupportedOperationException(
+          "index spec '" + spec + "' is not available in this build yet (IVF-Flat and OPQ are"
+              + " to come); available: Flat, PQ<m>[x4fs], IVF<n>,PQ<m>[x4fs[r]][,RFlat]");
+    }
+    if (trainingSet == null || trainingSet.rows() == 0) {
+      throw new IllegalArgumentException("index spec '" + spec + "' needs training vectors");
+    }
+    return trainIvfPq(spec, similarity, trainingSet, options);
+  }
+
+  private static IvfPqIndex trainIvfPq(
+      IndexSpec spec, Similarity similarity, FloatMatrix trainingSet, BuildOptions options) {
+    int d = trainingSet.dim();
+    boolean innerProduct = similarity != Similarity.EUCLIDEAN;
+    FloatMatrix x = trainingSet;
+    if (similarity.normalizes()) {
+      x = new FloatMatrix(x.rows(), d, x.data().clone());
+      VectorUtil.normalizeRows(x, "training vectors");
+    }
+    TrainingProgress progress = TrainingProgress.lines(options.progress());
+    CoarseQuantizer coarse = null;
+    FloatMatrix pqInput = x;
+    if (spec.hasIvf()) {
+      if (spec.nlist() > x.rows()) {
+        throw new IllegalArgumentException("IVF" + spec.nlist() + ": nlist exceeds the "
+            + x.rows() + " training vectors");
+      }
+      KMeans.Result km = KMeans.train(x, spec.nlist(), KMeans.Params.defaults()
+          .withSeed(options.seed()).withThreads(options.threads())
+          .withSpherical(innerProduct).withProgress(progress));
+      coarse = new CoarseQuantizer(km.centroids(), innerProduct);
+      if (spec.residual()) {
+        // PQ learns the residuals against each vector's own list centroid.
+        float[] r = new float[x.data().length];
+        float[] c = km.centroids().data();
+        int[] lists = coarse.assignAll(x, options.threads());
+        for (int i = 0; i < x.rows(); i++) {
+          int list = lists[i];
+          for (int j = 0; j < d; j++) {
+            r[i * d + j] = x.data()[i * d + j] - c[list * d + j];
+          }
+        }
+        pqInput = new FloatMatrix(x.rows(), d, r);
+      }
+    }
+    ProductQuantizer pq = PqTrainer.train(pqInput, spec.pqM(), spec.nbits(),
+        PqTrainer.Params.defaults().withSeed(options.seed() + 1).withThreads(options.threads())
+            .withProgress(progress));
+    RawVectors raw = spec.refineFlat() ? new HeapRawVectors(d) : null;
+    return new IvfPqIndex(spec, similarity, coarse, pq, raw);
   }
 }

@@ -36,4 +36,57 @@ public interface KernelSupport {
   void squareDistance4(
       float[] queries, int q0, int q1, int q2, int q3, float[] v, int vOffset, int length,
       float[] out, int outOffset);
+
+  /**
+   * 8-bit ADC: for each of {@code count} codes of {@code m} bytes stored contiguously from
+   * {@code codesOffset}, {@code out[i] = sum_s lut[s * 256 + code_i[s]]}. The table ({@code m x
+   * 256} floats, 32 KB at m=32) stays in L1 while the codes stream through.
+   */
+  void adc8(byte[] codes, int codesOffset, int count, int m, float[] lut, float[] out);
+
+  /**
+   * 4-bit fast-scan of one block of 64 vectors in {@code dev.codebook.index.ivf.FastScanLayout}:
+   * sums the byte tables ({@code tables}, 64 bytes per four sub-quantizers) over {@code pairs}
+   * 64-byte slabs in 16-bit lanes and returns the mask of vectors whose sum is at least {@code
+   * threshold} (bit {@code v} for vector {@code v}); a threshold at or below 0 selects all.
+   */
+  long fastScan4(byte[] codes, int blockOffset, int pairs, byte[] tables, int threshold);
+
+  /**
+   * Squared Euclidean distances from one vector to {@code count} vectors stored transposed
+   * (component {@code j} of vector {@code c} at {@code t[tOffset + j * count + c]}), written to
+   * {@code out[outOffset..outOffset+count)}. The lanes run across the vectors rather than along
+   * them: a PQ sub-space has 4 to 32 dimensions, fewer than one 512-bit register holds, so a
+   * row-major kernel would spend them in its scalar tail. Used for PQ lookup tables, encoding and
+   * k-means in low dimensions.
+   */
+  void squareDistancesTransposed(
+      float[] x, int xOffset, float[] t, int tOffset, int dim, int count, float[] out,
+      int outOffset);
+
+  /** Dot products of one vector with {@code count} transposed vectors; see {@link #squareDistancesTransposed}. */
+  void dotProductsTransposed(
+      float[] x, int xOffset, float[] t, int tOffset, int dim, int count, float[] out,
+      int outOffset);
+
+  /**
+   * Dot products of four vectors with {@code count} transposed vectors, plus a bias, into four
+   * rows of {@code out}: {@code out[outOffset + r * count + c] = bias[biasOffset + c] + x_r . t_c},
+   * where {@code x_r} starts at {@code x0..x3} in {@code x} and {@code t_c} is laid out as in {@link
+   * #squareDistancesTransposed}. This is the nearest-centroid search of k-means and bulk
+   * assignment: with {@code t = -2 C^T} and the bias {@code ||c||^2} it yields {@code ||c||^2 - 2
+   * x.c}, the squared distance up to the constant {@code ||x||^2}. Each load of {@code t} feeds
+   * four FMAs and, the lanes running across centroids, there is no horizontal sum, so results do
+   * not depend on the JIT tier (the Vector API leaves the order of a lane sum unspecified).
+   */
+  void dotProductsTransposed4(
+      float[] x, int x0, int x1, int x2, int x3, float[] t, int tOffset, int dim, int count,
+      float[] bias, int biasOffset, float[] out, int outOffset);
+
+  /**
+   * Position (relative to {@code offset}) of the smallest of {@code v[offset..offset+length)},
+   * the first one on ties; {@code length} is positive and the values hold no NaN. The argmin
+   * after {@link #squareDistancesTransposed} is the nearest-centroid search of PQ encoding.
+   */
+  int argMin(float[] v, int offset, int length);
 }

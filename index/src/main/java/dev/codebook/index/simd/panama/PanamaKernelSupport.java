@@ -1,7 +1,11 @@
 package dev.codebook.index.simd.panama;
 
 import dev.codebook.index.simd.KernelSupport;
+import dev.codebook.index.simd.ScalarKernelSupport;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -13,6 +17,10 @@ public final class PanamaKernelSupport implements KernelSupport {
 
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
   private static final int LANES = F.length();
+  /** Fast-scan needs 64 byte lanes (one vpermb over a 64-entry table); else it runs scalar. */
+  private static final boolean WIDE = ByteVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
+  private static final VectorSpecies<Byte> B512 = ByteVector.SPECIES_512;
+  private static final VectorSpecies<Short> S512 = ShortVector.SPECIES_512;
 
   public PanamaKernelSupport() {
     if (LANES < 4) {
@@ -163,5 +171,224 @@ public final class PanamaKernelSupport implements KernelSupport {
     out[outOffset + 1] = s1;
     out[outOffset + 2] = s2;
     out[outOffset + 3] = s3;
+  }
+
+  @Override
+  public void adc8(byte[] codes, int codesOffset, int count, int m, float[] lut, float[] out) {
+    ScalarKernelSupport.adc8Scalar(codes, codesOffset, count, m, lut, out);
+  }
+
+  @Override
+  public long fastScan4(byte[] codes, int blockOffset, int pairs, byte[] tables, int threshold) {
+    if (threshold <= 0) {
+      return -1L;
+    }
+    if (!WIDE) {
+      return ScalarKernelSupport.INSTANCE.fastScan4(codes, blockOffset, pairs, tables, threshold);
+    }
+    ShortVector lowSums = ShortVector.zero(S512);  // vectors 0..31 (even bytes)
+    ShortVector highSums = ShortVector.zero(S512); // vectors 32..63 (odd bytes)
+    ByteVector table = null;
+    for (int p = 0; p < pairs; p++) {
+      if ((p & 1) == 0) {
+        // One register holds the tables of four sub-quantizers, i.e. two slabs.
+        table = ByteVector.fromArray(B512, tables, (p >>> 1) * 64);
+      }
+      ByteVector x = ByteVector.fromArray(B512, codes, blockOffset + p * 64);
+      byte base = (byte) ((p & 1) * 32);
+      ByteVector lo = x.and((byte) 0x0F).or(base);
+      ByteVector hi = x.lanewise(VectorOperators.LSHR, 4).or((byte) (base + 16));
+      ShortVector a = lo.selectFrom(table).reinterpretAsShorts();
+      ShortVector b = hi.selectFrom(table).reinterpretAsShorts();
+      lowSums = lowSums.add(a.and((short) 0xFF)).add(b.and((short) 0xFF));
+      highSums = highSums.add(a.lanewise(VectorOperators.LSHR, 8))
+          .add(b.lanewise(VectorOperators.LSHR, 8));
+    }
+    short t = (short) Math.min(threshold, Short.MAX_VALUE);
+    long low = lowSums.compare(VectorOperators.GE, t).toLong();
+    long high = highSums.compare(VectorOperators.GE, t).toLong();
+    return (low & 0xFFFFFFFFL) | (high << 32);
+  }
+
+  @Override
+  public void squareDistancesTransposed(
+      float[] x, int xOffset, float[] t, int tOffset, int dim, int count, float[] out,
+      int outOffset) {
+    int c = 0;
+    // Four registers of vectors per pass: one broadcast of x[j] feeds four independent FMA chains.
+    for (int bound = count - 4 * LANES; c <= bound; c += 4 * LANES) {
+      FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+      FloatVector acc2 = FloatVector.zero(F), acc3 = FloatVector.zero(F);
+      for (int j = 0, row = tOffset + c; j < dim; j++, row += count) {
+        FloatVector xj = FloatVector.broadcast(F, x[xOffset + j]);
+        FloatVector d0 = xj.sub(FloatVector.fromArray(F, t, row));
+        FloatVector d1 = xj.sub(FloatVector.fromArray(F, t, row + LANES));
+        FloatVector d2 = xj.sub(FloatVector.fromArray(F, t, row + 2 * LANES));
+        FloatVector d3 = xj.sub(FloatVector.fromArray(F, t, row + 3 * LANES));
+        acc0 = d0.fma(d0, acc0);
+        acc1 = d1.fma(d1, acc1);
+        acc2 = d2.fma(d2, acc2);
+        acc3 = d3.fma(d3, acc3);
+      }
+      acc0.intoArray(out, outOffset + c);
+      acc1.intoArray(out, outOffset + c + LANES);
+      acc2.intoArray(out, outOffset + c + 2 * LANES);
+      acc3.intoArray(out, outOffset + c + 3 * LANES);
+    }
+    // 4-bit PQ has 16 centroids: one register on AVX-512, so a single-register body is needed.
+    for (int bound = count - LANES; c <= bound; c += LANES) {
+      FloatVector acc = FloatVector.zero(F);
+      for (int j = 0, row = tOffset + c; j < dim; j++, row += count) {
+        FloatVector d = FloatVector.broadcast(F, x[xOffset + j]).sub(FloatVector.fromArray(F, t, row));
+        acc = d.fma(d, acc);
+      }
+      acc.intoArray(out, outOffset + c);
+    }
+    for (; c < count; c++) {
+      float sum = 0;
+      for (int j = 0, row = tOffset + c; j < dim; j++, row += count) {
+        float d = x[xOffset + j] - t[row];
+        sum = Math.fma(d, d, sum);
+      }
+      out[outOffset + c] = sum;
+    }
+  }
+
+  @Override
+  public void dotProductsTransposed(
+      float[] x, int xOffset, float[] t, int tOffset, int dim, int count, float[] out,
+      int outOffset) {
+    int c = 0;
+    for (int bound = count - 4 * LANES; c <= bound; c += 4 * LANES) {
+      FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+      FloatVector acc2 = FloatVector.zero(F), acc3 = FloatVector.zero(F);
+      for (int j = 0, row = tOffset + c; j < dim; j++, row += count) {
+        FloatVector xj = FloatVector.broadcast(F, x[xOffset + j]);
+        acc0 = FloatVector.fromArray(F, t, row).fma(xj, acc0);
+        acc1 = FloatVector.fromArray(F, t, row + LANES).fma(xj, acc1);
+        acc2 = FloatVector.fromArray(F, t, row + 2 * LANES).fma(xj, acc2);
+        acc3 = FloatVector.fromArray(F, t, row + 3 * LANES).fma(xj, acc3);
+      }
+      acc0.intoArray(out, outOffset + c);
+      acc1.intoArray(out, outOffset + c + LANES);
+      acc2.intoArray(out, outOffset + c + 2 * LANES);
+      acc3.intoArray(out, outOffset + c + 3 * LANES);
+    }
+    for (int bound = count - LANES; c <= bound; c += LANES) {
+      FloatVector acc = FloatVector.zero(F);
+      for (int j = 0, row = tOffset + c; j < dim; j++, row += count) {
+        acc = FloatVector.fromArray(F, t, row).fma(FloatVector.broadcast(F, x[xOffset + j]), acc);
+      }
+      acc.intoArray(out, outOffset + c);
+    }
+    for (; c < count; c++) {
+      float sum = 0;
+      for (int j = 0, row = tOffset + c; j < dim; j++, row += count) {
+        sum = Math.fma(x[xOffset + j], t[row], sum);
+      }
+      out[outOffset + c] = sum;
+    }
+  }
+
+  @Override
+  public void dotProductsTransposed4(
+      float[] x, int x0, int x1, int x2, int x3, float[] t, int tOffset, int dim, int count,
+      float[] bias, int biasOffset, float[] out, int outOffset) {
+    int o0 = outOffset, o1 = o0 + count, o2 = o1 + count, o3 = o2 + count;
+    int c = 0;
+    // Two registers of centroids by four points: eight accumulators, each load of t feeds four
+    // FMAs, and the loop runs at about one 512-bit FMA per cycle (a wider block gains under 10%).
+    for (int bound = count - 2 * LANES; c <= bound; c += 2 * LANES) {
+      int h = c + LANES;
+      FloatVector b0 = FloatVector.fromArray(F, bias, biasOffset + c);
+      FloatVector b1 = FloatVector.fromArray(F, bias, biasOffset + h);
+      FloatVector a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+      for (int j = 0, row = tOffset + c; j < dim; j++, row += count) {
+        FloatVector t0 = FloatVector.fromArray(F, t, row);
+        FloatVector t1 = FloatVector.fromArray(F, t, row + LANES);
+        FloatVector v = FloatVector.broadcast(F, x[x0 + j]);
+        a00 = t0.fma(v, a00);
+        a01 = t1.fma(v, a01);
+        v = FloatVector.broadcast(F, x[x1 + j]);
+        a10 = t0.fma(v, a10);
+        a11 = t1.fma(v, a11);
+        v = FloatVector.broadcast(F, x[x2 + j]);
+        a20 = t0.fma(v, a20);
+        a21 = t1.fma(v, a21);
+        v = FloatVector.broadcast(F, x[x3 + j]);
+        a30 = t0.fma(v, a30);
+        a31 = t1.fma(v, a31);
+      }
+      a00.intoArray(out, o0 + c);
+      a01.intoArray(out, o0 + h);
+      a10.intoArray(out, o1 + c);
+      a11.intoArray(out, o1 + h);
+      a20.intoArray(out, o2 + c);
+      a21.intoArray(out, o2 + h);
+      a30.intoArray(out, o3 + c);
+      a31.intoArray(out, o3 + h);
+    }
+    // One register by four points: 4-bit PQ's 16 centroids, and the rest of larger counts.
+    for (int bound = count - LANES; c <= bound; c += LANES) {
+      FloatVector a0 = FloatVector.fromArray(F, bias, biasOffset + c);
+      FloatVector a1 = a0, a2 = a0, a3 = a0;
+      for (int j = 0, row = tOffset + c; j < dim; j++, row += count) {
+        FloatVector tc = FloatVector.fromArray(F, t, row);
+        a0 = tc.fma(FloatVector.broadcast(F, x[x0 + j]), a0);
+        a1 = tc.fma(FloatVector.broadcast(F, x[x1 + j]), a1);
+        a2 = tc.fma(FloatVector.broadcast(F, x[x2 + j]), a2);
+        a3 = tc.fma(FloatVector.broadcast(F, x[x3 + j]), a3);
+      }
+      a0.intoArray(out, o0 + c);
+      a1.intoArray(out, o1 + c);
+      a2.intoArray(out, o2 + c);
+      a3.intoArray(out, o3 + c);
+    }
+    for (; c < count; c++) {
+      float s0 = bias[biasOffset + c], s1 = s0, s2 = s0, s3 = s0;
+      for (int j = 0, row = tOffset + c; j < dim; j++, row += count) {
+        float tc = t[row];
+        s0 = Math.fma(x[x0 + j], tc, s0);
+        s1 = Math.fma(x[x1 + j], tc, s1);
+        s2 = Math.fma(x[x2 + j], tc, s2);
+        s3 = Math.fma(x[x3 + j], tc, s3);
+      }
+      out[o0 + c] = s0;
+      out[o1 + c] = s1;
+      out[o2 + c] = s2;
+      out[o3 + c] = s3;
+    }
+  }
+
+  @Override
+  public int argMin(float[] v, int offset, int length) {
+    // Two passes over data already in L1: a lane-wise minimum, then the first lane equal to it.
+    // Compare-and-blend, not min(): Java's min() must order -0.0 and NaN, which costs twice as much.
+    float min = Float.POSITIVE_INFINITY;
+    int i = 0;
+    if (length >= LANES) {
+      FloatVector acc = FloatVector.fromArray(F, v, offset);
+      for (i = LANES; i <= length - LANES; i += LANES) {
+        FloatVector x = FloatVector.fromArray(F, v, offset + i);
+        acc = acc.blend(x, x.lt(acc));
+      }
+      min = acc.reduceLanes(VectorOperators.MIN);
+    }
+    for (; i < length; i++) {
+      min = Math.min(min, v[offset + i]);
+    }
+    i = 0;
+    for (int bound = length - LANES; i <= bound; i += LANES) {
+      VectorMask<Float> eq = FloatVector.fromArray(F, v, offset + i).eq(min);
+      if (eq.anyTrue()) {
+        return i + eq.firstTrue();
+      }
+    }
+    for (; i < length; i++) {
+      if (v[offset + i] == min) {
+        return i;
+      }
+    }
+    return 0;
   }
 }

@@ -1,0 +1,52 @@
+package dev.codebook.index.ivf;
+
+import dev.codebook.index.simd.KernelSupport;
+import dev.codebook.index.simd.VectorKernels;
+import java.util.Arrays;
+
+/** {@link RawVectors} in one growing float array on the Java heap. */
+public final class HeapRawVectors implements RawVectors {
+
+  private final int dim;
+  private float[] data = new float[0];
+  private int size;
+
+  public HeapRawVectors(int dim) {
+    this.dim = dim;
+  }
+
+  @Override
+  public int dimension() {
+    return dim;
+  }
+
+  @Override
+  public int size() {
+    return size;
+  }
+
+  @Override
+  public void add(float[] src, int n) {
+    long needed = (long) (size + n) * dim;
+    if (needed > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException("heap raw vectors are full; use MappedRawVectors");
+    }
+    if (needed > data.length) {
+      data = Arrays.copyOf(data, (int) Math.max(needed, Math.min(Integer.MAX_VALUE - 8L,
+          data.length * 3L / 2)));
+    }
+    System.arraycopy(src, 0, data, size * dim, n * dim);
+    size += n;
+  }
+
+  @Override
+  public float score(float[] q, int qOffset, int id, boolean innerProduct) {
+    KernelSupport k = VectorKernels.support();
+    return innerProduct
+        ? k.dotProduct(q, qOffset, data, id * dim, dim)
+        : -k.squareDistance(q, qOffset, data, id * dim, dim);
+  }
+
+  @Override
+  public void close() {}
+}

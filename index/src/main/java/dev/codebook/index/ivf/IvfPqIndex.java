@@ -1,0 +1,388 @@
+package dev.codebook.index.ivf;
+
+import dev.codebook.index.IndexSpec;
+import dev.codebook.index.SearchParams;
+import dev.codebook.index.VectorIndex;
+import dev.codebook.index.quant.ProductQuantizer;
+import dev.codebook.index.search.SearchResults;
+import dev.codebook.index.search.TopK;
+import dev.codebook.index.simd.KernelSupport;
+import dev.codebook.index.simd.VectorKernels;
+import dev.codebook.index.vector.FloatMatrix;
+import dev.codebook.index.vector.Similarity;
+import dev.codebook.index.vector.VectorUtil;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * IVF-PQ, FAISS's {@code IndexIVFPQ} and {@code IndexIVFPQFastScan} (and {@code IndexPQ} when
+ * there is no IVF): a coarse quantizer splits the vectors into inverted lists, and each vector is
+ * stored as a product-quantized code of itself or of its residual against its list's centroid.
+ * Search probes the {@code nprobe} best lists and scores codes with asymmetric distance
+ * computation (ADC): a table of query-to-sub-centroid scores built once per query, summed per
+ * code.
+ *
+ * <p>Scores are "higher is better" throughout. For inner product (and cosine, on normalized
+ * vectors) with residuals, {@code <q, c + r> = <q, c> + sum_s <q_s, r_s>}: the table is the
+ * same for every list and the list adds the query-centroid score it was probed with. For L2 with
+ * residuals the table is rebuilt per list from {@code q - c}, as FAISS does without its
+ * precomputed tables.
+ *
+ * <p>8-bit codes are stored contiguously per list ({@code m} bytes a vector) and scanned by
+ * {@link KernelSupport#adc8}. 4-bit codes use the blocked {@link FastScanLayout}: a byte-quantized
+ * table ({@link QuantizedLut}) filters 64 vectors per kernel call ({@link
+ * KernelSupport#fastScan4}), and the few that may enter the top-k are re-scored with the float
+ * table, so results are those of the float ADC path over the same codes.
+ *
+ * <p>With {@code RFlat}, the best {@code k * rerank} candidates are re-scored exactly against the
+ * full vectors. Searches may run concurrently; {@link #add} may not run with them.
+ */
+public final class IvfPqIndex implements VectorIndex {
+
+  private final IndexSpec spec;
+  private final int dim;
+  private final Similarity similarity;
+  private final boolean innerProduct;
+  private final CoarseQuantizer coarse; // null without IVF: one list, no residual
+  private final ProductQuantizer pq;
+  private final int nlists;
+  private final int m;
+  private final int ksub;
+  private final boolean fastScan;
+  private final boolean residual;
+
+  private final int[][] listIds;
+  private final byte[][] listCodes;
+  private final int[] listSizes;
+  private final RawVectors raw; // null without RFlat
+  private int size;
+
+  /**
+   * An empty index over trained quantizers.
+   *
+   * @param coarse the trained coarse quantizer, or null when the spec has no IVF
+   * @param raw where full vectors go for re-ranking, required with {@code RFlat}
+   */
+  public IvfPqIndex(IndexSpec spec, Similarity similarity, CoarseQuantizer coarse,
+      ProductQuantizer pq, RawVectors raw) {
+    this.spec = Objects.requireNonNull(spec, "spec");
+    this.similarity = similarity;
+    this.pq = Objects.requireNonNull(pq, "pq");
+    this.dim = pq.dimension();
+    this.innerProduct = similarity != Similarity.EUCLIDEAN;
+    if (spec.hasIvf() != (coarse != null)) {
+      throw new IllegalArgumentException("spec " + spec + " and the coarse quantizer disagree");
+    }
+    if (coarse != null && (coarse.dimension() != dim || coarse.nlist() != spec.nlist())) {
+      throw new IllegalArgumentException("coarse quantizer is " + coarse.nlist() + " x "
+          + coarse.dimension() + ", spec wants " + spec.nlist() + " x " + dim);
+    }
+    if (pq.m() != spec.pqM() || pq.nbits() != spec.nbits()) {
+      throw new IllegalArgumentException("product quantizer is PQ" + pq.m() + "x" + pq.nbits()
+          + ", spec wants " + spec);
+    }
+    if (spec.refineFlat() != (raw != null)) {
+      throw new IllegalArgumentException("RFlat needs a raw vector store, and only RFlat uses one");
+    }
+    this.coarse = coarse;
+    this.nlists = coarse == null ? 1 : coarse.nlist();
+    this.m = pq.m();
+    this.ksub = pq.ksub();
+    this.fastScan = spec.fastScan();
+    this.residual = spec.residual() && coarse != null;
+    this.raw = raw;
+    this.listIds = new int[nlists][];
+    this.listCodes = new byte[nlists][];
+    this.listSizes = new int[nlists];
+    Arrays.fill(listIds, new int[0]);
+    Arrays.fill(listCodes, new byte[0]);
+  }
+
+  @Override
+  public IndexSpec spec() {
+    return spec;
+  }
+
+  @Override
+  public int dimension() {
+    return dim;
+  }
+
+  @Override
+  public Similarity similarity() {
+    return similarity;
+  }
+
+  @Override
+  public int size() {
+    return size;
+  }
+
+  @Override
+  public long bytesPerVector() {
+    return pq.codeSize() + (raw != null ? 4L * dim : 0);
+  }
+
+  public int nlist() {
+    return nlists;
+  }
+
+  /** Vectors in list {@code list}. */
+  public int listSize(int list) {
+    return listSizes[list];
+  }
+
+  /** Id at position {@code pos} of list {@code list} (for tests and tools). */
+  int idAt(int list, int pos) {
+    return listIds[list][pos];
+  }
+
+  /** Code of sub-quantizer {@code sub} at position {@code pos} of list {@code list}. */
+  int codeAt(int list, int pos, int sub) {
+    if (fastScan) {
+      int block = pos / FastScanLayout.BLOCK * FastScanLayout.blockBytes(m);
+      return FastScanLayout.get(listCodes[list], block, pos % FastScanLayout.BLOCK, sub);
+    }
+    return listCodes[list][pos * m + sub] & 0xFF;
+  }
+
+  CoarseQuantizer coarse() {
+    return coarse;
+  }
+
+  ProductQuantizer pq() {
+    return pq;
+  }
+
+  @Override
+  public void add(FloatMatrix vectors) {
+    if (vectors.dim() != dim) {
+      throw new IllegalArgumentException(
+          "vectors: vector dimensions differ: " + vectors.dim() + "!=" + dim);
+    }
+    int n = vectors.rows();
+    float[] x = vectors.data().clone();
+    for (int i = 0; i < n; i++) {
+      VectorUtil.checkFinite(x, i * dim, dim, "vectors[" + i + "]");
+      if (similarity.normalizes()) {
+        VectorUtil.normalize(x, i * dim, dim, "vectors[" + i + "]");
+      }
+    }
+    int threads = Runtime.getRuntime().availableProcessors();
+    int[] lists = coarse == null ? new int[n] : coarse.assignAll(new FloatMatrix(n, dim, x), threads);
+    float[] res = residual ? new float[x.length] : x;
+    for (int i = 0; i < n; i++) {
+      int list = lists[i];
+      if (residual) {
+        float[] c = coarse.centroids().data();
+        for (int j = 0; j < dim; j++) {
+          res[i * dim + j] = x[i * dim + j] - c[list * dim + j];
+        }
+      }
+    }
+    byte[] codes = pq.encodeAll(new FloatMatrix(n, dim, res), threads);
+    if (raw != null) {
+      raw.add(x, n);
+    }
+    for (int i = 0; i < n; i++) {
+      append(lists[i], size + i, codes, i * m);
+    }
+    size += n;
+  }
+
+  private void append(int list, int id, byte[] codes, int codeOffset) {
+    int pos = listSizes[list];
+    if (pos == listIds[list].length) {
+      int cap = Math.max(FastScanLayout.BLOCK, pos + (pos >> 1));
+      cap = (cap + FastScanLayout.BLOCK - 1) / FastScanLayout.BLOCK * FastScanLayout.BLOCK;
+      listIds[list] = Arrays.copyOf(listIds[list], cap);
+      long codeCap = fastScan ? (long) cap / FastScanLayout.BLOCK * FastScanLayout.blockBytes(m)
+          : (long) cap * m;
+      listCodes[list] = Arrays.copyOf(listCodes[list], Math.toIntExact(codeCap));
+    }
+    listIds[list][pos] = id;
+    if (fastScan) {
+      int block = pos / FastScanLayout.BLOCK * FastScanLayout.blockBytes(m);
+      int v = pos % FastScanLayout.BLOCK;
+      for (int s = 0; s < m; s++) {
+        FastScanLayout.set(listCodes[list], block, v, s, codes[codeOffset + s]);
+      }
+    } else {
+      System.arraycopy(codes, codeOffset, listCodes[list], pos * m, m);
+    }
+    listSizes[list] = pos + 1;
+  }
+
+  @Override
+  public FloatMatrix prepareQueries(FloatMatrix queries) {
+    if (queries.dim() != dim) {
+      throw new IllegalArgumentException(
+          "queries: vector dimensions differ: " + queries.dim() + "!=" + dim);
+    }
+    float[] copy = queries.data().clone();
+    for (int i = 0; i < queries.rows(); i++) {
+      VectorUtil.checkFinite(copy, i * dim, dim, "queries[" + i + "]");
+      if (similarity.normalizes()) {
+        VectorUtil.normalize(copy, i * dim, dim, "queries[" + i + "]");
+      }
+    }
+    return new FloatMatrix(queries.rows(), dim, copy);
+  }
+
+  @Override
+  public void search(FloatMatrix queries, int from, int to, SearchParams params, SearchResults out) {
+    int k = out.k();
+    int nprobe = Math.min(params.nprobe(), nlists);
+    if (coarse != null && params.nprobe() > nlists) {
+      throw new IllegalArgumentException(
+          "nprobe " + params.nprobe() + " exceeds nlist " + nlists);
+    }
+    int candidates = raw != null ? Math.multiplyExact(k, params.rerank()) : k;
+    Scratch s = new Scratch(nprobe, candidates, k);
+    for (int q = from; q < to; q++) {
+      searchOne(queries.data(), queries.offset(q), nprobe, s);
+      if (raw != null) {
+        rerank(queries.data(), queries.offset(q), s);
+        out.fill(q, s.reranked);
+      } else {
+        out.fill(q, s.heap);
+      }
+    }
+  }
+
+  /** Per-call buffers, reused across the queries of a range: nothing is allocated per code. */
+  private final class Scratch {
+    final TopK probes;
+    final TopK heap;
+    final TopK reranked;
+    final float[] lut = new float[m * ksub];
+    final float[] residualQuery = new float[dim];
+    final float[] scores = new float[ADC_BATCH];
+    final QuantizedLut qlut = fastScan ? new QuantizedLut(m) : null;
+    final int[] candidateIds;
+    final float[] candidateScores;
+    final int[] probeIds;
+    final float[] probeScores;
+
+    Scratch(int nprobe, int candidates, int k) {
+      probes = new TopK(nprobe);
+      probeIds = new int[nprobe];
+      probeScores = new float[nprobe];
+      heap = new TopK(candidates);
+      reranked = raw != null ? new TopK(k) : null;
+      candidateIds = new int[candidates];
+      candidateScores = new float[candidates];
+    }
+  }
+
+  /** Codes per {@link KernelSupport#adc8} call: large enough to amortize, small enough for L1. */
+  static final int ADC_BATCH = 256;
+
+  private void searchOne(float[] q, int qOff, int nprobe, Scratch s) {
+    s.heap.clear();
+    int probed = 1;
+    if (coarse != null) {
+      coarse.probe(q, qOff, s.probes);
+      // Best lists first: they fill the top-k early, so the threshold is tight sooner.
+      probed = s.probes.drainBestFirst(s.probeIds, s.probeScores, 0);
+    }
+    boolean sharedLut = innerProduct || !residual;
+    if (sharedLut) {
+      buildLut(q, qOff, s.lut);
+      if (fastScan) {
+        s.qlut.quantize(s.lut);
+      }
+    }
+    for (int p = 0; p < probed; p++) {
+      int list = coarse == null ? 0 : s.probeIds[p];
+      float bias = residual && innerProduct ? s.probeScores[p] : 0f;
+      if (!sharedLut) {
+        float[] c = coarse.centroids().data();
+        for (int j = 0; j < dim; j++) {
+          s.residualQuery[j] = q[qOff + j] - c[list * dim + j];
+        }
+        buildLut(s.residualQuery, 0, s.lut);
+        if (fastScan) {
+          s.qlut.quantize(s.lut);
+        }
+      }
+      if (fastScan) {
+        scanFastScan(list, bias, s);
+      } else {
+        scan8(list, bias, s);
+      }
+    }
+  }
+
+  /** The float ADC table: dot products for inner product, negated squared distances for L2. */
+  private void buildLut(float[] q, int qOff, float[] lut) {
+    if (innerProduct) {
+      pq.computeInnerProductTable(q, qOff, lut);
+    } else {
+      pq.computeDistanceTable(q, qOff, lut);
+      for (int i = 0; i < lut.length; i++) {
+        lut[i] = -lut[i];
+      }
+    }
+  }
+
+  private void scan8(int list, float bias, Scratch s) {
+    KernelSupport k = VectorKernels.support();
+    int n = listSizes[list];
+    byte[] codes = listCodes[list];
+    int[] ids = listIds[list];
+    float[] scores = s.scores;
+    TopK heap = s.heap;
+    for (int b = 0; b < n; b += ADC_BATCH) {
+      int count = Math.min(ADC_BATCH, n - b);
+      k.adc8(codes, b * m, count, m, s.lut, scores);
+      float thr = heap.threshold() - bias;
+      for (int i = 0; i < count; i++) {
+        if (scores[i] >= thr) {
+          heap.offer(ids[b + i], scores[i] + bias);
+          thr = heap.threshold() - bias;
+        }
+      }
+    }
+  }
+
+  private void scanFastScan(int list, float bias, Scratch s) {
+    KernelSupport k = VectorKernels.support();
+    int n = listSizes[list];
+    byte[] codes = listCodes[list];
+    int[] ids = listIds[list];
+    float[] lut = s.lut;
+    TopK heap = s.heap;
+    int pairs = FastScanLayout.pairs(m);
+    int blockBytes = FastScanLayout.blockBytes(m);
+    byte[] tables = s.qlut.tables();
+    int threshold = s.qlut.threshold(heap.threshold(), bias);
+    for (int b = 0, blockOff = 0; b < n; b += FastScanLayout.BLOCK, blockOff += blockBytes) {
+      long mask = k.fastScan4(codes, blockOff, pairs, tables, threshold);
+      int valid = n - b;
+      if (valid < FastScanLayout.BLOCK) {
+        mask &= (1L << valid) - 1;
+      }
+      while (mask != 0) {
+        int v = Long.numberOfTrailingZeros(mask);
+        mask &= mask - 1;
+        float score = bias;
+        for (int sub = 0; sub < m; sub++) {
+          score += lut[sub * 16 + FastScanLayout.get(codes, blockOff, v, sub)];
+        }
+        if (heap.offer(ids[b + v], score)) {
+          threshold = s.qlut.threshold(heap.threshold(), bias);
+        }
+      }
+    }
+  }
+
+  private void rerank(float[] q, int qOff, Scratch s) {
+    int n = s.heap.drainBestFirst(s.candidateIds, s.candidateScores, 0);
+    s.reranked.clear();
+    for (int i = 0; i < n; i++) {
+      int id = s.candidateIds[i];
+      s.reranked.offer(id, raw.score(q, qOff, id, innerProduct));
+    }
+  }
+}

@@ -1,0 +1,75 @@
+package dev.codebook.index.ivf;
+
+/**
+ * A float ADC table for 4-bit codes ({@code m x 16} scores, higher better) quantized to unsigned
+ * bytes for the fast-scan kernel, in {@link FastScanLayout}'s grouped order.
+ *
+ * <p>Entry {@code (s, c)} becomes {@code round((lut[s][c] - min_s) * scale)}, one scale for all
+ * sub-quantizers so that byte sums stay proportional to float sums: {@code sum_float ≈ offset +
+ * sum_bytes / scale}. The scale keeps {@code m * maxEntry <= 32767}, so 16-bit signed sums never
+ * overflow. Each entry is off by at most half a step, so a byte sum is within {@code m/2} of the
+ * exact scaled sum: {@link #threshold} subtracts that slack, which makes the quantized scan a
+ * filter that never drops a vector the float table would keep.
+ */
+public final class QuantizedLut {
+
+  private final int m;
+  private final byte[] tables;
+  private float scale;
+  private float offset;
+
+  public QuantizedLut(int m) {
+    this.m = m;
+    this.tables = new byte[FastScanLayout.lutBytes(m)];
+  }
+
+  /** The grouped byte tables the kernel reads. */
+  public byte[] tables() {
+    return tables;
+  }
+
+  /** Quantizes {@code lut[m * 16]}; reuses this object's arrays (no allocation). */
+  public void quantize(float[] lut) {
+    float maxSpan = 0;
+    float sumMin = 0;
+    for (int s = 0; s < m; s++) {
+      float lo = Float.POSITIVE_INFINITY, hi = Float.NEGATIVE_INFINITY;
+      for (int c = 0; c < 16; c++) {
+        float v = lut[s * 16 + c];
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+      }
+      maxSpan = Math.max(maxSpan, hi - lo);
+      sumMin += lo;
+    }
+    int maxEntry = Math.min(255, 32767 / m);
+    float a = maxSpan > 0 ? maxEntry / maxSpan : 0f;
+    java.util.Arrays.fill(tables, (byte) 0);
+    for (int s = 0; s < m; s++) {
+      float lo = Float.POSITIVE_INFINITY;
+      for (int c = 0; c < 16; c++) {
+        lo = Math.min(lo, lut[s * 16 + c]);
+      }
+      int base = (s >>> 2) * 64 + (s & 3) * 16;
+      for (int c = 0; c < 16; c++) {
+        int q = Math.round((lut[s * 16 + c] - lo) * a);
+        tables[base + c] = (byte) Math.min(maxEntry, q);
+      }
+    }
+    this.scale = a;
+    this.offset = sumMin;
+  }
+
+  /**
+   * The smallest 16-bit sum a vector may have and still score at least {@code minScore - bias}
+   * with the float table, less the rounding slack; {@code Integer.MIN_VALUE} keeps everything.
+   */
+  public int threshold(float minScore, float bias) {
+    if (minScore == Float.NEGATIVE_INFINITY || scale == 0f) {
+      return Integer.MIN_VALUE;
+    }
+    double exact = ((double) minScore - bias - offset) * scale;
+    double t = Math.floor(exact - 0.5 * m) - 1;
+    return t < Integer.MIN_VALUE ? Integer.MIN_VALUE : (int) Math.min(32767, t);
+  }
+}

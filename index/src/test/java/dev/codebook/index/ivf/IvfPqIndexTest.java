@@ -1,0 +1,195 @@
+package dev.codebook.index.ivf;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.codebook.index.BatchSearch;
+import dev.codebook.index.IndexFactory;
+import dev.codebook.index.IndexSpec;
+import dev.codebook.index.SearchParams;
+import dev.codebook.index.VectorIndex;
+import dev.codebook.index.flat.FlatIndex;
+import dev.codebook.index.search.SearchResults;
+import dev.codebook.index.search.TopK;
+import dev.codebook.index.vector.FloatMatrix;
+import dev.codebook.index.vector.Similarity;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * IVF-PQ returns what a plain ADC over its own codes returns (the fast paths are exact
+ * re-implementations, not approximations of it), and ADC plus re-ranking approaches exact search.
+ */
+class IvfPqIndexTest {
+
+  static final IndexFactory.BuildOptions OPTS = new IndexFactory.BuildOptions(7, 2, s -> {});
+
+  /** Gaussian mixture: 20 centres, spread 0.3, like real embeddings' cluster structure. */
+  static FloatMatrix mixture(Random r, int rows, int dim, long centresSeed) {
+    Random c = new Random(centresSeed);
+    float[][] centres = new float[20][dim];
+    for (float[] centre : centres) {
+      for (int j = 0; j < dim; j++) {
+        centre[j] = (float) c.nextGaussian();
+      }
+    }
+    FloatMatrix m = FloatMatrix.allocate(rows, dim);
+    for (int i = 0; i < rows; i++) {
+      float[] centre = centres[r.nextInt(centres.length)];
+      for (int j = 0; j < dim; j++) {
+        m.data()[i * dim + j] = centre[j] + 0.3f * (float) r.nextGaussian();
+      }
+    }
+    return m;
+  }
+
+  /** Top-k of the float ADC score of every code in the probed lists, computed the slow way. */
+  static int[] referenceAdc(IvfPqIndex index, float[] q, int nprobe, int k) {
+    int d = index.dimension();
+    boolean ip = index.similarity() != Similarity.EUCLIDEAN;
+    CoarseQuantizer coarse = index.coarse();
+    int[] lists;
+    if (coarse == null) {
+      lists = new int[] {0};
+    } else {
+      TopK probes = new TopK(nprobe);
+      coarse.probe(q, 0, probes);
+      lists = new int[probes.size()];
+      probes.drainBestFirst(lists, null, 0);
+    }
+    float[] rec = new float[d];
+    float[] sub = new float[d / index.pq().m()];
+    TopK heap = new TopK(k);
+    for (int list : lists) {
+      for (int pos = 0; pos < index.listSize(list); pos++) {
+        int ds = index.pq().dsub();
+        for (int s = 0; s < index.pq().m(); s++) {
+          index.pq().centroid(s, index.codeAt(list, pos, s), sub, 0);
+          System.arraycopy(sub, 0, rec, s * ds, ds);
+        }
+        if (coarse != null && index.spec().residual()) {
+          for (int j = 0; j < d; j++) {
+            rec[j] += coarse.centroids().data()[list * d + j];
+          }
+        }
+        double score = 0;
+        for (int j = 0; j < d; j++) {
+          score += ip ? (double) q[j] * rec[j] : -((double) q[j] - rec[j]) * (q[j] - rec[j]);
+        }
+        heap.offer(index.idAt(list, pos), (float) score);
+      }
+    }
+    int[] ids = new int[heap.size()];
+    heap.drainBestFirst(ids, null, 0);
+    return ids;
+  }
+
+  @ParameterizedTest
+  @CsvSource({
+      "'IVF16,PQ8x4fs',DOT_PRODUCT", "'IVF16,PQ8x4fsr',DOT_PRODUCT", "'IVF16,PQ8x4fsr',EUCLIDEAN",
+      "'PQ12x4fs',EUCLIDEAN", "'IVF16,PQ8',DOT_PRODUCT", "'IVF16,PQ8',EUCLIDEAN", "'PQ6',COSINE",
+      "'IVF8,PQ7x4fs',COSINE"})
+  void searchEqualsPlainAdcOverTheSameCodes(String specText, Similarity sim) {
+    Random r = new Random(specText.hashCode() + sim.ordinal());
+    int dim = specText.contains("PQ7") ? 42 : 48;
+    FloatMatrix base = mixture(r, 3000, dim, 11);
+    FloatMatrix queries = mixture(r, 40, dim, 11);
+    IndexSpec spec = IndexSpec.parse(specText);
+    VectorIndex built = IndexFactory.create(spec, dim, sim, base, OPTS);
+    built.add(base);
+    IvfPqIndex index = (IvfPqIndex) built;
+    int nprobe = spec.hasIvf() ? 3 : 1;
+    SearchResults res = BatchSearch.search(index, queries, 10, new SearchParams(nprobe, 1), 2);
+    FloatMatrix prepared = index.prepareQueries(queries);
+    int agree = 0, total = 0;
+    for (int q = 0; q < queries.rows(); q++) {
+      int[] expected = referenceAdc(index, prepared.row(q), nprobe, 10);
+      int[] got = res.idsOf(q);
+      assertEquals(expected.length, got.length);
+      for (int i = 0; i < expected.length; i++) {
+        total++;
+        if (expected[i] == got[i]) {
+          agree++;
+        }
+      }
+    }
+    // Float sums in another order can swap exact ties; anything more is a bug.
+    assertTrue(agree >= 0.99 * total, specText + ": " + agree + "/" + total + " ids agree");
+  }
+
+  @Test
+  void fastScanReturnsTheEightBitReferencePathsAnswersOverFourBitCodes() {
+    // The same 4-bit codebook scanned by fast-scan and by a plain float ADC: identical ids.
+    Random r = new Random(3);
+    FloatMatrix base = mixture(r, 5000, 64, 5);
+    FloatMatrix queries = mixture(r, 50, 64, 5);
+    IvfPqIndex fs = (IvfPqIndex) IndexFactory.create(IndexSpec.parse("IVF32,PQ32x4fsr"), 64,
+        Similarity.DOT_PRODUCT, base, OPTS);
+    fs.add(base);
+    SearchResults res = BatchSearch.search(fs, queries, 20, new SearchParams(4, 1), 1);
+    for (int q = 0; q < queries.rows(); q++) {
+      assertArrayEquals(referenceAdc(fs, queries.row(q), 4, 20), res.idsOf(q), "query " + q);
+    }
+  }
+
+  @Test
+  void rerankingWithFullVectorsApproachesExactSearch() {
+    Random r = new Random(9);
+    FloatMatrix base = mixture(r, 4000, 64, 1);
+    FloatMatrix queries = mixture(r, 50, 64, 1);
+    FlatIndex exact = FlatIndex.of(base, Similarity.EUCLIDEAN);
+    SearchResults truth = BatchSearch.search(exact, queries, 10, SearchParams.DEFAULTS, 1);
+    double plain = recall(build("IVF16,PQ16", base), queries, truth, new SearchParams(16, 1));
+    double reranked = recall(build("IVF16,PQ16,RFlat", base), queries, truth,
+        new SearchParams(16, 10));
+    assertTrue(reranked > plain, reranked + " <= " + plain);
+    assertTrue(reranked >= 0.95, "recall@10 with RFlat x10: " + reranked);
+  }
+
+  private static VectorIndex build(String spec, FloatMatrix base) {
+    VectorIndex index = IndexFactory.create(IndexSpec.parse(spec), base.dim(),
+        Similarity.EUCLIDEAN, base, OPTS);
+    index.add(base);
+    return index;
+  }
+
+  private static double recall(VectorIndex index, FloatMatrix queries, SearchResults truth,
+      SearchParams params) {
+    SearchResults res = BatchSearch.search(index, queries, 10, params, 1);
+    int hits = 0;
+    for (int q = 0; q < queries.rows(); q++) {
+      for (int id : res.idsOf(q)) {
+        for (int t : truth.idsOf(q)) {
+          if (id == t) {
+            hits++;
+          }
+        }
+      }
+    }
+    return hits / (10.0 * queries.rows());
+  }
+
+  @Test
+  void badInputNamesTheField() {
+    Random r = new Random(1);
+    FloatMatrix base = mixture(r, 500, 16, 2);
+    VectorIndex index = build("IVF8,PQ4", base);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> BatchSearch.search(index, base.head(1), 10, new SearchParams(9, 1), 1));
+    assertEquals("nprobe 9 exceeds nlist 8", e.getMessage());
+    assertThrows(IllegalArgumentException.class,
+        () -> index.add(new FloatMatrix(1, 15, new float[15])));
+    float[] nan = base.row(0);
+    nan[3] = Float.NaN;
+    IllegalArgumentException n = assertThrows(IllegalArgumentException.class,
+        () -> BatchSearch.search(index, new FloatMatrix(1, 16, nan), 10, SearchParams.DEFAULTS, 1));
+    assertTrue(n.getMessage().contains("queries[0] has a non-finite value NaN"), n.getMessage());
+    IllegalArgumentException div = assertThrows(IllegalArgumentException.class,
+        () -> IndexFactory.create(IndexSpec.parse("IVF8,PQ5"), 16, Similarity.EUCLIDEAN, base, OPTS));
+    assertTrue(div.getMessage().contains("does not divide the dimension 16"), div.getMessage());
+  }
+}

@@ -1,0 +1,80 @@
+package dev.codebook.index.simd;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.codebook.index.ivf.FastScanLayout;
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The code-scanning kernels: Vector API and scalar twins agree with a plain reference. */
+class CodeScanKernelsTest {
+
+  private static final KernelSupport[] BOTH = {KernelProvider.scalar(), KernelProvider.panama()};
+
+  @ParameterizedTest
+  @ValueSource(ints = {1, 2, 7, 16, 32, 48, 64})
+  void adc8SumsTheTableEntriesOfEachCode(int m) {
+    Random r = new Random(m);
+    int count = 203;
+    byte[] codes = new byte[5 + count * m];
+    r.nextBytes(codes);
+    float[] lut = new float[m * 256];
+    for (int i = 0; i < lut.length; i++) {
+      lut[i] = (float) r.nextGaussian();
+    }
+    for (KernelSupport k : BOTH) {
+      float[] out = new float[count];
+      k.adc8(codes, 5, count, m, lut, out);
+      for (int i = 0; i < count; i++) {
+        float expected = 0;
+        for (int s = 0; s < m; s++) {
+          expected += lut[s * 256 + (codes[5 + i * m + s] & 0xFF)];
+        }
+        assertEquals(expected, out[i], 1e-4f * m, k.name() + " code " + i);
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {1, 2, 3, 4, 5, 16, 31, 48, 96, 192})
+  void fastScanMaskMatchesExactByteSums(int m) {
+    Random r = new Random(100 + m);
+    int blockBytes = FastScanLayout.blockBytes(m);
+    byte[] codes = new byte[3 + blockBytes];
+    int[][] code = new int[64][m];
+    for (int v = 0; v < 64; v++) {
+      for (int s = 0; s < m; s++) {
+        code[v][s] = r.nextInt(16);
+        FastScanLayout.set(codes, 3, v, s, code[v][s]);
+      }
+    }
+    byte[] tables = new byte[FastScanLayout.lutBytes(m)];
+    int maxEntry = Math.min(255, 32767 / m);
+    for (int s = 0; s < m; s++) {
+      for (int c = 0; c < 16; c++) {
+        tables[(s / 4) * 64 + (s % 4) * 16 + c] = (byte) r.nextInt(maxEntry + 1);
+      }
+    }
+    int[] sums = new int[64];
+    for (int v = 0; v < 64; v++) {
+      for (int s = 0; s < m; s++) {
+        assertEquals(code[v][s], FastScanLayout.get(codes, 3, v, s));
+        sums[v] += tables[(s / 4) * 64 + (s % 4) * 16 + code[v][s]] & 0xFF;
+      }
+    }
+    int[] thresholds = {-5, 0, 1, sums[0], sums[17], sums[40], sums[63] + 1, 32767};
+    for (int t : thresholds) {
+      long expected = 0;
+      for (int v = 0; v < 64; v++) {
+        if (t <= 0 || sums[v] >= t) {
+          expected |= 1L << v;
+        }
+      }
+      for (KernelSupport k : BOTH) {
+        assertEquals(expected, k.fastScan4(codes, 3, FastScanLayout.pairs(m), tables, t),
+            k.name() + " m=" + m + " threshold " + t);
+      }
+    }
+  }
+}
