@@ -39,30 +39,33 @@ public final class PanamaKernelSupport implements KernelSupport {
     return F.vectorBitSize();
   }
 
+  // Every kernel's bytecode stays under C2's FreqInlineSize (325 bytes): past it a hot kernel is
+  // not inlined into the loop calling it, which cost 20-40% at d=384 and 2x at d=96 on Zen 4
+  // (bin/jmh KernelBenchmark). Hence two accumulators, not four, and the scalar tails in methods
+  // of their own. Two are as fast as four in a scan: successive calls are independent, so the
+  // out-of-order core overlaps one call's FMA chain with the next call's loads.
+
   @Override
   public float dotProduct(float[] a, int aOffset, float[] b, int bOffset, int length) {
+    FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
     int i = 0;
-    float sum = 0;
-    if (length >= LANES) {
-      // Four independent accumulators hide the FMA latency (4 cycles, 2 ports).
-      FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
-      FloatVector acc2 = FloatVector.zero(F), acc3 = FloatVector.zero(F);
-      for (int bound = length - 4 * LANES; i <= bound; i += 4 * LANES) {
-        acc0 = FloatVector.fromArray(F, a, aOffset + i)
-            .fma(FloatVector.fromArray(F, b, bOffset + i), acc0);
-        acc1 = FloatVector.fromArray(F, a, aOffset + i + LANES)
-            .fma(FloatVector.fromArray(F, b, bOffset + i + LANES), acc1);
-        acc2 = FloatVector.fromArray(F, a, aOffset + i + 2 * LANES)
-            .fma(FloatVector.fromArray(F, b, bOffset + i + 2 * LANES), acc2);
-        acc3 = FloatVector.fromArray(F, a, aOffset + i + 3 * LANES)
-            .fma(FloatVector.fromArray(F, b, bOffset + i + 3 * LANES), acc3);
-      }
-      for (int bound = length - LANES; i <= bound; i += LANES) {
-        acc0 = FloatVector.fromArray(F, a, aOffset + i)
-            .fma(FloatVector.fromArray(F, b, bOffset + i), acc0);
-      }
-      sum = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
+    for (int bound = length - 2 * LANES; i <= bound; i += 2 * LANES) {
+      acc0 = FloatVector.fromArray(F, a, aOffset + i)
+          .fma(FloatVector.fromArray(F, b, bOffset + i), acc0);
+      acc1 = FloatVector.fromArray(F, a, aOffset + i + LANES)
+          .fma(FloatVector.fromArray(F, b, bOffset + i + LANES), acc1);
     }
+    if (i <= length - LANES) {
+      acc0 = FloatVector.fromArray(F, a, aOffset + i)
+          .fma(FloatVector.fromArray(F, b, bOffset + i), acc0);
+      i += LANES;
+    }
+    float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    return i == length ? sum : dotTail(a, aOffset, b, bOffset, i, length, sum);
+  }
+
+  private static float dotTail(
+      float[] a, int aOffset, float[] b, int bOffset, int i, int length, float sum) {
     for (; i < length; i++) {
       sum = Math.fma(a[aOffset + i], b[bOffset + i], sum);
     }
@@ -71,32 +74,28 @@ public final class PanamaKernelSupport implements KernelSupport {
 
   @Override
   public float squareDistance(float[] a, int aOffset, float[] b, int bOffset, int length) {
+    FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
     int i = 0;
-    float sum = 0;
-    if (length >= LANES) {
-      FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
-      FloatVector acc2 = FloatVector.zero(F), acc3 = FloatVector.zero(F);
-      for (int bound = length - 4 * LANES; i <= bound; i += 4 * LANES) {
-        FloatVector d0 = FloatVector.fromArray(F, a, aOffset + i)
-            .sub(FloatVector.fromArray(F, b, bOffset + i));
-        FloatVector d1 = FloatVector.fromArray(F, a, aOffset + i + LANES)
-            .sub(FloatVector.fromArray(F, b, bOffset + i + LANES));
-        FloatVector d2 = FloatVector.fromArray(F, a, aOffset + i + 2 * LANES)
-            .sub(FloatVector.fromArray(F, b, bOffset + i + 2 * LANES));
-        FloatVector d3 = FloatVector.fromArray(F, a, aOffset + i + 3 * LANES)
-            .sub(FloatVector.fromArray(F, b, bOffset + i + 3 * LANES));
-        acc0 = d0.fma(d0, acc0);
-        acc1 = d1.fma(d1, acc1);
-        acc2 = d2.fma(d2, acc2);
-        acc3 = d3.fma(d3, acc3);
-      }
-      for (int bound = length - LANES; i <= bound; i += LANES) {
-        FloatVector d = FloatVector.fromArray(F, a, aOffset + i)
-            .sub(FloatVector.fromArray(F, b, bOffset + i));
-        acc0 = d.fma(d, acc0);
-      }
-      sum = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
+    for (int bound = length - 2 * LANES; i <= bound; i += 2 * LANES) {
+      FloatVector d0 = FloatVector.fromArray(F, a, aOffset + i)
+          .sub(FloatVector.fromArray(F, b, bOffset + i));
+      FloatVector d1 = FloatVector.fromArray(F, a, aOffset + i + LANES)
+          .sub(FloatVector.fromArray(F, b, bOffset + i + LANES));
+      acc0 = d0.fma(d0, acc0);
+      acc1 = d1.fma(d1, acc1);
     }
+    if (i <= length - LANES) {
+      FloatVector d = FloatVector.fromArray(F, a, aOffset + i)
+          .sub(FloatVector.fromArray(F, b, bOffset + i));
+      acc0 = d.fma(d, acc0);
+      i += LANES;
+    }
+    float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    return i == length ? sum : squareTail(a, aOffset, b, bOffset, i, length, sum);
+  }
+
+  private static float squareTail(
+      float[] a, int aOffset, float[] b, int bOffset, int i, int length, float sum) {
     for (; i < length; i++) {
       float d = a[aOffset + i] - b[bOffset + i];
       sum = Math.fma(d, d, sum);
@@ -119,21 +118,13 @@ public final class PanamaKernelSupport implements KernelSupport {
       acc2 = FloatVector.fromArray(F, queries, q2 + i).fma(x, acc2);
       acc3 = FloatVector.fromArray(F, queries, q3 + i).fma(x, acc3);
     }
-    float s0 = acc0.reduceLanes(VectorOperators.ADD);
-    float s1 = acc1.reduceLanes(VectorOperators.ADD);
-    float s2 = acc2.reduceLanes(VectorOperators.ADD);
-    float s3 = acc3.reduceLanes(VectorOperators.ADD);
-    for (; i < length; i++) {
-      float x = v[vOffset + i];
-      s0 = Math.fma(queries[q0 + i], x, s0);
-      s1 = Math.fma(queries[q1 + i], x, s1);
-      s2 = Math.fma(queries[q2 + i], x, s2);
-      s3 = Math.fma(queries[q3 + i], x, s3);
+    out[outOffset] = acc0.reduceLanes(VectorOperators.ADD);
+    out[outOffset + 1] = acc1.reduceLanes(VectorOperators.ADD);
+    out[outOffset + 2] = acc2.reduceLanes(VectorOperators.ADD);
+    out[outOffset + 3] = acc3.reduceLanes(VectorOperators.ADD);
+    if (i < length) {
+      tail4(false, queries, q0, q1, q2, q3, v, vOffset, i, length, out, outOffset);
     }
-    out[outOffset] = s0;
-    out[outOffset + 1] = s1;
-    out[outOffset + 2] = s2;
-    out[outOffset + 3] = s3;
   }
 
   @Override
@@ -154,23 +145,29 @@ public final class PanamaKernelSupport implements KernelSupport {
       acc2 = d2.fma(d2, acc2);
       acc3 = d3.fma(d3, acc3);
     }
-    float s0 = acc0.reduceLanes(VectorOperators.ADD);
-    float s1 = acc1.reduceLanes(VectorOperators.ADD);
-    float s2 = acc2.reduceLanes(VectorOperators.ADD);
-    float s3 = acc3.reduceLanes(VectorOperators.ADD);
-    for (; i < length; i++) {
-      float x = v[vOffset + i];
-      float d0 = queries[q0 + i] - x, d1 = queries[q1 + i] - x;
-      float d2 = queries[q2 + i] - x, d3 = queries[q3 + i] - x;
-      s0 = Math.fma(d0, d0, s0);
-      s1 = Math.fma(d1, d1, s1);
-      s2 = Math.fma(d2, d2, s2);
-      s3 = Math.fma(d3, d3, s3);
+    out[outOffset] = acc0.reduceLanes(VectorOperators.ADD);
+    out[outOffset + 1] = acc1.reduceLanes(VectorOperators.ADD);
+    out[outOffset + 2] = acc2.reduceLanes(VectorOperators.ADD);
+    out[outOffset + 3] = acc3.reduceLanes(VectorOperators.ADD);
+    if (i < length) {
+      tail4(true, queries, q0, q1, q2, q3, v, vOffset, i, length, out, outOffset);
     }
-    out[outOffset] = s0;
-    out[outOffset + 1] = s1;
-    out[outOffset + 2] = s2;
-    out[outOffset + 3] = s3;
+  }
+
+  /** Adds elements {@code [i, length)} to the four partial sums in {@code out}. */
+  private static void tail4(
+      boolean distance, float[] queries, int q0, int q1, int q2, int q3, float[] v, int vOffset,
+      int i, int length, float[] out, int outOffset) {
+    for (int j = 0; j < 4; j++) {
+      int q = j == 0 ? q0 : j == 1 ? q1 : j == 2 ? q2 : q3;
+      float s = out[outOffset + j];
+      for (int t = i; t < length; t++) {
+        float x = queries[q + t];
+        float y = v[vOffset + t];
+        s = distance ? Math.fma(x - y, x - y, s) : Math.fma(x, y, s);
+      }
+      out[outOffset + j] = s;
+    }
   }
 
   @Override
