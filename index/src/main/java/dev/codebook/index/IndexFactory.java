@@ -2,7 +2,7 @@ package dev.codebook.index;
 
 import dev.codebook.index.flat.FlatIndex;
 import dev.codebook.index.ivf.CoarseQuantizer;
-import dev.codebook.index.ivf.HeapRawVectors;
+import dev.codebook.index.ivf.MappedRawVectors;
 import dev.codebook.index.ivf.IvfPqIndex;
 import dev.codebook.index.ivf.RawVectors;
 import dev.codebook.index.quant.ProductQuantizer;
@@ -12,6 +12,10 @@ import dev.codebook.index.train.TrainingProgress;
 import dev.codebook.index.vector.VectorUtil;
 import dev.codebook.index.vector.FloatMatrix;
 import dev.codebook.index.vector.Similarity;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.function.Consumer;
 
 /**
@@ -75,6 +79,20 @@ public final class IndexFactory {
     return trainIvfPq(spec, similarity, trainingSet, options);
   }
 
+  /**
+   * Full vectors for RFlat go to a memory-mapped temporary file (deleted at exit), not the heap:
+   * only re-ranked candidates are read. A durable collection gives them a file of its own.
+   */
+  private static RawVectors rawVectorFile(int d) {
+    try {
+      Path f = Files.createTempFile("codebook-raw-", ".f32");
+      f.toFile().deleteOnExit();
+      return new MappedRawVectors(f, d);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create a temporary file for RFlat vectors", e);
+    }
+  }
+
   private static IvfPqIndex trainIvfPq(
       IndexSpec spec, Similarity similarity, FloatMatrix trainingSet, BuildOptions options) {
     int d = trainingSet.dim();
@@ -113,7 +131,7 @@ public final class IndexFactory {
     ProductQuantizer pq = PqTrainer.train(pqInput, spec.pqM(), spec.nbits(),
         PqTrainer.Params.defaults().withSeed(options.seed() + 1).withThreads(options.threads())
             .withProgress(progress));
-    RawVectors raw = spec.refineFlat() ? new HeapRawVectors(d) : null;
+    RawVectors raw = spec.refineFlat() ? rawVectorFile(d) : null;
     return new IvfPqIndex(spec, similarity, coarse, pq, raw);
   }
 }

@@ -1,7 +1,5 @@
 package dev.codebook.index.ivf;
 
-import dev.codebook.index.simd.KernelSupport;
-import dev.codebook.index.simd.VectorKernels;
 import java.util.Arrays;
 
 /** {@link RawVectors} in one growing float array on the Java heap. */
@@ -40,11 +38,8 @@ public final class HeapRawVectors implements RawVectors {
   }
 
   @Override
-  public float score(float[] q, int qOffset, int id, boolean innerProduct) {
-    KernelSupport k = VectorKernels.support();
-    return innerProduct
-        ? k.dotProduct(q, qOffset, data, id * dim, dim)
-        : -k.squareDistance(q, qOffset, data, id * dim, dim);
+  public void get(int id, float[] dst, int dstOffset) {
+    System.arraycopy(data, id * dim, dst, dstOffset, dim);
   }
 
   @Override

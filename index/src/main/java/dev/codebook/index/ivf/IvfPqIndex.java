@@ -257,6 +257,7 @@ public final class IvfPqIndex implements VectorIndex {
     final TopK reranked;
     final float[] lut = new float[m * ksub];
     final float[] residualQuery = new float[dim];
+    final float[] row = new float[dim];
     final float[] scores = new float[ADC_BATCH];
     final QuantizedLut qlut = fastScan ? new QuantizedLut(m) : null;
     final int[] candidateIds;
@@ -382,7 +383,11 @@ public final class IvfPqIndex implements VectorIndex {
     s.reranked.clear();
     for (int i = 0; i < n; i++) {
       int id = s.candidateIds[i];
-      s.reranked.offer(id, raw.score(q, qOff, id, innerProduct));
+      raw.get(id, s.row, 0);
+      KernelSupport k = VectorKernels.support();
+      float score = innerProduct ? k.dotProduct(q, qOff, s.row, 0, dim)
+          : -k.squareDistance(q, qOff, s.row, 0, dim);
+      s.reranked.offer(id, score);
     }
   }
 }

@@ -14,8 +14,8 @@ public interface RawVectors extends AutoCloseable {
   /** Appends {@code n} vectors stored row-major in {@code data}, ids continuing from size(). */
   void add(float[] data, int n);
 
-  /** Dot product (innerProduct) or negated squared L2 distance of the query and vector {@code id}. */
-  float score(float[] q, int qOffset, int id, boolean innerProduct);
+  /** Copies vector {@code id} into {@code dst[dstOffset..dstOffset+dimension())}. */
+  void get(int id, float[] dst, int dstOffset);
 
   @Override
   void close();
