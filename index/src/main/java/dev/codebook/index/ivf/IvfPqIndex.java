@@ -146,6 +146,36 @@ public final class IvfPqIndex implements VectorIndex {
     return listCodes[list][pos * m + sub] & 0xFF;
   }
 
+  /** Raw vector store for RFlat, or null. */
+  RawVectors raw() {
+    return raw;
+  }
+
+  /** Replaces the lists wholesale (loading a saved index); arrays are taken, not copied. */
+  void restoreLists(int[][] ids, byte[][] codes, int[] sizes, int total) {
+    if (ids.length != nlists || codes.length != nlists || sizes.length != nlists) {
+      throw new IllegalArgumentException("expected " + nlists + " lists");
+    }
+    for (int l = 0; l < nlists; l++) {
+      listIds[l] = ids[l];
+      listCodes[l] = codes[l];
+      listSizes[l] = sizes[l];
+    }
+    size = total;
+  }
+
+  /** The stored code bytes of a list (capacity may exceed what {@link #listSize} uses). */
+  byte[] listCodes(int list) {
+    return listCodes[list];
+  }
+
+  /** Bytes of codes used by {@code n} vectors in one list. */
+  int codeBytes(int n) {
+    return fastScan
+        ? (n + FastScanLayout.BLOCK - 1) / FastScanLayout.BLOCK * FastScanLayout.blockBytes(m)
+        : n * m;
+  }
+
   CoarseQuantizer coarse() {
     return coarse;
   }

@@ -1,0 +1,236 @@
+package dev.codebook.index.ivf;
+
+import dev.codebook.index.IndexSpec;
+import dev.codebook.index.quant.ProductQuantizer;
+import dev.codebook.index.vector.FloatMatrix;
+import dev.codebook.index.vector.Similarity;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.apache.lucene.codecs.CodecUtil;
+import org.apache.lucene.index.CorruptIndexException;
+import org.apache.lucene.store.IndexInput;
+import org.apache.lucene.store.DataInput;
+import org.apache.lucene.store.DataOutput;
+import org.apache.lucene.store.Directory;
+import org.apache.lucene.store.FSDirectory;
+import org.apache.lucene.store.IOContext;
+import org.apache.lucene.store.IndexOutput;
+import org.apache.lucene.util.StringHelper;
+
+/**
+ * Saves and loads an {@link IvfPqIndex} as one checksummed file through Lucene's {@link
+ * Directory} API.
+ *
+ * <p>Layout (Lucene data types: vInt variable-length, ints and floats little-endian):
+ *
+ * <pre>
+ * IndexHeader(codec "CodebookIvfPq", version, random 16-byte id, suffix "")
+ * String spec                  FAISS factory string, e.g. "IVF256,PQ48x4fs,RFlat"
+ * Byte   similarity            ordinal of {@link Similarity}
+ * VInt   dimension, VInt size  vectors in the index
+ * VInt   nlist                 0 without IVF
+ * Float[nlist * dimension]     coarse centroids, row-major
+ * VInt   m, VInt nbits
+ * Float[m * 2^nbits * dsub]    PQ centroids [m][ksub][dsub]
+ * per list (1 without IVF):
+ *   VInt n; Int[n] ids; VInt codeBytes; Byte[codeBytes] codes (contiguous or fast-scan blocks)
+ * Float[size * dimension]      full vectors by id, only with RFlat
+ * Footer(CRC32)
+ * </pre>
+ *
+ * The whole file is verified against its checksum before anything is parsed, and every length
+ * is checked against the header's shape, so a truncated or corrupted file fails with a {@link
+ * CorruptIndexException} naming it instead of building a wrong index.
+ */
+public final class IvfPqIndexFormat {
+
+  static final String CODEC = "CodebookIvfPq";
+  static final int VERSION_START = 0;
+  static final int VERSION_CURRENT = VERSION_START;
+
+  private IvfPqIndexFormat() {}
+
+  /** Writes {@code index} to {@code file} (replaced if it exists). */
+  public static void write(IvfPqIndex index, Path file) throws IOException {
+    Path dir = file.toAbsolutePath().getParent();
+    Files.createDirectories(dir);
+    Files.deleteIfExists(file);
+    try (Directory d = FSDirectory.open(dir);
+        IndexOutput out = d.createOutput(file.getFileName().toString(), IOContext.DEFAULT)) {
+      CodecUtil.writeIndexHeader(out, CODEC, VERSION_CURRENT, StringHelper.randomId(), "");
+      out.writeString(index.spec().toString());
+      out.writeByte((byte) index.similarity().ordinal());
+      int dim = index.dimension();
+      out.writeVInt(dim);
+      out.writeVInt(index.size());
+      CoarseQuantizer coarse = index.coarse();
+      out.writeVInt(coarse == null ? 0 : coarse.nlist());
+      if (coarse != null) {
+        writeFloats(out, coarse.centroids().data(), coarse.centroids().data().length);
+      }
+      ProductQuantizer pq = index.pq();
+      out.writeVInt(pq.m());
+      out.writeVInt(pq.nbits());
+      writeFloats(out, pq.centroids(), pq.centroids().length);
+      for (int l = 0; l < index.nlist(); l++) {
+        int n = index.listSize(l);
+        out.writeVInt(n);
+        for (int i = 0; i < n; i++) {
+          out.writeInt(index.idAt(l, i));
+        }
+        int bytes = index.codeBytes(n);
+        out.writeVInt(bytes);
+        out.writeBytes(index.listCodes(l), 0, bytes);
+      }
+      RawVectors raw = index.raw();
+      if (raw != null) {
+        float[] row = new float[dim];
+        for (int id = 0; id < index.size(); id++) {
+          raw.get(id, row, 0);
+          writeFloats(out, row, dim);
+        }
+      }
+      CodecUtil.writeFooter(out);
+    }
+  }
+
+  /**
+   * Reads an index written by {@link #write}; RFlat vectors are copied to {@code raw}.
+   *
+   * @throws CorruptIndexException naming the file for a bad checksum, header, or length
+   */
+  public static IvfPqIndex read(Path file, RawVectorsFactory rawFactory) throws IOException {
+    Path dir = file.toAbsolutePath().getParent();
+    String name = file.getFileName().toString();
+    try (Directory d = FSDirectory.open(dir);
+        IndexInput in = d.openInput(name, IOContext.READONCE)) {
+      // Verify every byte before trusting any length read from them.
+      CodecUtil.checksumEntireFile(in);
+      in.seek(0);
+      CodecUtil.checkHeader(in, CODEC, VERSION_START, VERSION_CURRENT);
+      byte[] id = new byte[StringHelper.ID_LENGTH];
+      in.readBytes(id, 0, id.length);
+      CodecUtil.checkIndexHeaderSuffix(in, "");
+      IvfPqIndex index = readBody(in, rawFactory);
+      if (in.getFilePointer() != in.length() - CodecUtil.footerLength()) {
+        throw new CorruptIndexException("unexpected bytes after the index body", in);
+      }
+      return index;
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw e;
+    } catch (CorruptIndexException e) {
+      throw e;
+    } catch (java.io.EOFException | IllegalArgumentException e) {
+      throw new CorruptIndexException("malformed index file: " + e.getMessage(), file.toString(), e);
+    }
+  }
+
+  /** Where a loaded RFlat index keeps its full vectors. */
+  @FunctionalInterface
+  public interface RawVectorsFactory {
+    RawVectors create(int dimension) throws IOException;
+  }
+
+  private static IvfPqIndex readBody(IndexInput in, RawVectorsFactory rawFactory)
+      throws IOException {
+    IndexSpec spec;
+    try {
+      spec = IndexSpec.parse(in.readString());
+    } catch (IllegalArgumentException e) {
+      throw new CorruptIndexException("bad index spec: " + e.getMessage(), in);
+    }
+    int simOrdinal = in.readByte();
+    if (simOrdinal < 0 || simOrdinal >= Similarity.values().length) {
+      throw new CorruptIndexException("bad similarity " + simOrdinal, in);
+    }
+    Similarity similarity = Similarity.values()[simOrdinal];
+    int dim = checkRange(in, in.readVInt(), 1, 1 << 16, "dimension");
+    int size = checkRange(in, in.readVInt(), 0, Integer.MAX_VALUE, "size");
+    int nlist = in.readVInt();
+    if (nlist != spec.nlist()) {
+      throw new CorruptIndexException("nlist " + nlist + " but spec " + spec, in);
+    }
+    CoarseQuantizer coarse = null;
+    if (nlist > 0) {
+      float[] c = readFloats(in, Math.multiplyExact(nlist, dim));
+      coarse = new CoarseQuantizer(new FloatMatrix(nlist, dim, c),
+          similarity != Similarity.EUCLIDEAN);
+    }
+    int m = in.readVInt();
+    int nbits = in.readVInt();
+    if (m != spec.pqM() || nbits != spec.nbits() || dim % m != 0) {
+      throw new CorruptIndexException("PQ" + m + "x" + nbits + " does not fit " + spec
+          + " at dimension " + dim, in);
+    }
+    ProductQuantizer pq = new ProductQuantizer(dim, m, nbits,
+        readFloats(in, Math.multiplyExact(m, (1 << nbits) * (dim / m))));
+    RawVectors raw = spec.refineFlat() ? rawFactory.create(dim) : null;
+    IvfPqIndex index = new IvfPqIndex(spec, similarity, coarse, pq, raw);
+    int lists = index.nlist();
+    int[][] ids = new int[lists][];
+    byte[][] codes = new byte[lists][];
+    int[] sizes = new int[lists];
+    long total = 0;
+    for (int l = 0; l < lists; l++) {
+      int n = checkRange(in, in.readVInt(), 0, size, "list " + l + " size");
+      total += n;
+      ids[l] = new int[Math.max(n, 1)];
+      in.readInts(ids[l], 0, n);
+      for (int i = 0; i < n; i++) {
+        if (ids[l][i] < 0 || ids[l][i] >= size) {
+          throw new CorruptIndexException("list " + l + ": id " + ids[l][i] + " out of range", in);
+        }
+      }
+      int bytes = in.readVInt();
+      if (bytes != index.codeBytes(n)) {
+        throw new CorruptIndexException("list " + l + ": " + bytes + " code bytes for " + n
+            + " vectors, expected " + index.codeBytes(n), in);
+      }
+      codes[l] = new byte[Math.max(bytes, 1)];
+      in.readBytes(codes[l], 0, bytes);
+      sizes[l] = n;
+    }
+    if (total != size) {
+      throw new CorruptIndexException("lists hold " + total + " vectors, header says " + size, in);
+    }
+    index.restoreLists(ids, codes, sizes, size);
+    if (raw != null) {
+      float[] batch = new float[dim * 1024];
+      for (int id = 0; id < size; id += 1024) {
+        int n = Math.min(1024, size - id);
+        in.readFloats(batch, 0, n * dim);
+        raw.add(n == 1024 ? batch : java.util.Arrays.copyOf(batch, n * dim), n);
+      }
+    }
+    return index;
+  }
+
+  private static int checkRange(DataInput in, int v, int lo, int hi, String what)
+      throws CorruptIndexException {
+    if (v < lo || v > hi) {
+      throw new CorruptIndexException(what + " " + v + " out of [" + lo + ", " + hi + "]",
+          in.toString());
+    }
+    return v;
+  }
+
+  private static void writeFloats(DataOutput out, float[] src, int len) throws IOException {
+    ByteBuffer buf = ByteBuffer.allocate(4 * Math.min(len, 1 << 16)).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < len; ) {
+      int n = Math.min(len - i, buf.capacity() / 4);
+      buf.clear();
+      buf.asFloatBuffer().put(src, i, n);
+      out.writeBytes(buf.array(), 0, 4 * n);
+      i += n;
+    }
+  }
+
+  private static float[] readFloats(DataInput in, int n) throws IOException {
+    float[] out = new float[n];
+    in.readFloats(out, 0, n);
+    return out;
+  }
+}

@@ -1,0 +1,86 @@
+package dev.codebook.index.ivf;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.codebook.index.BatchSearch;
+import dev.codebook.index.IndexFactory;
+import dev.codebook.index.IndexSpec;
+import dev.codebook.index.SearchParams;
+import dev.codebook.index.search.SearchResults;
+import dev.codebook.index.vector.FloatMatrix;
+import dev.codebook.index.vector.Similarity;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Random;
+import org.apache.lucene.index.CorruptIndexException;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** A saved index loads into one that answers every query identically; damage is detected. */
+class IvfPqIndexFormatTest {
+
+  @ParameterizedTest
+  @ValueSource(strings = {"IVF8,PQ8", "IVF8,PQ8x4fsr,RFlat", "PQ4x4fs", "IVF4,PQ16,RFlat"})
+  void roundTripAnswersIdentically(String spec, @TempDir Path dir) throws Exception {
+    Random r = new Random(spec.hashCode());
+    FloatMatrix base = IvfPqIndexTest.mixture(r, 700, 32, 3);
+    FloatMatrix queries = IvfPqIndexTest.mixture(r, 20, 32, 3);
+    IvfPqIndex index = (IvfPqIndex) IndexFactory.create(IndexSpec.parse(spec), 32,
+        Similarity.COSINE, base, IvfPqIndexTest.OPTS);
+    index.add(base);
+    Path file = dir.resolve("index.cbi");
+    IvfPqIndexFormat.write(index, file);
+    IvfPqIndex loaded = IvfPqIndexFormat.read(file,
+        d -> new MappedRawVectors(dir.resolve("raw.f32"), d));
+    assertEquals(index.size(), loaded.size());
+    assertEquals(index.spec(), loaded.spec());
+    assertEquals(index.pq(), loaded.pq());
+    SearchParams p = new SearchParams(index.nlist() > 1 ? 3 : 1, 4);
+    SearchResults a = BatchSearch.search(index, queries, 10, p, 1);
+    SearchResults b = BatchSearch.search(loaded, queries, 10, p, 1);
+    assertArrayEquals(a.ids(), b.ids());
+    assertArrayEquals(a.scores(), b.scores());
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {0, 7, 40, 300, -20, -3})
+  void aFlippedByteAnywhereIsCorruption(int where, @TempDir Path dir) throws Exception {
+    Path file = saved(dir);
+    byte[] bytes = Files.readAllBytes(file);
+    int i = where >= 0 ? where : bytes.length + where;
+    bytes[i] ^= 0x10;
+    Files.write(file, bytes);
+    CorruptIndexException e = assertThrows(CorruptIndexException.class,
+        () -> IvfPqIndexFormat.read(file, HeapRawVectors::new));
+    assertTrue(e.getMessage().contains("index.cbi"), e.getMessage());
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {1, 17, 100, 2000})
+  void aTruncatedFileIsCorruption(int cut, @TempDir Path dir) throws Exception {
+    Path file = saved(dir);
+    byte[] bytes = Files.readAllBytes(file);
+    Files.write(file, Arrays.copyOf(bytes, Math.max(0, bytes.length - cut)));
+    Exception e = assertThrows(java.io.IOException.class,
+        () -> IvfPqIndexFormat.read(file, HeapRawVectors::new));
+    assertTrue(e instanceof CorruptIndexException || e instanceof java.io.EOFException,
+        e.toString());
+    assertTrue(e.getMessage().contains("index.cbi"), e.getMessage());
+  }
+
+  private static Path saved(Path dir) throws Exception {
+    Random r = new Random(1);
+    FloatMatrix base = IvfPqIndexTest.mixture(r, 300, 16, 3);
+    IvfPqIndex index = (IvfPqIndex) IndexFactory.create(IndexSpec.parse("IVF4,PQ4,RFlat"), 16,
+        Similarity.EUCLIDEAN, base, IvfPqIndexTest.OPTS);
+    index.add(base);
+    Path file = dir.resolve("index.cbi");
+    IvfPqIndexFormat.write(index, file);
+    return file;
+  }
+}
