@@ -77,6 +77,46 @@ public final class CoarseQuantizer {
   }
 
   /**
+   * Probes for queries {@code [from, to)} of {@code queries} at once: four queries share each
+   * centroid load ({@link KernelSupport#dotProduct4}), which matters once the centroids outgrow
+   * L2. {@code heaps[i]} (cleared first) receives query {@code from + i}'s best lists.
+   */
+  public void probeBatch(FloatMatrix queries, int from, int to, TopK[] heaps, float[] scratch4) {
+    KernelSupport k = VectorKernels.support();
+    int d = centroids.dim();
+    int n = to - from;
+    float[] c = centroids.data();
+    float[] q = queries.data();
+    for (int i = 0; i < n; i++) {
+      heaps[i].clear();
+    }
+    for (int g = 0; g < n; g += 4) {
+      int last = n - 1;
+      int q0 = queries.offset(from + g);
+      int q1 = queries.offset(from + Math.min(g + 1, last));
+      int q2 = queries.offset(from + Math.min(g + 2, last));
+      int q3 = queries.offset(from + Math.min(g + 3, last));
+      int lanes = Math.min(4, n - g);
+      for (int list = 0, off = 0; list < centroids.rows(); list++, off += d) {
+        if (innerProduct) {
+          k.dotProduct4(q, q0, q1, q2, q3, c, off, d, scratch4, 0);
+        } else {
+          k.squareDistance4(q, q0, q1, q2, q3, c, off, d, scratch4, 0);
+          for (int j = 0; j < 4; j++) {
+            scratch4[j] = -scratch4[j];
+          }
+        }
+        for (int j = 0; j < lanes; j++) {
+          TopK h = heaps[g + j];
+          if (scratch4[j] >= h.threshold()) {
+            h.offer(list, scratch4[j]);
+          }
+        }
+      }
+    }
+  }
+
+  /**
    * Fills {@code heap} (cleared first) with the best {@code heap.k()} lists for the query; the
    * heap's scores are the query-centroid scores, which inner-product residual search needs.
    */

@@ -262,27 +262,40 @@ public final class IvfPqIndex implements VectorIndex {
   @Override
   public void search(FloatMatrix queries, int from, int to, SearchParams params, SearchResults out) {
     int k = out.k();
-    int nprobe = Math.min(params.nprobe(), nlists);
     if (coarse != null && params.nprobe() > nlists) {
       throw new IllegalArgumentException(
           "nprobe " + params.nprobe() + " exceeds nlist " + nlists);
     }
+    int nprobe = Math.min(params.nprobe(), nlists);
     int candidates = raw != null ? Math.multiplyExact(k, params.rerank()) : k;
     Scratch s = new Scratch(nprobe, candidates, k);
-    for (int q = from; q < to; q++) {
-      searchOne(queries.data(), queries.offset(q), nprobe, s);
-      if (raw != null) {
-        rerank(queries.data(), queries.offset(q), s);
-        out.fill(q, s.reranked);
-      } else {
-        out.fill(q, s.heap);
+    for (int b = from; b < to; b += PROBE_BATCH) {
+      int e = Math.min(to, b + PROBE_BATCH);
+      if (coarse != null) {
+        coarse.probeBatch(queries, b, e, s.probeHeaps, s.four);
+      }
+      for (int q = b; q < e; q++) {
+        int probed = 1;
+        if (coarse != null) {
+          // Best lists first: they fill the top-k early, so the threshold is tight sooner.
+          probed = s.probeHeaps[q - b].drainBestFirst(s.probeIds, s.probeScores, 0);
+        }
+        searchOne(queries.data(), queries.offset(q), probed, s);
+        if (raw != null) {
+          rerank(queries.data(), queries.offset(q), s);
+          out.fill(q, s.reranked);
+        } else {
+          out.fill(q, s.heap);
+        }
       }
     }
   }
 
+  /** Queries probed together: the coarse scan is tiled four queries at a time. */
+  static final int PROBE_BATCH = 16;
+
   /** Per-call buffers, reused across the queries of a range: nothing is allocated per code. */
   private final class Scratch {
-    final TopK probes;
     final TopK heap;
     final TopK reranked;
     final float[] lut = new float[m * ksub];
@@ -295,8 +308,13 @@ public final class IvfPqIndex implements VectorIndex {
     final int[] probeIds;
     final float[] probeScores;
 
+    final TopK[] probeHeaps = new TopK[PROBE_BATCH];
+    final float[] four = new float[4];
+
     Scratch(int nprobe, int candidates, int k) {
-      probes = new TopK(nprobe);
+      for (int i = 0; i < PROBE_BATCH; i++) {
+        probeHeaps[i] = new TopK(nprobe);
+      }
       probeIds = new int[nprobe];
       probeScores = new float[nprobe];
       heap = new TopK(candidates);
@@ -309,14 +327,8 @@ public final class IvfPqIndex implements VectorIndex {
   /** Codes per {@link KernelSupport#adc8} call: large enough to amortize, small enough for L1. */
   static final int ADC_BATCH = 256;
 
-  private void searchOne(float[] q, int qOff, int nprobe, Scratch s) {
+  private void searchOne(float[] q, int qOff, int probed, Scratch s) {
     s.heap.clear();
-    int probed = 1;
-    if (coarse != null) {
-      coarse.probe(q, qOff, s.probes);
-      // Best lists first: they fill the top-k early, so the threshold is tight sooner.
-      probed = s.probes.drainBestFirst(s.probeIds, s.probeScores, 0);
-    }
     boolean sharedLut = innerProduct || !residual;
     if (sharedLut) {
       buildLut(q, qOff, s.lut);
