@@ -111,6 +111,7 @@ public final class IndexFactory {
             + x.rows() + " training vectors");
       }
       KMeans.Result km = KMeans.train(x, spec.nlist(), KMeans.Params.defaults()
+          .withIterations(KMeans.COARSE_ITERATIONS)
           .withSeed(options.seed()).withThreads(options.threads())
           .withSpherical(innerProduct).withProgress(progress));
       coarse = new CoarseQuantizer(km.centroids(), innerProduct);

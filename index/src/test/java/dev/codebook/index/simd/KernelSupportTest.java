@@ -1,5 +1,6 @@
 package dev.codebook.index.simd;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -104,5 +105,122 @@ class KernelSupportTest {
     assertThrows(
         IndexOutOfBoundsException.class,
         () -> VectorKernels.squareDistance(new float[10], 5, new float[10], 0, 6));
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {1, 3, 7, 15, 16, 17, 33, 63, 64, 65, 256, 300})
+  void transposedKernelsMatchFloat64OnOddCounts(int count) {
+    for (int dim : new int[] {1, 2, 5, 12, 13, 32}) {
+      Random r = new Random(97L * count + dim);
+      float[] x = random(r, dim + 3);
+      float[] t = random(r, dim * count + 5);
+      for (KernelSupport k : new KernelSupport[] {SCALAR, PANAMA}) {
+        float[] l2 = new float[count + 2], dots = new float[count + 1];
+        k.squareDistancesTransposed(x, 3, t, 5, dim, count, l2, 2);
+        k.dotProductsTransposed(x, 3, t, 5, dim, count, dots, 1);
+        for (int c = 0; c < count; c++) {
+          double dot = 0, dist = 0, mag = 0;
+          for (int j = 0; j < dim; j++) {
+            double a = x[3 + j], b = t[5 + j * count + c];
+            dot += a * b;
+            dist += (a - b) * (a - b);
+            mag += Math.abs(a * b);
+          }
+          assertClose(dist, l2[2 + c], dist);
+          assertClose(dot, dots[1 + c], mag);
+        }
+        assertEquals(0f, l2[0], k.name() + " wrote before its range");
+        assertEquals(0f, dots[0], k.name() + " wrote before its range");
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {1, 7, 16, 31, 32, 33, 48, 64, 100, 256})
+  void fourVectorTransposedDotProductsAddTheBias(int count) {
+    for (int dim : new int[] {1, 4, 12, 13, 207}) {
+      Random r = new Random(53L * count + dim);
+      float[] x = random(r, 4 * dim + 3);
+      int[] rows = {3 + 2 * dim, 3, 3 + 3 * dim, 3 + dim}; // any order, any offsets
+      float[] t = random(r, dim * count + 2);
+      float[] bias = random(r, count + 1);
+      for (KernelSupport k : new KernelSupport[] {SCALAR, PANAMA}) {
+        float[] out = new float[4 * count + 2];
+        k.dotProductsTransposed4(
+            x, rows[0], rows[1], rows[2], rows[3], t, 2, dim, count, bias, 1, out, 1);
+        for (int q = 0; q < 4; q++) {
+          for (int c = 0; c < count; c++) {
+            double dot = bias[1 + c], mag = Math.abs(bias[1 + c]);
+            for (int j = 0; j < dim; j++) {
+              double p = (double) x[rows[q] + j] * t[2 + j * count + c];
+              dot += p;
+              mag += Math.abs(p);
+            }
+            assertClose(dot, out[1 + q * count + c], mag);
+          }
+        }
+        assertEquals(0f, out[0], k.name() + " wrote before its range");
+        assertEquals(0f, out[4 * count + 1], k.name() + " wrote after its range");
+      }
+    }
+  }
+
+  @Test
+  void transposedKernelsGiveTheSameBitsOnEveryCall() {
+    // No horizontal sums: the first, interpreted calls and the compiled ones agree to the bit,
+    // which is what keeps k-means deterministic across runs in one JVM.
+    Random r = new Random(5);
+    float[] x = random(r, 4 * 384), t = random(r, 384 * 64), bias = random(r, 64);
+    float[] first = new float[4 * 64], again = new float[4 * 64];
+    PANAMA.dotProductsTransposed4(x, 0, 384, 768, 1152, t, 0, 384, 64, bias, 0, first, 0);
+    for (int i = 0; i < 20_000; i++) {
+      PANAMA.dotProductsTransposed4(x, 0, 384, 768, 1152, t, 0, 384, 64, bias, 0, again, 0);
+    }
+    assertArrayEquals(first, again);
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {1, 2, 15, 16, 17, 31, 64, 256, 257})
+  void argMinIsTheFirstSmallest(int n) {
+    Random r = new Random(n);
+    for (int trial = 0; trial < 20; trial++) {
+      float[] v = random(r, n + 4);
+      int at = r.nextInt(n);
+      v[4 + at] = -10;
+      if (trial % 2 == 0) {
+        // A tie later in the range does not move the answer.
+        v[4 + n - 1] = -10;
+      }
+      v[0] = -100; // outside the range
+      for (KernelSupport k : new KernelSupport[] {SCALAR, PANAMA}) {
+        assertEquals(trial % 2 == 0 ? Math.min(at, n - 1) : at, k.argMin(v, 4, n), k.name());
+      }
+    }
+    float[] same = new float[n];
+    assertEquals(0, PANAMA.argMin(same, 0, n));
+    assertEquals(0, SCALAR.argMin(same, 0, n));
+  }
+
+  @Test
+  void facadeChecksTransposedRanges() {
+    assertThrows(
+        IndexOutOfBoundsException.class,
+        () -> VectorKernels.squareDistancesTransposed(
+            new float[4], 0, new float[4 * 16 - 1], 0, 4, 16, new float[16], 0));
+    assertThrows(
+        IndexOutOfBoundsException.class,
+        () -> VectorKernels.dotProductsTransposed(
+            new float[4], 1, new float[64], 0, 4, 16, new float[16], 0));
+    assertThrows(
+        IndexOutOfBoundsException.class,
+        () -> VectorKernels.dotProductsTransposed4(
+            new float[8], 0, 1, 2, 5, new float[64], 0, 4, 16, new float[16], 0, new float[63], 0));
+    assertThrows(
+        IndexOutOfBoundsException.class,
+        () -> VectorKernels.dotProductsTransposed4(
+            new float[8], 0, 1, 2, 3, new float[64], 0, 4, 16, new float[15], 0, new float[64], 0));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> VectorKernels.argMin(new float[3], 0, 0));
+    assertEquals("argMin of an empty range", e.getMessage());
   }
 }
