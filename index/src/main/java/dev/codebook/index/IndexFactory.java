@@ -5,8 +5,10 @@ import dev.codebook.index.ivf.CoarseQuantizer;
 import dev.codebook.index.ivf.MappedRawVectors;
 import dev.codebook.index.ivf.IvfPqIndex;
 import dev.codebook.index.ivf.RawVectors;
+import dev.codebook.index.quant.OpqRotation;
 import dev.codebook.index.quant.ProductQuantizer;
 import dev.codebook.index.train.KMeans;
+import dev.codebook.index.train.OpqTrainer;
 import dev.codebook.index.train.PqTrainer;
 import dev.codebook.index.train.TrainingProgress;
 import dev.codebook.index.vector.VectorUtil;
@@ -68,10 +70,10 @@ public final class IndexFactory {
     if (spec.isFlat() && !spec.hasIvf()) {
       return new FlatIndex(dimension, similarity);
     }
-    if (spec.isFlat() || spec.opqM() > 0) {
+    if (spec.isFlat()) {
       throw new UnsupportedOperationException(
-          "index spec '" + spec + "' is not available in this build yet (IVF-Flat and OPQ are"
-              + " to come); available: Flat, PQ<m>[x4fs], IVF<n>,PQ<m>[x4fs[r]][,RFlat]");
+          "index spec '" + spec + "' is not available in this build yet (IVF-Flat is to come);"
+              + " available: Flat, [OPQ<m>,][IVF<n>,]PQ<m>[x4fs[r]][,RFlat]");
     }
     if (trainingSet == null || trainingSet.rows() == 0) {
       throw new IllegalArgumentException("index spec '" + spec + "' needs training vectors");
@@ -103,6 +105,16 @@ public final class IndexFactory {
       VectorUtil.normalizeRows(x, "training vectors");
     }
     TrainingProgress progress = TrainingProgress.lines(options.progress());
+    OpqRotation rotation = null;
+    if (spec.opqM() > 0) {
+      // As FAISS's OPQMatrix: the rotation is learned with an 8-bit PQ of opqM sub-spaces, which
+      // is then dropped; the coarse quantizer and the index's own PQ are trained after it, on the
+      // rotated vectors.
+      rotation = OpqTrainer.train(x, spec.opqM(), 8, OpqTrainer.Params.defaults()
+          .withSeed(options.seed() + 2).withThreads(options.threads()).withProgress(progress))
+          .rotation();
+      x = rotation.applyAll(x, options.threads());
+    }
     CoarseQuantizer coarse = null;
     FloatMatrix pqInput = x;
     if (spec.hasIvf()) {
@@ -133,6 +145,6 @@ public final class IndexFactory {
         PqTrainer.Params.defaults().withSeed(options.seed() + 1).withThreads(options.threads())
             .withProgress(progress));
     RawVectors raw = spec.refineFlat() ? rawVectorFile(d) : null;
-    return new IvfPqIndex(spec, similarity, coarse, pq, raw);
+    return new IvfPqIndex(spec, similarity, coarse, pq, raw, rotation);
   }
 }

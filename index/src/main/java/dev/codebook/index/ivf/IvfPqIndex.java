@@ -3,6 +3,7 @@ package dev.codebook.index.ivf;
 import dev.codebook.index.IndexSpec;
 import dev.codebook.index.SearchParams;
 import dev.codebook.index.VectorIndex;
+import dev.codebook.index.quant.OpqRotation;
 import dev.codebook.index.quant.ProductQuantizer;
 import dev.codebook.index.search.SearchResults;
 import dev.codebook.index.search.TopK;
@@ -34,6 +35,11 @@ import java.util.Objects;
  * KernelSupport#fastScan4}), and the few that may enter the top-k are re-scored with the float
  * table, so results are those of the float ADC path over the same codes.
  *
+ * <p>With {@code OPQ}, vectors and queries are rotated by an {@link OpqRotation} as they come in
+ * (after normalization for cosine), and everything after that, the coarse quantizer, PQ and the
+ * raw vectors of {@code RFlat}, lives in the rotated space: a rotation keeps dot products and L2
+ * distances, so scores are those of the original vectors up to rounding.
+ *
  * <p>With {@code RFlat}, the best {@code k * rerank} candidates are re-scored exactly against the
  * full vectors. Searches may run concurrently; {@link #add} may not run with them.
  */
@@ -43,6 +49,7 @@ public final class IvfPqIndex implements VectorIndex {
   private final int dim;
   private final Similarity similarity;
   private final boolean innerProduct;
+  private final OpqRotation rotation; // null without OPQ
   private final CoarseQuantizer coarse; // null without IVF: one list, no residual
   private final ProductQuantizer pq;
   private final int nlists;
@@ -57,14 +64,22 @@ public final class IvfPqIndex implements VectorIndex {
   private final RawVectors raw; // null without RFlat
   private int size;
 
+  /** An empty index without OPQ over trained quantizers; see the full constructor. */
+  public IvfPqIndex(IndexSpec spec, Similarity similarity, CoarseQuantizer coarse,
+      ProductQuantizer pq, RawVectors raw) {
+    this(spec, similarity, coarse, pq, raw, null);
+  }
+
   /**
    * An empty index over trained quantizers.
    *
    * @param coarse the trained coarse quantizer, or null when the spec has no IVF
    * @param raw where full vectors go for re-ranking, required with {@code RFlat}
+   * @param rotation the trained OPQ rotation, required with {@code OPQ}; the coarse quantizer and
+   *     the PQ were trained on rotated vectors
    */
   public IvfPqIndex(IndexSpec spec, Similarity similarity, CoarseQuantizer coarse,
-      ProductQuantizer pq, RawVectors raw) {
+      ProductQuantizer pq, RawVectors raw, OpqRotation rotation) {
     this.spec = Objects.requireNonNull(spec, "spec");
     this.similarity = similarity;
     this.pq = Objects.requireNonNull(pq, "pq");
@@ -84,6 +99,14 @@ public final class IvfPqIndex implements VectorIndex {
     if (spec.refineFlat() != (raw != null)) {
       throw new IllegalArgumentException("RFlat needs a raw vector store, and only RFlat uses one");
     }
+    if ((spec.opqM() > 0) != (rotation != null)) {
+      throw new IllegalArgumentException("OPQ needs a rotation, and only OPQ uses one");
+    }
+    if (rotation != null && rotation.dimension() != dim) {
+      throw new IllegalArgumentException("rotation is " + rotation.dimension() + " x "
+          + rotation.dimension() + ", the product quantizer has dimension " + dim);
+    }
+    this.rotation = rotation;
     this.coarse = coarse;
     this.nlists = coarse == null ? 1 : coarse.nlist();
     this.m = pq.m();
@@ -180,6 +203,11 @@ public final class IvfPqIndex implements VectorIndex {
     return coarse;
   }
 
+  /** The OPQ rotation, or null. */
+  OpqRotation rotation() {
+    return rotation;
+  }
+
   ProductQuantizer pq() {
     return pq;
   }
@@ -199,6 +227,9 @@ public final class IvfPqIndex implements VectorIndex {
       }
     }
     int threads = Runtime.getRuntime().availableProcessors();
+    if (rotation != null) {
+      x = rotation.applyAll(new FloatMatrix(n, dim, x), threads).data();
+    }
     int[] lists = coarse == null ? new int[n] : coarse.assignAll(new FloatMatrix(n, dim, x), threads);
     float[] res = residual ? new float[x.length] : x;
     for (int i = 0; i < n; i++) {
@@ -256,7 +287,9 @@ public final class IvfPqIndex implements VectorIndex {
         VectorUtil.normalize(copy, i * dim, dim, "queries[" + i + "]");
       }
     }
-    return new FloatMatrix(queries.rows(), dim, copy);
+    FloatMatrix prepared = new FloatMatrix(queries.rows(), dim, copy);
+    // The scan runs in the rotated space. One thread: batches are cut into ranges by the caller.
+    return rotation == null ? prepared : rotation.applyAll(prepared, 1);
   }
 
   @Override

@@ -1,6 +1,7 @@
 package dev.codebook.index.ivf;
 
 import dev.codebook.index.IndexSpec;
+import dev.codebook.index.quant.OpqRotation;
 import dev.codebook.index.quant.ProductQuantizer;
 import dev.codebook.index.vector.FloatMatrix;
 import dev.codebook.index.vector.Similarity;
@@ -31,6 +32,7 @@ import org.apache.lucene.util.StringHelper;
  * String spec                  FAISS factory string, e.g. "IVF256,PQ48x4fs,RFlat"
  * Byte   similarity            ordinal of {@link Similarity}
  * VInt   dimension, VInt size  vectors in the index
+ * Float[dimension * dimension] OPQ rotation R, row-major (y = R x), only with OPQ (version 1)
  * VInt   nlist                 0 without IVF
  * Float[nlist * dimension]     coarse centroids, row-major
  * VInt   m, VInt nbits
@@ -49,7 +51,9 @@ public final class IvfPqIndexFormat {
 
   static final String CODEC = "CodebookIvfPq";
   static final int VERSION_START = 0;
-  static final int VERSION_CURRENT = VERSION_START;
+  /** Adds the OPQ rotation; a version-0 file never has one (OPQ could not be built then). */
+  static final int VERSION_OPQ = 1;
+  static final int VERSION_CURRENT = VERSION_OPQ;
 
   private IvfPqIndexFormat() {}
 
@@ -66,6 +70,10 @@ public final class IvfPqIndexFormat {
       int dim = index.dimension();
       out.writeVInt(dim);
       out.writeVInt(index.size());
+      OpqRotation rotation = index.rotation();
+      if (rotation != null) {
+        writeFloats(out, rotation.matrix(), dim * dim);
+      }
       CoarseQuantizer coarse = index.coarse();
       out.writeVInt(coarse == null ? 0 : coarse.nlist());
       if (coarse != null) {
@@ -110,11 +118,11 @@ public final class IvfPqIndexFormat {
       // Verify every byte before trusting any length read from them.
       CodecUtil.checksumEntireFile(in);
       in.seek(0);
-      CodecUtil.checkHeader(in, CODEC, VERSION_START, VERSION_CURRENT);
+      int version = CodecUtil.checkHeader(in, CODEC, VERSION_START, VERSION_CURRENT);
       byte[] id = new byte[StringHelper.ID_LENGTH];
       in.readBytes(id, 0, id.length);
       CodecUtil.checkIndexHeaderSuffix(in, "");
-      IvfPqIndex index = readBody(in, rawFactory);
+      IvfPqIndex index = readBody(in, version, rawFactory);
       if (in.getFilePointer() != in.length() - CodecUtil.footerLength()) {
         throw new CorruptIndexException("unexpected bytes after the index body", in);
       }
@@ -134,7 +142,7 @@ public final class IvfPqIndexFormat {
     RawVectors create(int dimension) throws IOException;
   }
 
-  private static IvfPqIndex readBody(IndexInput in, RawVectorsFactory rawFactory)
+  private static IvfPqIndex readBody(IndexInput in, int version, RawVectorsFactory rawFactory)
       throws IOException {
     IndexSpec spec;
     try {
@@ -149,6 +157,16 @@ public final class IvfPqIndexFormat {
     Similarity similarity = Similarity.values()[simOrdinal];
     int dim = checkRange(in, in.readVInt(), 1, 1 << 16, "dimension");
     int size = checkRange(in, in.readVInt(), 0, Integer.MAX_VALUE, "size");
+    OpqRotation rotation = null;
+    if (spec.opqM() > 0) {
+      if (version < VERSION_OPQ) {
+        throw new CorruptIndexException("OPQ in a version " + version + " file", in);
+      }
+      if (dim % spec.opqM() != 0) {
+        throw new CorruptIndexException(spec + " does not fit dimension " + dim, in);
+      }
+      rotation = new OpqRotation(dim, readFloats(in, Math.multiplyExact(dim, dim)));
+    }
     int nlist = in.readVInt();
     if (nlist != spec.nlist()) {
       throw new CorruptIndexException("nlist " + nlist + " but spec " + spec, in);
@@ -168,7 +186,7 @@ public final class IvfPqIndexFormat {
     ProductQuantizer pq = new ProductQuantizer(dim, m, nbits,
         readFloats(in, Math.multiplyExact(m, (1 << nbits) * (dim / m))));
     RawVectors raw = spec.refineFlat() ? rawFactory.create(dim) : null;
-    IvfPqIndex index = new IvfPqIndex(spec, similarity, coarse, pq, raw);
+    IvfPqIndex index = new IvfPqIndex(spec, similarity, coarse, pq, raw, rotation);
     int lists = index.nlist();
     int[][] ids = new int[lists][];
     byte[][] codes = new byte[lists][];

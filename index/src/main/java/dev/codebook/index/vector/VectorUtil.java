@@ -1,7 +1,5 @@
 package dev.codebook.index.vector;
 
-import dev.codebook.index.simd.VectorKernels;
-
 /** Checks and transforms on single vectors, shared by indexes and readers. */
 public final class VectorUtil {
 
@@ -28,8 +26,13 @@ public final class VectorUtil {
    *     would be a silent wrong answer)
    */
   public static void normalize(float[] v, int offset, int length, String field) {
-    float norm2 = VectorKernels.dotProduct(v, offset, v, offset, length);
-    if (!(norm2 > 0f) || !Float.isFinite(norm2)) {
+    // A plain double sum, not the SIMD kernel: its lane-sum order changes as the JIT warms up,
+    // which made the same vectors normalize to different floats from run to run.
+    double norm2 = 0;
+    for (int i = 0; i < length; i++) {
+      norm2 += (double) v[offset + i] * v[offset + i];
+    }
+    if (!(norm2 > 0) || !Double.isFinite(norm2)) {
       throw new IllegalArgumentException(
           field + " cannot be normalized for cosine similarity: its norm is " + Math.sqrt(norm2));
     }

@@ -25,7 +25,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 class IvfPqIndexFormatTest {
 
   @ParameterizedTest
-  @ValueSource(strings = {"IVF8,PQ8", "IVF8,PQ8x4fsr,RFlat", "PQ4x4fs", "IVF4,PQ16,RFlat"})
+  @ValueSource(strings = {
+      "IVF8,PQ8", "IVF8,PQ8x4fsr,RFlat", "PQ4x4fs", "IVF4,PQ16,RFlat", "OPQ8,IVF8,PQ8,RFlat",
+      "OPQ4,PQ8x4fs"})
   void roundTripAnswersIdentically(String spec, @TempDir Path dir) throws Exception {
     Random r = new Random(spec.hashCode());
     FloatMatrix base = IvfPqIndexTest.mixture(r, 700, 32, 3);
@@ -40,6 +42,7 @@ class IvfPqIndexFormatTest {
     assertEquals(index.size(), loaded.size());
     assertEquals(index.spec(), loaded.spec());
     assertEquals(index.pq(), loaded.pq());
+    assertEquals(index.rotation(), loaded.rotation());
     SearchParams p = new SearchParams(index.nlist() > 1 ? 3 : 1, 4);
     SearchResults a = BatchSearch.search(index, queries, 10, p, 1);
     SearchResults b = BatchSearch.search(loaded, queries, 10, p, 1);

@@ -92,7 +92,8 @@ class IvfPqIndexTest {
   @CsvSource({
       "'IVF16,PQ8x4fs',DOT_PRODUCT", "'IVF16,PQ8x4fsr',DOT_PRODUCT", "'IVF16,PQ8x4fsr',EUCLIDEAN",
       "'PQ12x4fs',EUCLIDEAN", "'IVF16,PQ8',DOT_PRODUCT", "'IVF16,PQ8',EUCLIDEAN", "'PQ6',COSINE",
-      "'IVF8,PQ7x4fs',COSINE"})
+      "'IVF8,PQ7x4fs',COSINE", "'OPQ8,IVF16,PQ8',DOT_PRODUCT", "'OPQ12,PQ12x4fs',EUCLIDEAN",
+      "'OPQ6,IVF8,PQ12x4fsr',COSINE"})
   void searchEqualsPlainAdcOverTheSameCodes(String specText, Similarity sim) {
     Random r = new Random(specText.hashCode() + sim.ordinal());
     int dim = specText.contains("PQ7") ? 42 : 48;
@@ -148,6 +149,32 @@ class IvfPqIndexTest {
         new SearchParams(16, 10));
     assertTrue(reranked > plain, reranked + " <= " + plain);
     assertTrue(reranked >= 0.95, "recall@10 with RFlat x10: " + reranked);
+  }
+
+  @Test
+  void opqSearchesInTheRotatedSpaceAndRerankingGivesExactScores() {
+    Random r = new Random(10);
+    FloatMatrix base = mixture(r, 4000, 64, 1);
+    FloatMatrix queries = mixture(r, 50, 64, 1);
+    FlatIndex exact = FlatIndex.of(base, Similarity.EUCLIDEAN);
+    SearchResults truth = BatchSearch.search(exact, queries, 10, SearchParams.DEFAULTS, 1);
+    IvfPqIndex opq = (IvfPqIndex) build("OPQ16,IVF16,PQ16,RFlat", base);
+    assertEquals(64, opq.rotation().dimension());
+    SearchParams params = new SearchParams(16, 10);
+    assertTrue(recall(opq, queries, truth, params) >= 0.95, "recall@10 of OPQ with RFlat x10");
+    // Re-ranked scores are the exact ones: the rotation keeps distances.
+    SearchResults res = BatchSearch.search(opq, queries, 10, params, 1);
+    for (int q = 0; q < queries.rows(); q++) {
+      for (int i = 0; i < 10; i++) {
+        float[] v = base.row(res.id(q, i));
+        double d2 = 0;
+        for (int j = 0; j < 64; j++) {
+          double t = (double) queries.data()[queries.offset(q) + j] - v[j];
+          d2 += t * t;
+        }
+        assertEquals(-d2, res.score(q, i), 1e-3 * (1 + d2), "query " + q + " rank " + i);
+      }
+    }
   }
 
   private static VectorIndex build(String spec, FloatMatrix base) {
