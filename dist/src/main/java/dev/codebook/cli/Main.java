@@ -19,7 +19,8 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Codebook: vector-quantized embedding retrieval.",
-    subcommands = {BenchCommand.class, InfoCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      BenchCommand.class, InfoCommand.class, ServeCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
   @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT,

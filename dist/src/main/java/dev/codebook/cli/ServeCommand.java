@@ -1,0 +1,163 @@
+package dev.codebook.cli;
+
+import dev.codebook.api.v1.AttributeValue;
+import dev.codebook.index.IndexFactory;
+import dev.codebook.index.IndexSpec;
+import dev.codebook.index.vector.AnnBenchmarksHdf5;
+import dev.codebook.index.vector.FloatMatrix;
+import dev.codebook.index.vector.Similarity;
+import dev.codebook.loadtest.bench.BenchCommand;
+import dev.codebook.server.CodebookServer;
+import dev.codebook.server.ServerConfig;
+import dev.codebook.server.collection.Collection;
+import dev.codebook.server.collection.CollectionRegistry;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.zip.GZIPInputStream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code codebook serve}: run the gRPC server until SIGTERM or SIGINT. */
+@Command(
+    name = "serve",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Runs the Codebook gRPC server (codebook.v1, health checking, reflection)",
+      "until SIGTERM or SIGINT (Ctrl-C), then drains the calls in flight and stops.",
+      "Binds to loopback by default. Unless --no-sample, the bundled sample is loaded",
+      "into collections/" + ServeCommand.SAMPLE_COLLECTION + " (cosine, "
+          + ServeCommand.SAMPLE_SPEC + ") and its index built.",
+      "Collections live in memory for now: they are gone when the server stops."
+    })
+public final class ServeCommand implements Callable<Integer> {
+
+  /** Name of the collection the bundled sample is loaded into. */
+  public static final String SAMPLE_COLLECTION = "debian-minilm-5k";
+
+  /** Index spec of the sample collection. */
+  public static final String SAMPLE_SPEC = "IVF64,PQ48x4fs,RFlat";
+
+  @Option(names = "--host", paramLabel = "HOST", defaultValue = ServerConfig.DEFAULT_HOST,
+      description = "Address to bind (default: ${DEFAULT-VALUE}, loopback only; 0.0.0.0 for all"
+          + " interfaces).")
+  String host;
+
+  @Option(names = "--port", paramLabel = "PORT", defaultValue = "" + ServerConfig.DEFAULT_PORT,
+      description = "TCP port (default: ${DEFAULT-VALUE}; 0 picks a free one).")
+  int port;
+
+  @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "./data",
+      description = "Storage directory (default: ${DEFAULT-VALUE}). Created if missing, but not"
+          + " used yet: collections are held in memory until durable storage lands.")
+  Path dataDir;
+
+  @Option(names = "--no-sample", description = "Do not load the bundled sample collection.")
+  boolean noSample;
+
+  @Option(names = "--search-threads", paramLabel = "N",
+      description = "Threads that run searches (default: one per core).")
+  Integer searchThreads;
+
+  @Option(names = "--search-queue", paramLabel = "N",
+      description = "Searches that may wait for a thread before calls get RESOURCE_EXHAUSTED"
+          + " (default: " + ServerConfig.DEFAULT_SEARCH_QUEUE_CAPACITY + ").")
+  Integer searchQueue;
+
+  @Override
+  public Integer call() throws IOException, InterruptedException {
+    Files.createDirectories(dataDir);
+    ServerConfig config = ServerConfig.defaults().withHost(host).withPort(port);
+    if (searchThreads != null) {
+      config = config.withSearchThreads(searchThreads);
+    }
+    if (searchQueue != null) {
+      config = config.withSearchQueueCapacity(searchQueue);
+    }
+    CodebookServer server = CodebookServer.start(config);
+    Runtime.getRuntime().addShutdownHook(new Thread(server::close, "codebook-shutdown"));
+    System.out.println("codebook: serving codebook.v1 on " + server.address() + " ("
+        + server.transport() + "); data dir " + dataDir + " (not used yet)");
+    if (!noSample) {
+      loadSample(server.registry());
+    }
+    System.out.println("codebook: ready; SIGTERM or Ctrl-C stops the server gracefully");
+    System.out.flush();
+    server.awaitTermination();
+    return 0;
+  }
+
+  /** Loads the bundled sample's train vectors and builds its index; warns if it is missing. */
+  private static void loadSample(CollectionRegistry registry) throws IOException {
+    Path file = BenchCommand.defaultSample();
+    if (!Files.isRegularFile(file)) {
+      System.err.println("codebook: warning: no sample at " + file
+          + "; starting without it (--no-sample skips this)");
+      return;
+    }
+    long t0 = System.nanoTime();
+    FloatMatrix train = AnnBenchmarksHdf5.readVectors(file, "train");
+    List<String> ids = sideFile(file, "names", train.rows());
+    List<String> docs = sideFile(file, "docs", train.rows());
+    List<String> rowIds = new ArrayList<>(train.rows());
+    List<Map<String, AttributeValue>> attrs = new ArrayList<>(train.rows());
+    for (int i = 0; i < train.rows(); i++) {
+      rowIds.add(ids != null ? ids.get(i) : Integer.toString(i));
+      attrs.add(docs == null ? Map.of()
+          : Map.of("description", AttributeValue.newBuilder().setStringValue(docs.get(i)).build()));
+    }
+    Collection c = registry.create(SAMPLE_COLLECTION, train.dim(), Similarity.COSINE,
+        IndexSpec.parse(SAMPLE_SPEC));
+    c.upsert(rowIds, train, attrs);
+    Collection.BuildResult built = c.build(new IndexFactory.BuildOptions(
+        IndexFactory.DEFAULT_SEED, Runtime.getRuntime().availableProcessors(), line -> {}));
+    System.out.printf("codebook: loaded %s: %d vectors of %d, %s built in %.1f s (%s%s)%n",
+        c.name(), built.trainingVectors(), train.dim(), SAMPLE_SPEC,
+        (System.nanoTime() - t0) / 1e9, ids != null ? "ids are Debian package names" : "ids are row numbers",
+        docs != null ? ", attribute 'description'" : "");
+  }
+
+  /**
+   * The lines of {@code <sample>.<kind>.txt.gz} beside the sample, or null if it is missing or
+   * does not have one line per vector.
+   */
+  private static List<String> sideFile(Path sample, String kind, int rows) throws IOException {
+    String stem = sample.getFileName().toString().replaceFirst("\\.hdf5$", "");
+    Path f = sample.resolveSibling(stem + "." + kind + ".txt.gz");
+    if (!Files.isRegularFile(f)) {
+      return null;
+    }
+    List<String> lines = new ArrayList<>(rows);
+    try (BufferedReader r = new BufferedReader(new InputStreamReader(
+        new GZIPInputStream(Files.newInputStream(f)), StandardCharsets.UTF_8))) {
+      for (String line; (line = r.readLine()) != null; ) {
+        lines.add(line);
+      }
+    }
+    if (lines.size() != rows || (kind.equals("names") && !usableIds(lines))) {
+      return null;
+    }
+    return lines;
+  }
+
+  /** Whether every line is a valid vector id (1 to 256 characters) and none repeats. */
+  private static boolean usableIds(List<String> lines) {
+    List<String> sorted = new ArrayList<>(lines);
+    Collections.sort(sorted);
+    for (int i = 0; i < sorted.size(); i++) {
+      String id = sorted.get(i);
+      if (id.isEmpty() || id.length() > 256 || (i > 0 && id.equals(sorted.get(i - 1)))) {
+        return false;
+      }
+    }
+    return true;
+  }
+}

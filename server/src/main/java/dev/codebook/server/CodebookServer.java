@@ -1,0 +1,269 @@
+package dev.codebook.server;
+
+import dev.codebook.api.v1.CollectionServiceGrpc;
+import dev.codebook.api.v1.SearchServiceGrpc;
+import dev.codebook.api.v1.SystemServiceGrpc;
+import dev.codebook.api.v1.VectorServiceGrpc;
+import dev.codebook.server.collection.CollectionRegistry;
+import dev.codebook.server.grpc.CollectionGrpcService;
+import dev.codebook.server.grpc.DrainingInterceptor;
+import dev.codebook.server.grpc.SearchGrpcService;
+import dev.codebook.server.grpc.SystemGrpcService;
+import dev.codebook.server.grpc.VectorGrpcService;
+import io.grpc.Server;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Codebook gRPC server: {@code codebook.v1} services on Netty, with standard health
+ * checking and server reflection.
+ *
+ * <p><b>Threads.</b> Netty runs its own boss group (one thread, accepts connections) and worker
+ * group ({@link ServerConfig#eventLoopThreads}, HTTP/2 framing), on the native epoll transport
+ * where {@link Epoll#isAvailable()} and NIO elsewhere. gRPC callbacks (request parsing, upserts,
+ * builds) run on a call executor. Searches are handed to a bounded search executor ({@link
+ * ServerConfig#searchThreads} threads, a queue of {@link ServerConfig#searchQueueCapacity}): when
+ * it is full a search gets RESOURCE_EXHAUSTED at once instead of queueing without bound. No
+ * index work runs on an event loop.
+ *
+ * <p><b>Shutdown</b> ({@link #close()} or {@link #shutdown(Duration)}): health turns NOT_SERVING
+ * so load balancers stop sending calls, the server stops accepting new calls (clients get
+ * UNAVAILABLE, also for a call that slips in during the GOAWAY exchange: {@link
+ * DrainingInterceptor}), calls in flight get up to the grace period to finish, the rest are cancelled
+ * ({@code shutdownNow}, which searches notice between query groups), then the executors and
+ * the event loops stop.
+ */
+public final class CodebookServer implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(CodebookServer.class);
+
+  /** How long the hard phase of a shutdown waits for each component. */
+  private static final Duration HARD_STOP_WAIT = Duration.ofSeconds(5);
+
+  private final ServerConfig config;
+  private final CollectionRegistry registry;
+  private final HealthStatusManager health = new HealthStatusManager();
+  private final DrainingInterceptor draining = new DrainingInterceptor();
+  private final EventLoopGroup boss;
+  private final EventLoopGroup workers;
+  private final ExecutorService callExecutor;
+  private final ThreadPoolExecutor searchExecutor;
+  private final String transport;
+  private final Server server;
+  private final AtomicBoolean shutdownStarted = new AtomicBoolean();
+  private final CountDownLatch terminated = new CountDownLatch(1);
+  private volatile boolean drainedCleanly;
+
+  private CodebookServer(ServerConfig config, CollectionRegistry registry) {
+    this.config = config;
+    this.registry = registry;
+    boolean epoll = Epoll.isAvailable();
+    IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+    Class<? extends ServerChannel> channelType =
+        epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+    this.transport = epoll ? "epoll" : "nio";
+    this.boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("codebook-boss", true),
+        io);
+    this.workers = new MultiThreadIoEventLoopGroup(config.eventLoopThreads(),
+        new DefaultThreadFactory("codebook-worker", true), io);
+    this.callExecutor = Executors.newCachedThreadPool(new DefaultThreadFactory("codebook-call", true));
+    this.searchExecutor = new ThreadPoolExecutor(config.searchThreads(), config.searchThreads(),
+        0L, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(config.searchQueueCapacity()),
+        new DefaultThreadFactory("codebook-search", true), new ThreadPoolExecutor.AbortPolicy());
+    this.server = NettyServerBuilder
+        .forAddress(new InetSocketAddress(config.host(), config.port()))
+        .channelType(channelType)
+        .bossEventLoopGroup(boss)
+        .workerEventLoopGroup(workers)
+        .executor(callExecutor)
+        .maxInboundMessageSize(config.maxInboundMessageSize())
+        .keepAliveTime(config.keepAliveTime().toNanos(), TimeUnit.NANOSECONDS)
+        .keepAliveTimeout(config.keepAliveTimeout().toNanos(), TimeUnit.NANOSECONDS)
+        .permitKeepAliveTime(config.permitKeepAliveTime().toNanos(), TimeUnit.NANOSECONDS)
+        .permitKeepAliveWithoutCalls(true)
+        .maxConnectionIdle(config.maxConnectionIdle().toNanos(), TimeUnit.NANOSECONDS)
+        .addService(new CollectionGrpcService(registry, config.buildThreads()))
+        .addService(new VectorGrpcService(registry))
+        .addService(new SearchGrpcService(registry, searchExecutor, config.searchQueueCapacity()))
+        .addService(new SystemGrpcService())
+        .addService(health.getHealthService())
+        .addService(ProtoReflectionServiceV1.newInstance())
+        .intercept(draining)
+        .build();
+  }
+
+  /** Starts a server with an empty registry. */
+  public static CodebookServer start(ServerConfig config) throws IOException {
+    return start(config, new CollectionRegistry());
+  }
+
+  /**
+   * Starts a server serving {@code registry}'s collections.
+   *
+   * @throws IOException if it cannot listen, e.g. the port is taken
+   */
+  public static CodebookServer start(ServerConfig config, CollectionRegistry registry)
+      throws IOException {
+    CodebookServer s = new CodebookServer(config, registry);
+    try {
+      s.server.start();
+    } catch (IOException e) {
+      s.stopExecutorsAndLoops();
+      throw new IOException("cannot listen on " + config.host() + ":" + config.port() + ": "
+          + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()), e);
+    }
+    for (String service : List.of(CollectionServiceGrpc.SERVICE_NAME,
+        VectorServiceGrpc.SERVICE_NAME, SearchServiceGrpc.SERVICE_NAME,
+        SystemServiceGrpc.SERVICE_NAME, HealthStatusManager.SERVICE_NAME_ALL_SERVICES)) {
+      s.health.setStatus(service, ServingStatus.SERVING);
+    }
+    LOG.info("listening on {}:{} ({} transport, {} search threads, queue {})", config.host(),
+        s.port(), s.transport, config.searchThreads(), config.searchQueueCapacity());
+    return s;
+  }
+
+  public ServerConfig config() {
+    return config;
+  }
+
+  public CollectionRegistry registry() {
+    return registry;
+  }
+
+  /** The port listened on (the chosen one when configured with 0). */
+  public int port() {
+    return ((InetSocketAddress) server.getListenSockets().get(0)).getPort();
+  }
+
+  /** {@code host:port} as listened on. */
+  public String address() {
+    return config.host() + ":" + port();
+  }
+
+  /** The Netty transport in use: {@code "epoll"} or {@code "nio"}. */
+  public String transport() {
+    return transport;
+  }
+
+  /** Whether a shutdown has begun: new calls get UNAVAILABLE from then on. */
+  public boolean isShuttingDown() {
+    return draining.isDraining();
+  }
+
+  /** Searches running right now. */
+  public int activeSearches() {
+    return searchExecutor.getActiveCount();
+  }
+
+  /** Searches waiting for a thread. */
+  public int queuedSearches() {
+    return searchExecutor.getQueue().size();
+  }
+
+  /** Graceful shutdown with {@link ServerConfig#shutdownGrace}. */
+  @Override
+  public void close() {
+    shutdown(config.shutdownGrace());
+  }
+
+  /**
+   * Drains and stops the server; see the class comment. A second call waits for the first.
+   *
+   * @return true if every call in flight finished within {@code grace}
+   */
+  public boolean shutdown(Duration grace) {
+    if (!shutdownStarted.compareAndSet(false, true)) {
+      awaitTerminationUninterruptibly();
+      return drainedCleanly;
+    }
+    LOG.info("shutting down: draining calls for up to {} s", grace.toSeconds());
+    boolean clean = false;
+    try {
+      health.enterTerminalState();
+      draining.startDraining();
+      server.shutdown();
+      clean = server.awaitTermination(grace.toNanos(), TimeUnit.NANOSECONDS);
+      if (!clean) {
+        LOG.warn("calls still running after {} s; cancelling them", grace.toSeconds());
+        server.shutdownNow();
+        server.awaitTermination(HARD_STOP_WAIT.toNanos(), TimeUnit.NANOSECONDS);
+      }
+    } catch (InterruptedException e) {
+      server.shutdownNow();
+      Thread.currentThread().interrupt();
+    } finally {
+      stopExecutorsAndLoops();
+      drainedCleanly = clean;
+      terminated.countDown();
+      LOG.info("stopped");
+    }
+    return clean;
+  }
+
+  /** Blocks until a shutdown has finished. */
+  public void awaitTermination() throws InterruptedException {
+    terminated.await();
+  }
+
+  private void awaitTerminationUninterruptibly() {
+    boolean interrupted = false;
+    while (true) {
+      try {
+        terminated.await();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void stopExecutorsAndLoops() {
+    searchExecutor.shutdown();
+    callExecutor.shutdown();
+    try {
+      if (!searchExecutor.awaitTermination(HARD_STOP_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+        searchExecutor.shutdownNow();
+      }
+      if (!callExecutor.awaitTermination(HARD_STOP_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+        callExecutor.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      searchExecutor.shutdownNow();
+      callExecutor.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+    // No quiet period: the server has already stopped every channel.
+    workers.shutdownGracefully(0, HARD_STOP_WAIT.toMillis(), TimeUnit.MILLISECONDS)
+        .awaitUninterruptibly(2 * HARD_STOP_WAIT.toMillis());
+    boss.shutdownGracefully(0, HARD_STOP_WAIT.toMillis(), TimeUnit.MILLISECONDS)
+        .awaitUninterruptibly(2 * HARD_STOP_WAIT.toMillis());
+  }
+}

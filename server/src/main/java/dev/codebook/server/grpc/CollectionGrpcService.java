@@ -1,0 +1,254 @@
+package dev.codebook.server.grpc;
+
+import com.google.protobuf.Empty;
+import com.google.protobuf.Timestamp;
+import dev.codebook.api.v1.BuildIndexRequest;
+import dev.codebook.api.v1.BuildIndexResponse;
+import dev.codebook.api.v1.CollectionServiceGrpc;
+import dev.codebook.api.v1.CreateCollectionRequest;
+import dev.codebook.api.v1.DeleteCollectionRequest;
+import dev.codebook.api.v1.GetCollectionRequest;
+import dev.codebook.api.v1.ListCollectionsRequest;
+import dev.codebook.api.v1.ListCollectionsResponse;
+import dev.codebook.api.v1.Metric;
+import dev.codebook.index.IndexFactory;
+import dev.codebook.index.IndexSpec;
+import dev.codebook.index.vector.Similarity;
+import dev.codebook.server.collection.Collection;
+import dev.codebook.server.collection.CollectionRegistry;
+import dev.codebook.server.collection.InvalidFieldException;
+import io.grpc.stub.StreamObserver;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** {@code codebook.v1.CollectionService}: create, get, list, delete and build collections. */
+public final class CollectionGrpcService extends CollectionServiceGrpc.CollectionServiceImplBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(CollectionGrpcService.class);
+
+  /** Page size when the request leaves it 0 (AIP-158). */
+  static final int DEFAULT_PAGE_SIZE = 50;
+
+  /** Larger page sizes are lowered to this (AIP-158). */
+  static final int MAX_PAGE_SIZE = 1000;
+
+  private static final String TOKEN_PREFIX = "after:";
+
+  private final CollectionRegistry registry;
+  private final int buildThreads;
+
+  /**
+   * @param buildThreads threads BuildIndex trains with
+   */
+  public CollectionGrpcService(CollectionRegistry registry, int buildThreads) {
+    this.registry = registry;
+    this.buildThreads = buildThreads;
+  }
+
+  @Override
+  public void createCollection(CreateCollectionRequest request,
+      StreamObserver<dev.codebook.api.v1.Collection> responseObserver) {
+    dev.codebook.api.v1.Collection response;
+    try {
+      String id = request.getCollectionId();
+      if (id.isEmpty()) {
+        throw new InvalidFieldException("collection_id", InvalidFieldException.MISSING_FIELD,
+            "collection_id is required; " + CollectionRegistry.idRule());
+      }
+      if (!CollectionRegistry.ID.matcher(id).matches()) {
+        throw new InvalidFieldException("collection_id", InvalidFieldException.INVALID_NAME,
+            "bad collection_id '" + Requests.clip(id) + "'; " + CollectionRegistry.idRule());
+      }
+      if (!request.hasCollection()) {
+        throw new InvalidFieldException("collection", InvalidFieldException.MISSING_FIELD,
+            "collection is required: set its dimension, metric and index_spec");
+      }
+      dev.codebook.api.v1.Collection c = request.getCollection();
+      int dim = Requests.inRange("collection.dimension", c.getDimension(), 1,
+          CollectionRegistry.MAX_DIMENSION);
+      Similarity similarity = similarity(c.getMetric());
+      IndexSpec spec = parseSpec(c.getIndexSpec(), dim);
+      Collection created = registry.create(id, dim, similarity, spec);
+      LOG.info("created {}", created);
+      response = toProto(created);
+    } catch (RuntimeException e) {
+      responseObserver.onError(StatusMapper.toStatusException(e));
+      return;
+    }
+    responseObserver.onNext(response);
+    responseObserver.onCompleted();
+  }
+
+  @Override
+  public void getCollection(GetCollectionRequest request,
+      StreamObserver<dev.codebook.api.v1.Collection> responseObserver) {
+    dev.codebook.api.v1.Collection response;
+    try {
+      response = toProto(registry.get(Requests.collectionId("name", request.getName())));
+    } catch (RuntimeException e) {
+      responseObserver.onError(StatusMapper.toStatusException(e));
+      return;
+    }
+    responseObserver.onNext(response);
+    responseObserver.onCompleted();
+  }
+
+  @Override
+  public void listCollections(ListCollectionsRequest request,
+      StreamObserver<ListCollectionsResponse> responseObserver) {
+    ListCollectionsResponse response;
+    try {
+      int pageSize = request.getPageSize();
+      if (pageSize < 0) {
+        throw new InvalidFieldException("page_size", InvalidFieldException.OUT_OF_RANGE,
+            "page_size must not be negative, got " + pageSize);
+      }
+      pageSize = pageSize == 0 ? DEFAULT_PAGE_SIZE : Math.min(pageSize, MAX_PAGE_SIZE);
+      String after = decodePageToken(request.getPageToken());
+      List<Collection> page = registry.list(after, pageSize);
+      ListCollectionsResponse.Builder b = ListCollectionsResponse.newBuilder();
+      for (Collection c : page) {
+        b.addCollections(toProto(c));
+      }
+      if (page.size() == pageSize && registry.hasAfter(page.get(page.size() - 1).id())) {
+        b.setNextPageToken(encodePageToken(page.get(page.size() - 1).id()));
+      }
+      response = b.build();
+    } catch (RuntimeException e) {
+      responseObserver.onError(StatusMapper.toStatusException(e));
+      return;
+    }
+    responseObserver.onNext(response);
+    responseObserver.onCompleted();
+  }
+
+  @Override
+  public void deleteCollection(DeleteCollectionRequest request,
+      StreamObserver<Empty> responseObserver) {
+    try {
+      String id = Requests.collectionId("name", request.getName());
+      registry.delete(id);
+      LOG.info("deleted {}", Collection.nameOf(id));
+    } catch (RuntimeException e) {
+      responseObserver.onError(StatusMapper.toStatusException(e));
+      return;
+    }
+    responseObserver.onNext(Empty.getDefaultInstance());
+    responseObserver.onCompleted();
+  }
+
+  @Override
+  public void buildIndex(BuildIndexRequest request,
+      StreamObserver<BuildIndexResponse> responseObserver) {
+    BuildIndexResponse response;
+    try {
+      Collection c = registry.get(Requests.collectionId("name", request.getName()));
+      long seed = request.getSeed() != 0 ? request.getSeed() : IndexFactory.DEFAULT_SEED;
+      LOG.info("{}: building {} on {} vectors", c.name(), c.spec(), c.info().vectorCount());
+      Collection.BuildResult r = c.build(new IndexFactory.BuildOptions(seed, buildThreads,
+          line -> LOG.debug("{}: {}", c.name(), line)));
+      LOG.info("{}: built {} from {} vectors in {} ms", c.name(), c.spec(), r.trainingVectors(),
+          r.duration().toMillis());
+      response = BuildIndexResponse.newBuilder()
+          .setCollection(toProto(c))
+          .setTrainingVectorCount(r.trainingVectors())
+          .setBuildDuration(com.google.protobuf.Duration.newBuilder()
+              .setSeconds(r.duration().getSeconds()).setNanos(r.duration().getNano()))
+          .build();
+    } catch (RuntimeException e) {
+      responseObserver.onError(StatusMapper.toStatusException(e));
+      return;
+    }
+    responseObserver.onNext(response);
+    responseObserver.onCompleted();
+  }
+
+  /** The API view of a collection. */
+  static dev.codebook.api.v1.Collection toProto(Collection c) {
+    Collection.Info info = c.info();
+    dev.codebook.api.v1.Collection.Builder b = dev.codebook.api.v1.Collection.newBuilder()
+        .setName(c.name())
+        .setDimension(c.dimension())
+        .setMetric(metric(c.similarity()))
+        .setIndexSpec(c.spec().toString())
+        .setVectorCount(info.vectorCount())
+        .setState(switch (info.state()) {
+          case UNTRAINED -> dev.codebook.api.v1.Collection.State.UNTRAINED;
+          case BUILDING -> dev.codebook.api.v1.Collection.State.BUILDING;
+          case READY -> dev.codebook.api.v1.Collection.State.READY;
+        })
+        .setCreateTime(timestamp(c.createTime()));
+    if (info.buildTime() != null) {
+      b.setBuildTime(timestamp(info.buildTime()));
+    }
+    return b.build();
+  }
+
+  static Similarity similarity(Metric metric) {
+    return switch (metric) {
+      case DOT_PRODUCT -> Similarity.DOT_PRODUCT;
+      case COSINE -> Similarity.COSINE;
+      case EUCLIDEAN -> Similarity.EUCLIDEAN;
+      case METRIC_UNSPECIFIED, UNRECOGNIZED -> throw new InvalidFieldException(
+          "collection.metric", InvalidFieldException.MISSING_FIELD,
+          "collection.metric is required: DOT_PRODUCT, COSINE or EUCLIDEAN");
+    };
+  }
+
+  static Metric metric(Similarity similarity) {
+    return switch (similarity) {
+      case DOT_PRODUCT -> Metric.DOT_PRODUCT;
+      case COSINE -> Metric.COSINE;
+      case EUCLIDEAN -> Metric.EUCLIDEAN;
+    };
+  }
+
+  /** Parses and checks an index spec against the dimension; errors name the field. */
+  static IndexSpec parseSpec(String text, int dimension) {
+    String field = "collection.index_spec";
+    if (text.isBlank()) {
+      throw new InvalidFieldException(field, InvalidFieldException.MISSING_FIELD,
+          field + " is required, e.g. Flat, IVF256,PQ32 or IVF1024,PQ48x4fs,RFlat");
+    }
+    try {
+      IndexSpec spec = IndexSpec.parse(text);
+      spec.validateFor(dimension);
+      Collection.checkBuildable(spec);
+      return spec;
+    } catch (IllegalArgumentException | UnsupportedOperationException e) {
+      throw new InvalidFieldException(field, InvalidFieldException.INVALID_INDEX_SPEC,
+          e.getMessage());
+    }
+  }
+
+  private static Timestamp timestamp(Instant t) {
+    return Timestamp.newBuilder().setSeconds(t.getEpochSecond()).setNanos(t.getNano()).build();
+  }
+
+  private static String encodePageToken(String lastId) {
+    return Base64.getUrlEncoder().withoutPadding()
+        .encodeToString((TOKEN_PREFIX + lastId).getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** The id a page token continues after; null for the first page. */
+  private static String decodePageToken(String token) {
+    if (token.isEmpty()) {
+      return null;
+    }
+    try {
+      String s = new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8);
+      if (s.startsWith(TOKEN_PREFIX)) {
+        return s.substring(TOKEN_PREFIX.length());
+      }
+    } catch (IllegalArgumentException e) {
+      // not base64: fall through
+    }
+    throw new InvalidFieldException("page_token", InvalidFieldException.INVALID_VALUE,
+        "page_token is not one this server issued; pass a next_page_token unchanged, or"
+            + " leave it empty for the first page");
+  }
+}
