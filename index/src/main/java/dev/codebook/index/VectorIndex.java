@@ -1,5 +1,6 @@
 package dev.codebook.index;
 
+import dev.codebook.index.search.AcceptOrds;
 import dev.codebook.index.search.SearchResults;
 import dev.codebook.index.vector.FloatMatrix;
 import dev.codebook.index.vector.Similarity;
@@ -39,7 +40,18 @@ public interface VectorIndex {
    * out.k()} into {@code out} at the same query positions. Queries must already be prepared (see
    * {@link #prepareQueries}); single-threaded.
    */
-  void search(FloatMatrix queries, int from, int to, SearchParams params, SearchResults out);
+  default void search(FloatMatrix queries, int from, int to, SearchParams params,
+      SearchResults out) {
+    search(queries, from, to, params, null, out);
+  }
+
+  /**
+   * As {@link #search(FloatMatrix, int, int, SearchParams, SearchResults)}, returning only
+   * ordinals {@code accept} accepts ({@code null}: all). Results hold fewer than {@code k} ids
+   * (padded with -1) only when fewer acceptable vectors are reachable.
+   */
+  void search(FloatMatrix queries, int from, int to, SearchParams params, AcceptOrds accept,
+      SearchResults out);
 
   /**
    * Validates queries and returns the form the scan expects (normalized for cosine), as a copy:

@@ -3,6 +3,7 @@ package dev.codebook.index.flat;
 import dev.codebook.index.IndexSpec;
 import dev.codebook.index.SearchParams;
 import dev.codebook.index.VectorIndex;
+import dev.codebook.index.search.AcceptOrds;
 import dev.codebook.index.search.SearchResults;
 import dev.codebook.index.search.TopK;
 import dev.codebook.index.simd.KernelSupport;
@@ -121,7 +122,8 @@ public final class FlatIndex implements VectorIndex {
   }
 
   @Override
-  public void search(FloatMatrix queries, int from, int to, SearchParams params, SearchResults out) {
+  public void search(FloatMatrix queries, int from, int to, SearchParams params,
+      AcceptOrds accept, SearchResults out) {
     int nq = to - from;
     if (nq <= 0) {
       return;
@@ -131,28 +133,28 @@ public final class FlatIndex implements VectorIndex {
       heaps[i] = new TopK(out.k());
     }
     if (nq == 1) {
-      scanOne(queries.data(), queries.offset(from), heaps[0]);
+      scanOne(queries.data(), queries.offset(from), heaps[0], accept);
     } else {
-      scanTiled(queries, from, nq, heaps);
+      scanTiled(queries, from, nq, heaps, accept);
     }
     for (int i = 0; i < nq; i++) {
       out.fill(from + i, heaps[i]);
     }
   }
 
-  private void scanOne(float[] q, int qOffset, TopK heap) {
+  private void scanOne(float[] q, int qOffset, TopK heap, AcceptOrds accept) {
     KernelSupport k = VectorKernels.support();
     boolean l2 = similarity == Similarity.EUCLIDEAN;
     float[] d = data;
     for (int i = 0, off = 0; i < size; i++, off += dim) {
       float s = l2 ? -k.squareDistance(q, qOffset, d, off, dim) : k.dotProduct(q, qOffset, d, off, dim);
-      if (s >= heap.threshold()) {
+      if (s >= heap.threshold() && (accept == null || accept.accept(i))) {
         heap.offer(i, s);
       }
     }
   }
 
-  private void scanTiled(FloatMatrix queries, int from, int nq, TopK[] heaps) {
+  private void scanTiled(FloatMatrix queries, int from, int nq, TopK[] heaps, AcceptOrds accept) {
     KernelSupport k = VectorKernels.support();
     boolean l2 = similarity == Similarity.EUCLIDEAN;
     float[] q = queries.data();
@@ -180,7 +182,7 @@ public final class FlatIndex implements VectorIndex {
           }
           for (int j = 0; j < lanes; j++) {
             TopK h = heaps[g + j];
-            if (s[j] >= h.threshold()) {
+            if (s[j] >= h.threshold() && (accept == null || accept.accept(i))) {
               h.offer(i, s[j]);
             }
           }

@@ -5,6 +5,7 @@ import dev.codebook.index.SearchParams;
 import dev.codebook.index.VectorIndex;
 import dev.codebook.index.quant.OpqRotation;
 import dev.codebook.index.quant.ProductQuantizer;
+import dev.codebook.index.search.AcceptOrds;
 import dev.codebook.index.search.SearchResults;
 import dev.codebook.index.search.TopK;
 import dev.codebook.index.simd.KernelSupport;
@@ -293,7 +294,8 @@ public final class IvfPqIndex implements VectorIndex {
   }
 
   @Override
-  public void search(FloatMatrix queries, int from, int to, SearchParams params, SearchResults out) {
+  public void search(FloatMatrix queries, int from, int to, SearchParams params,
+      AcceptOrds accept, SearchResults out) {
     int k = out.k();
     if (coarse != null && params.nprobe() > nlists) {
       throw new IllegalArgumentException(
@@ -302,6 +304,7 @@ public final class IvfPqIndex implements VectorIndex {
     int nprobe = Math.min(params.nprobe(), nlists);
     int candidates = raw != null ? Math.multiplyExact(k, params.rerank()) : k;
     Scratch s = new Scratch(nprobe, candidates, k);
+    s.accept = accept;
     for (int b = from; b < to; b += PROBE_BATCH) {
       int e = Math.min(to, b + PROBE_BATCH);
       if (coarse != null) {
@@ -343,6 +346,7 @@ public final class IvfPqIndex implements VectorIndex {
 
     final TopK[] probeHeaps = new TopK[PROBE_BATCH];
     final float[] four = new float[4];
+    AcceptOrds accept;
 
     Scratch(int nprobe, int candidates, int k) {
       for (int i = 0; i < PROBE_BATCH; i++) {
@@ -414,7 +418,7 @@ public final class IvfPqIndex implements VectorIndex {
       k.adc8(codes, b * m, count, m, s.lut, scores);
       float thr = heap.threshold() - bias;
       for (int i = 0; i < count; i++) {
-        if (scores[i] >= thr) {
+        if (scores[i] >= thr && (s.accept == null || s.accept.accept(ids[b + i]))) {
           heap.offer(ids[b + i], scores[i] + bias);
           thr = heap.threshold() - bias;
         }
@@ -442,6 +446,9 @@ public final class IvfPqIndex implements VectorIndex {
       while (mask != 0) {
         int v = Long.numberOfTrailingZeros(mask);
         mask &= mask - 1;
+        if (s.accept != null && !s.accept.accept(ids[b + v])) {
+          continue;
+        }
         float score = bias;
         for (int sub = 0; sub < m; sub++) {
           score += lut[sub * 16 + FastScanLayout.get(codes, blockOff, v, sub)];

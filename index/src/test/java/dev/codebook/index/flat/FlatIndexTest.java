@@ -136,4 +136,20 @@ class FlatIndexTest {
         () -> BatchSearch.search(index, new FloatMatrix(1, 4, new float[] {1, 0, 0, 0}), 0,
             SearchParams.DEFAULTS, 1));
   }
+
+  @Test
+  void aFilterReturnsTheExactTopKAmongAcceptedOrdinals() {
+    Random r = new Random(77);
+    FloatMatrix base = gaussian(r, 900, 24);
+    FloatMatrix queries = gaussian(r, 6, 24);
+    FlatIndex index = FlatIndex.of(base, Similarity.DOT_PRODUCT);
+    FloatMatrix prepared = index.prepareQueries(queries);
+    SearchResults res = new SearchResults(6, 10);
+    index.search(prepared, 0, 6, SearchParams.DEFAULTS, ord -> ord % 7 == 3, res);
+    for (int q = 0; q < 6; q++) {
+      int[] all = bruteForce(base, queries.row(q), 900, Similarity.DOT_PRODUCT);
+      int[] expected = java.util.Arrays.stream(all).filter(o -> o % 7 == 3).limit(10).toArray();
+      assertArrayEquals(expected, res.idsOf(q), "query " + q);
+    }
+  }
 }

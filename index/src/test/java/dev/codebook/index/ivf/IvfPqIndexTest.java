@@ -219,4 +219,25 @@ class IvfPqIndexTest {
         () -> IndexFactory.create(IndexSpec.parse("IVF8,PQ5"), 16, Similarity.EUCLIDEAN, base, OPTS));
     assertTrue(div.getMessage().contains("does not divide the dimension 16"), div.getMessage());
   }
+
+  @ParameterizedTest
+  @CsvSource({"'IVF16,PQ8x4fsr'", "'IVF16,PQ8'", "'IVF16,PQ8,RFlat'"})
+  void filteredSearchReturnsOnlyAcceptedOrdinalsAndKOfThem(String spec) {
+    Random r = new Random(21);
+    FloatMatrix base = mixture(r, 3000, 32, 4);
+    FloatMatrix queries = mixture(r, 20, 32, 4);
+    VectorIndex index = IndexFactory.create(IndexSpec.parse(spec), 32, Similarity.DOT_PRODUCT,
+        base, OPTS);
+    index.add(base);
+    FloatMatrix prepared = index.prepareQueries(queries);
+    SearchResults res = new SearchResults(20, 10);
+    index.search(prepared, 0, 20, new SearchParams(16, 4), ord -> ord % 10 == 0, res);
+    for (int q = 0; q < 20; q++) {
+      int[] ids = res.idsOf(q);
+      assertEquals(10, ids.length, "300 accepted vectors, all lists probed: k of them");
+      for (int id : ids) {
+        assertEquals(0, id % 10, "id " + id + " was filtered out");
+      }
+    }
+  }
 }

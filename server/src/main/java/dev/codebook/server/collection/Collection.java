@@ -6,6 +6,7 @@ import dev.codebook.index.IndexSpec;
 import dev.codebook.index.SearchParams;
 import dev.codebook.index.VectorIndex;
 import dev.codebook.index.flat.FlatIndex;
+import dev.codebook.index.search.AcceptOrds;
 import dev.codebook.index.search.SearchResults;
 import dev.codebook.index.vector.FloatMatrix;
 import dev.codebook.index.vector.Similarity;
@@ -39,9 +40,9 @@ import org.roaringbitmap.RoaringBitmap;
  * fresh, compacted ordinal space: READY. New upserts are then encoded with the trained
  * quantizers.
  *
- * <p><b>Tombstones at search time.</b> The index has no accept-ordinal filter yet, so a search
- * asks it for {@code k + tombstones} candidates, which is enough for {@code k} live ones from an
- * exact index. An untrained buffer is compacted once tombstones outnumber live vectors; a built
+ * <p><b>Tombstones at search time.</b> The index skips tombstoned ordinals inside its scan
+ * ({@link AcceptOrds}), so a search still returns {@code k} live vectors however many are
+ * deleted. An untrained buffer is compacted once tombstones outnumber live vectors; a built
  * index is compacted by the next build.
  *
  * <p><b>Locking.</b> Writers (upsert, delete, the build's snapshot and swap) take the write lock;
@@ -328,7 +329,11 @@ public final class Collection {
       Hit[][] out = new Hit[nq][];
       FloatMatrix prepared = index.prepareQueries(queries);
       int size = index.size();
-      int fetch = (int) Math.min(size, k + tombstones.getLongCardinality());
+      int fetch = Math.min(size, k);
+      // Tombstones are skipped inside the scan (only candidates that beat the threshold are
+      // looked up); the read lock keeps the bitmap still meanwhile.
+      RoaringBitmap dead = tombstones;
+      AcceptOrds accept = dead.isEmpty() ? null : ord -> !dead.contains(ord);
       for (int from = 0; from < nq; from += QUERIES_PER_CANCELLATION_CHECK) {
         if (cancelled.getAsBoolean()) {
           throw new CancellationException(
@@ -343,7 +348,7 @@ public final class Collection {
         }
         FloatMatrix group = from == 0 && to == nq ? prepared : slice(prepared, from, to);
         SearchResults results = new SearchResults(to - from, fetch);
-        index.search(group, 0, to - from, params, results);
+        index.search(group, 0, to - from, params, accept, results);
         for (int q = from; q < to; q++) {
           out[q] = collect(results, q - from, k, withValues, withAttributes);
         }
