@@ -1,5 +1,6 @@
 package dev.codebook.cli;
 
+import dev.codebook.client.CodebookException;
 import dev.codebook.loadtest.bench.BenchCommand;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -20,7 +21,8 @@ import picocli.CommandLine.Option;
     versionProvider = Main.Version.class,
     description = "Codebook: vector-quantized embedding retrieval.",
     subcommands = {
-      BenchCommand.class, InfoCommand.class, ServeCommand.class, CommandLine.HelpCommand.class})
+      BenchCommand.class, BuildCommand.class, CollectionsCommand.class, InfoCommand.class,
+      IngestCommand.class, SearchCommand.class, ServeCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
   @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT,
@@ -55,6 +57,9 @@ public final class Main {
     }
     if (ex instanceof AccessDeniedException e) {
       return "permission denied: " + e.getFile();
+    }
+    if (ex instanceof CodebookException e) {
+      return e.getMessage();
     }
     if (ex instanceof IOException || ex instanceof IllegalArgumentException
         || ex instanceof IllegalStateException || ex instanceof UnsupportedOperationException) {

@@ -1,0 +1,71 @@
+package dev.codebook.cli;
+
+import dev.codebook.api.v1.BuildIndexResponse;
+import dev.codebook.api.v1.Collection;
+import dev.codebook.client.CodebookClient;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code codebook build}: train and build a collection's index on the server. */
+@Command(name = "build", mixinStandardHelpOptions = true,
+    description = {
+      "Trains the collection's index spec on its vectors and swaps the index in.",
+      "Waits until the index is READY (the server builds synchronously for now)."
+    })
+public final class BuildCommand implements Callable<Integer> {
+
+  @Mixin ClientOptions client;
+
+  @Option(names = "--collection", required = true, paramLabel = "NAME", description = "Collection id.")
+  String collection;
+
+  @Option(names = "--index", paramLabel = "SPEC",
+      description = "Expected index spec; the spec is fixed when the collection is created, so a"
+          + " different one is an error rather than a silent rebuild with the old spec.")
+  String index;
+
+  @Option(names = "--seed", defaultValue = "0",
+      description = "Training seed (default: 0, the server's default seed).")
+  long seed;
+
+  @Option(names = "--build-timeout", paramLabel = "SECONDS", defaultValue = "3600",
+      description = "How long to wait for the build (default: ${DEFAULT-VALUE}).")
+  long buildTimeout;
+
+  @Override
+  public Integer call() {
+    try (CodebookClient c = CodebookClient.builder().target(client.target).apiKey(client.apiKey)
+        .tls(client.tls).deadline(Duration.ofNanos((long) (client.timeout * 1e9)))
+        .maxRetries(client.retries).buildDeadline(Duration.ofSeconds(buildTimeout)).build()) {
+      if (index != null) {
+        Collection current = c.getCollection(collection);
+        if (!current.getIndexSpec().equalsIgnoreCase(index.strip())) {
+          throw new IllegalArgumentException("collections/" + ClientOptions.id(collection)
+              + " was created with index spec " + current.getIndexSpec() + ", not " + index
+              + "; the spec is fixed at creation (create a new collection for another spec)");
+        }
+      }
+      if (!client.json) {
+        System.err.println("[build] building collections/" + ClientOptions.id(collection) + " ...");
+      }
+      BuildIndexResponse r = c.buildIndex(collection, seed);
+      double seconds = r.getBuildDuration().getSeconds() + r.getBuildDuration().getNanos() / 1e9;
+      if (client.json) {
+        Map<String, Object> m = ClientOptions.toMap(r.getCollection());
+        m.put("training_vector_count", r.getTrainingVectorCount());
+        m.put("build_s", seconds);
+        client.printJson(m);
+      } else {
+        System.out.printf("built %s (%s): %,d vectors, trained on %,d, %.1f s; %s%n",
+            r.getCollection().getName(), r.getCollection().getIndexSpec(),
+            r.getCollection().getVectorCount(), r.getTrainingVectorCount(), seconds,
+            r.getCollection().getState());
+      }
+    }
+    return 0;
+  }
+}

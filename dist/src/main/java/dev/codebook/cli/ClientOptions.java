@@ -1,0 +1,89 @@
+package dev.codebook.cli;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import dev.codebook.api.v1.Collection;
+import dev.codebook.api.v1.Metric;
+import dev.codebook.client.CodebookClient;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/** Options every client subcommand shares: where the server is, how to call it, how to print. */
+final class ClientOptions {
+
+  @Option(names = "--target", paramLabel = "HOST:PORT", defaultValue = CodebookClient.DEFAULT_TARGET,
+      description = "Server address (default: ${DEFAULT-VALUE}, what `codebook serve` binds).")
+  String target;
+
+  @Option(names = "--api-key", paramLabel = "KEY", defaultValue = "${env:CODEBOOK_API_KEY}",
+      description = "API key, sent as a bearer token (default: $CODEBOOK_API_KEY).")
+  String apiKey;
+
+  @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "30",
+      description = "Deadline of each call attempt (default: ${DEFAULT-VALUE}).")
+  double timeout;
+
+  @Option(names = "--retries", paramLabel = "N", defaultValue = "" + CodebookClient.DEFAULT_MAX_RETRIES,
+      description = "Retries of safe calls while the server is UNAVAILABLE (default: ${DEFAULT-VALUE}).")
+  int retries;
+
+  @Option(names = "--tls", description = "Use TLS (default: plaintext, for loopback).")
+  boolean tls;
+
+  @Option(names = "--json", description = "Print JSON lines for scripts instead of text.")
+  boolean json;
+
+  static final Gson GSON = new GsonBuilder().disableHtmlEscaping().serializeSpecialFloatingPointValues()
+      .create();
+
+  CodebookClient connect() {
+    if (timeout <= 0) {
+      throw new IllegalArgumentException("--timeout must be positive, got " + timeout);
+    }
+    return CodebookClient.builder().target(target).apiKey(apiKey)
+        .deadline(Duration.ofNanos((long) (timeout * 1e9))).maxRetries(retries).tls(tls).build();
+  }
+
+  void printJson(Map<String, ?> object) {
+    System.out.println(GSON.toJson(object));
+  }
+
+  /** A collection as a flat JSON object: id, name, dimension, metric, index, vector_count, state. */
+  static Map<String, Object> toMap(Collection c) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("id", id(c.getName()));
+    m.put("name", c.getName());
+    m.put("dimension", c.getDimension());
+    m.put("metric", c.getMetric().name());
+    m.put("index_spec", c.getIndexSpec());
+    m.put("vector_count", c.getVectorCount());
+    m.put("state", c.getState().name());
+    if (c.hasCreateTime()) {
+      m.put("create_time", Instant.ofEpochSecond(c.getCreateTime().getSeconds(),
+          c.getCreateTime().getNanos()).toString());
+    }
+    if (c.hasBuildTime()) {
+      m.put("build_time", Instant.ofEpochSecond(c.getBuildTime().getSeconds(),
+          c.getBuildTime().getNanos()).toString());
+    }
+    return m;
+  }
+
+  static String id(String name) {
+    return name.startsWith("collections/") ? name.substring("collections/".length()) : name;
+  }
+
+  /** {@code cosine|angular}, {@code dot|ip}, {@code l2|euclidean} to the API's metric. */
+  static Metric metric(String name) {
+    return switch (name.strip().toLowerCase(java.util.Locale.ROOT)) {
+      case "cosine", "angular" -> Metric.COSINE;
+      case "dot", "ip", "inner_product", "dot_product" -> Metric.DOT_PRODUCT;
+      case "l2", "euclidean" -> Metric.EUCLIDEAN;
+      default -> throw new IllegalArgumentException(
+          "unknown metric '" + name + "': expected cosine, dot or l2");
+    };
+  }
+}

@@ -1,0 +1,165 @@
+package dev.codebook.cli;
+
+import dev.codebook.api.v1.Collection;
+import dev.codebook.client.CodebookClient;
+import dev.codebook.client.CodebookException;
+import dev.codebook.client.UpsertResult;
+import dev.codebook.client.VectorRecord;
+import dev.codebook.index.vector.FloatMatrix;
+import dev.codebook.index.vector.VectorFiles;
+import io.grpc.Status;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.AbstractList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code codebook ingest}: upsert a file's vectors into a collection, batch by batch. */
+@Command(name = "ingest", mixinStandardHelpOptions = true,
+    description = {
+      "Upserts the vectors of a file (ann-benchmarks .hdf5 'train', .fvecs, .bvecs, .npy) into a",
+      "collection, row i with id PREFIX + i. With --json, prints one JSON line per acknowledged",
+      "batch with the cumulative 'acknowledged' count; otherwise a progress bar on stderr."
+    })
+public final class IngestCommand implements Callable<Integer> {
+
+  @Mixin ClientOptions client;
+
+  @Option(names = "--collection", required = true, paramLabel = "NAME", description = "Collection id.")
+  String collection;
+
+  @Option(names = "--create",
+      description = "Create the collection first (dimension from the file); an existing one of the"
+          + " same dimension is used as is.")
+  boolean create;
+
+  @Option(names = "--metric", defaultValue = "cosine",
+      description = "With --create: cosine, dot or l2 (default: ${DEFAULT-VALUE}).")
+  String metric;
+
+  @Option(names = "--index", paramLabel = "SPEC", defaultValue = "Flat",
+      description = "With --create: the index spec (default: ${DEFAULT-VALUE}).")
+  String index;
+
+  @Option(names = "--data", required = true, paramLabel = "FILE",
+      description = "Vectors: " + VectorFiles.SUPPORTED + " (HDF5: the train dataset).")
+  Path data;
+
+  @Option(names = "--id-prefix", paramLabel = "P", defaultValue = "",
+      description = "Prefix of the ids, which end in the row number (default: none).")
+  String idPrefix;
+
+  @Option(names = "--limit", paramLabel = "N", description = "Ingest only the first N rows.")
+  Integer limit;
+
+  @Option(names = "--batch", paramLabel = "N", defaultValue = "" + CodebookClient.DEFAULT_BATCH_SIZE,
+      description = "Vectors per request (default: ${DEFAULT-VALUE}).")
+  int batch;
+
+  @Override
+  public Integer call() throws IOException {
+    if (batch <= 0) {
+      throw new IllegalArgumentException("--batch must be positive, got " + batch);
+    }
+    if (limit != null && limit <= 0) {
+      throw new IllegalArgumentException("--limit must be positive, got " + limit);
+    }
+    FloatMatrix m = VectorFiles.readVectors(data);
+    int rows = limit == null ? m.rows() : Math.min(limit, m.rows());
+    if (rows == 0) {
+      throw new IllegalArgumentException(data + " holds no vectors");
+    }
+    try (CodebookClient c = client.connect()) {
+      if (create) {
+        create(c, m.dim());
+      }
+      List<VectorRecord> records = new AbstractList<>() {
+        @Override
+        public VectorRecord get(int i) {
+          return VectorRecord.of(idPrefix + i, m.row(i));
+        }
+
+        @Override
+        public int size() {
+          return rows;
+        }
+      };
+      long t0 = System.nanoTime();
+      Progress progress = client.json ? null : new Progress(rows);
+      UpsertResult r = c.upsert(collection, records, batch, (b, acknowledged, count) -> {
+        double s = (System.nanoTime() - t0) / 1e9;
+        if (client.json) {
+          Map<String, Object> line = new LinkedHashMap<>();
+          line.put("collection", "collections/" + ClientOptions.id(collection));
+          line.put("batch", b);
+          line.put("acknowledged", acknowledged);
+          line.put("total", rows);
+          line.put("vector_count", count);
+          line.put("elapsed_s", Math.round(s * 1000) / 1000.0);
+          client.printJson(line);
+          System.out.flush();
+        } else {
+          progress.update(acknowledged, s);
+        }
+      });
+      if (progress != null) {
+        progress.finish();
+        double s = (System.nanoTime() - t0) / 1e9;
+        System.out.printf("ingested %,d vectors into collections/%s in %.1f s (%,.0f vectors/s);"
+                + " %,d replaced; the collection holds %,d%n", r.upserted(),
+            ClientOptions.id(collection), s, r.upserted() / Math.max(s, 1e-9), r.replaced(),
+            r.vectorCount());
+      }
+    }
+    return 0;
+  }
+
+  private void create(CodebookClient c, int dim) {
+    try {
+      c.createCollection(collection, dim, ClientOptions.metric(metric), index);
+      if (!client.json) {
+        System.err.println("[ingest] created collections/" + ClientOptions.id(collection) + " ("
+            + dim + " dims, " + metric + ", " + index + ")");
+      }
+    } catch (CodebookException e) {
+      if (e.code() != Status.Code.ALREADY_EXISTS) {
+        throw e;
+      }
+      Collection existing = c.getCollection(collection);
+      if (existing.getDimension() != dim) {
+        throw new IllegalArgumentException("collections/" + ClientOptions.id(collection)
+            + " exists with dimension " + existing.getDimension() + ", but " + data + " has " + dim);
+      }
+      if (!client.json) {
+        System.err.println("[ingest] collections/" + ClientOptions.id(collection)
+            + " exists; adding to it");
+      }
+    }
+  }
+
+  /** A one-line progress bar on stderr, redrawn in place. */
+  private static final class Progress {
+    private static final int WIDTH = 30;
+    private final long total;
+
+    Progress(long total) {
+      this.total = total;
+    }
+
+    void update(long done, double seconds) {
+      int filled = (int) (WIDTH * done / total);
+      System.err.printf("\r[ingest] [%s%s] %,d/%,d (%3d%%) %,.0f vectors/s", "#".repeat(filled),
+          ".".repeat(WIDTH - filled), done, total, 100 * done / total, done / Math.max(seconds, 1e-9));
+      System.err.flush();
+    }
+
+    void finish() {
+      System.err.println();
+    }
+  }
+}

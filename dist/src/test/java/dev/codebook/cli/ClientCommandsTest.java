@@ -1,0 +1,119 @@
+package dev.codebook.cli;
+
+import static dev.codebook.cli.MainTest.SAMPLE;
+import static dev.codebook.cli.MainTest.assertCleanError;
+import static dev.codebook.cli.MainTest.run;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.codebook.server.CodebookServer;
+import dev.codebook.server.ServerConfig;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The client subcommands against the real server on a free port. */
+class ClientCommandsTest {
+
+  static CodebookServer server;
+  static String target;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = CodebookServer.start(
+        ServerConfig.defaults().withPort(0).withShutdownGrace(Duration.ofSeconds(5)));
+    target = "127.0.0.1:" + server.port();
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
+
+  @Test
+  void ingestGetSearchBuildDelete() {
+    MainTest.Run ingest = run("ingest", "--target", target, "--collection", "cli", "--create",
+        "--metric", "cosine", "--index", "IVF16,PQ48x4fs,RFlat", "--data", SAMPLE.toString(),
+        "--id-prefix", "", "--limit", "1200", "--batch", "500", "--json");
+    assertEquals(0, ingest.code(), ingest.err());
+    String[] lines = ingest.out().strip().split("\n");
+    assertEquals(3, lines.length, ingest.out());
+    long last = 0;
+    for (String line : lines) {
+      long ack = JsonParser.parseString(line).getAsJsonObject().get("acknowledged").getAsLong();
+      assertTrue(ack > last, ingest.out());
+      last = ack;
+    }
+    assertEquals(1200, last);
+
+    MainTest.Run get = run("collections", "get", "--target", target, "--name", "cli", "--json");
+    assertEquals(0, get.code(), get.err());
+    JsonObject c = JsonParser.parseString(get.out().strip()).getAsJsonObject();
+    assertEquals(1200, c.get("vector_count").getAsLong());
+    assertEquals("UNTRAINED", c.get("state").getAsString());
+
+    MainTest.Run list = run("collections", "list", "--target", target);
+    assertEquals(0, list.code(), list.err());
+    assertTrue(list.out().contains("cli"), list.out());
+
+    MainTest.Run search = run("search", "--target", target, "--collection", "cli", "--data",
+        SAMPLE.toString(), "--query-row", "0", "--k", "7", "--json");
+    assertEquals(0, search.code(), search.err());
+    JsonArray results = JsonParser.parseString(search.out().strip()).getAsJsonObject()
+        .getAsJsonArray("queries").get(0).getAsJsonObject().getAsJsonArray("results");
+    assertEquals(7, results.size());
+
+    MainTest.Run text = run("search", "--target", target, "--collection", "cli", "--vector",
+        "1" + ",0".repeat(383), "--k", "3");
+    assertEquals(0, text.code(), text.err());
+    assertEquals(4, text.out().strip().lines().count(), text.out());
+
+    assertCleanError(run("build", "--target", target, "--collection", "cli", "--index", "Flat"),
+        "fixed at creation");
+    MainTest.Run build = run("build", "--target", target, "--collection", "cli", "--index",
+        "IVF16,PQ48x4fs,RFlat", "--json");
+    assertEquals(0, build.code(), build.err());
+    assertEquals("READY", JsonParser.parseString(build.out().strip()).getAsJsonObject()
+        .get("state").getAsString());
+
+    MainTest.Run recall = run("search", "--target", target, "--collection", "cli", "--data",
+        SAMPLE.toString(), "--queries", "20", "--nprobe", "16", "--rerank", "4", "--json");
+    assertEquals(0, recall.code(), recall.err());
+    JsonObject r = JsonParser.parseString(recall.out().strip()).getAsJsonObject();
+    assertEquals(20, r.getAsJsonArray("queries").size());
+    double recall10 = r.get("recall@10").getAsDouble();
+    assertTrue(recall10 >= 0 && recall10 <= 1, "" + recall10);
+
+    MainTest.Run delete = run("collections", "delete", "--target", target, "--name", "cli");
+    assertEquals(0, delete.code(), delete.err());
+    assertCleanError(run("collections", "get", "--target", target, "--name", "cli"), "NOT_FOUND");
+  }
+
+  @Test
+  void ingestWithProgressAndRecallAgainstTheFullSample() {
+    MainTest.Run ingest = run("ingest", "--target", target, "--collection", "full", "--create",
+        "--data", SAMPLE.toString(), "--id-prefix", "row-");
+    assertEquals(0, ingest.code(), ingest.err());
+    assertTrue(ingest.err().contains("[ingest] ["), ingest.err());
+    assertTrue(ingest.out().contains("ingested 5,000 vectors"), ingest.out());
+    // Untrained: exact search, so recall@10 against the file's neighbors is 1.
+    MainTest.Run search = run("search", "--target", target, "--collection", "full", "--data",
+        SAMPLE.toString(), "--queries", "10", "--id-prefix", "row-");
+    assertEquals(0, search.code(), search.err());
+    assertTrue(search.out().contains("recall@10 1.0000"), search.out());
+    assertEquals(0, run("collections", "delete", "--target", target, "--name", "full").code());
+  }
+
+  @Test
+  void unknownCollectionIsOneErrorLine() {
+    assertCleanError(run("search", "--target", target, "--collection", "nope", "--vector", "1,2,3"),
+        "NOT_FOUND");
+    assertCleanError(run("collections", "get", "--target", target, "--name", "nope", "--json"),
+        "NOT_FOUND");
+    assertCleanError(run("search", "--target", target, "--collection", "nope"), "exactly one of");
+  }
+}
