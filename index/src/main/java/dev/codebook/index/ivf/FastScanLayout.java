@@ -7,9 +7,9 @@ package dev.codebook.index.ivf;
  * <p>Slab {@code p} (64 bytes, one 512-bit register) holds sub-quantizers {@code 2p} (low nibble)
  * and {@code 2p+1} (high nibble) of all 64 vectors. Inside it, byte {@code 2j} belongs to vector
  * {@code j} and byte {@code 2j+1} to vector {@code 32+j}: read as 32 16-bit lanes, the low bytes
- * are vectors 0..31 and the high bytes vectors 32..63, so the kernel widens looked-up bytes to
- * 16-bit sums with one mask and one shift, and the two halves of the result mask line up with
- * vector numbers without a shuffle.
+ * are vectors 0..31 and the high bytes vectors 32..63, so the kernel sums looked-up registers as
+ * whole 16-bit lanes plus their high bytes (one shift), recovers the low sums with one subtraction
+ * at the end, and the two halves of the result mask line up with vector numbers without a shuffle.
  *
  * <p>Lookup tables are grouped by four sub-quantizers: group {@code g} is 64 bytes, entry {@code
  * (j, c)} at {@code g*64 + j*16 + c} for sub-quantizer {@code 4g+j} and code {@code c}, so one

@@ -48,7 +48,9 @@ public interface KernelSupport {
    * 4-bit fast-scan of one block of 64 vectors in {@code dev.codebook.index.ivf.FastScanLayout}:
    * sums the byte tables ({@code tables}, 64 bytes per four sub-quantizers) over {@code pairs}
    * 64-byte slabs in 16-bit lanes and returns the mask of vectors whose sum is at least {@code
-   * threshold} (bit {@code v} for vector {@code v}); a threshold at or below 0 selects all.
+   * threshold} (bit {@code v} for vector {@code v}); a threshold at or below 0 selects all. Every
+   * sum must fit in 15 bits ({@code QuantizedLut} keeps {@code m * maxEntry <= 32767}), so no
+   * vector reaches a threshold above 32767.
    */
   long fastScan4(byte[] codes, int blockOffset, int pairs, byte[] tables, int threshold);
 
