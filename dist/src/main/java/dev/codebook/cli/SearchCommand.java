@@ -168,8 +168,10 @@ public final class SearchCommand implements Callable<Integer> {
    * Mean over queries of |top-10 returned ∩ true top-10| / 10, reading each id as {@code
    * idPrefix + row}; other ids count as misses.
    */
-  private double recallAt10(List<List<SearchHit>> results, AnnDataset dataset, int[] rows) {
+  private double recallAt10(List<List<SearchHit>> results, AnnDataset dataset, int[] rows)
+      throws java.io.IOException {
     int r = Math.min(10, dataset.neighbors().cols());
+    Map<String, Integer> names = rowNames(dataset.source());
     long hits = 0;
     for (int i = 0; i < results.size(); i++) {
       Set<Integer> truth = new HashSet<>();
@@ -179,7 +181,12 @@ public final class SearchCommand implements Callable<Integer> {
       List<SearchHit> got = results.get(i);
       for (int j = 0; j < Math.min(r, got.size()); j++) {
         String id = got.get(j).id();
-        if (id.startsWith(idPrefix)) {
+        Integer named = names.get(id);
+        if (named != null) {
+          if (truth.contains(named)) {
+            hits++;
+          }
+        } else if (id.startsWith(idPrefix)) {
           try {
             if (truth.contains(Integer.parseInt(id.substring(idPrefix.length())))) {
               hits++;
@@ -191,5 +198,27 @@ public final class SearchCommand implements Callable<Integer> {
       }
     }
     return hits / ((double) results.size() * r);
+  }
+
+  /**
+   * Row numbers by name from {@code <stem>.names.txt.gz} beside the data file (line i names row
+   * i), as the bundled sample ships: {@code serve} loads it with package names as ids.
+   */
+  private static Map<String, Integer> rowNames(java.nio.file.Path data) throws java.io.IOException {
+    String stem = data.getFileName().toString().replaceFirst("\\.(hdf5|h5)$", "");
+    java.nio.file.Path names = data.resolveSibling(stem + ".names.txt.gz");
+    Map<String, Integer> out = new java.util.HashMap<>();
+    if (!java.nio.file.Files.exists(names)) {
+      return out;
+    }
+    try (var in = new java.io.BufferedReader(new java.io.InputStreamReader(
+        new java.util.zip.GZIPInputStream(java.nio.file.Files.newInputStream(names)),
+        java.nio.charset.StandardCharsets.UTF_8))) {
+      String line;
+      for (int row = 0; (line = in.readLine()) != null; row++) {
+        out.putIfAbsent(line, row);
+      }
+    }
+    return out;
   }
 }
