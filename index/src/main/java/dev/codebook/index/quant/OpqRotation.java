@@ -1,20 +1,14 @@
 package dev.codebook.index.quant;
 
+import dev.codebook.index.util.Parallel;
+
 import dev.codebook.index.simd.KernelSupport;
 import dev.codebook.index.simd.VectorKernels;
 import dev.codebook.index.vector.FloatMatrix;
 import dev.codebook.index.vector.VectorUtil;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Objects;
 import java.util.SplittableRandom;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.IntConsumer;
 import org.ejml.data.DMatrixRMaj;
 import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
 import org.ejml.interfaces.decomposition.QRDecomposition;
@@ -181,7 +175,7 @@ public final class OpqRotation {
     float[] out = new float[x.length];
     float[] zeros = new float[dim];
     int tasks = (n + APPLY_CHUNK - 1) / APPLY_CHUNK;
-    parallel(tasks, threads, task -> {
+    Parallel.forEach(tasks, threads, "codebook-opq-rotate", task -> {
       KernelSupport k = VectorKernels.support();
       int end = Math.min(n, (task + 1) * APPLY_CHUNK);
       int i = task * APPLY_CHUNK;
@@ -227,52 +221,6 @@ public final class OpqRotation {
                   + gram[i * dim + j] + ", expected " + expected);
         }
       }
-    }
-  }
-
-  /**
-   * Runs {@code body} for every task in {@code [0, tasks)} on at most {@code threads} threads, the
-   * calling one included, handed out from a shared counter.
-   */
-  private static void parallel(int tasks, int threads, IntConsumer body) {
-    int helpers = Math.min(threads, tasks) - 1;
-    if (helpers <= 0) {
-      for (int t = 0; t < tasks; t++) {
-        body.accept(t);
-      }
-      return;
-    }
-    AtomicInteger next = new AtomicInteger();
-    Runnable worker = () -> {
-      int t;
-      while ((t = next.getAndIncrement()) < tasks) {
-        body.accept(t);
-      }
-    };
-    ExecutorService pool = Executors.newFixedThreadPool(helpers, r -> {
-      Thread th = new Thread(r, "codebook-opq-rotate");
-      th.setDaemon(true);
-      return th;
-    });
-    try {
-      List<Future<?>> futures = new ArrayList<>(helpers);
-      for (int i = 0; i < helpers; i++) {
-        futures.add(pool.submit(worker));
-      }
-      worker.run();
-      for (Future<?> f : futures) {
-        f.get();
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("rotation interrupted", e);
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof RuntimeException re) {
-        throw re;
-      }
-      throw new IllegalStateException(e.getCause());
-    } finally {
-      pool.shutdownNow();
     }
   }
 

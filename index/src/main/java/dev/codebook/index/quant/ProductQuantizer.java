@@ -1,18 +1,13 @@
 package dev.codebook.index.quant;
 
+import dev.codebook.index.util.Parallel;
+
 import dev.codebook.index.simd.KernelSupport;
 import dev.codebook.index.simd.VectorKernels;
 import dev.codebook.index.vector.FloatMatrix;
 import dev.codebook.index.vector.VectorUtil;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A trained product quantizer, FAISS's {@code ProductQuantizer}: a vector of {@code dim} floats is
@@ -190,48 +185,13 @@ public final class ProductQuantizer {
     int n = vectors.rows();
     byte[] codes = new byte[Math.multiplyExact(n, m)];
     int tasks = (n + ENCODE_CHUNK - 1) / ENCODE_CHUNK;
-    AtomicInteger next = new AtomicInteger();
-    Runnable worker =
-        () -> {
-          KernelSupport k = VectorKernels.support();
-          float[] scratch = new float[ksub];
-          int t;
-          while ((t = next.getAndIncrement()) < tasks) {
-            for (int i = t * ENCODE_CHUNK, end = Math.min(n, i + ENCODE_CHUNK); i < end; i++) {
-              encodeUnchecked(k, vectors.data(), i * dim, codes, i * m, scratch);
-            }
-          }
-        };
-    int helpers = Math.min(threads, tasks) - 1;
-    if (helpers <= 0) {
-      worker.run();
-      return codes;
-    }
-    ExecutorService pool = Executors.newFixedThreadPool(helpers, r -> {
-      Thread th = new Thread(r, "codebook-pq-encode");
-      th.setDaemon(true);
-      return th;
+    Parallel.forEach(tasks, threads, "codebook-pq-encode", t -> {
+      KernelSupport k = VectorKernels.support();
+      float[] scratch = new float[ksub];
+      for (int i = t * ENCODE_CHUNK, end = Math.min(n, i + ENCODE_CHUNK); i < end; i++) {
+        encodeUnchecked(k, vectors.data(), i * dim, codes, i * m, scratch);
+      }
     });
-    try {
-      List<Future<?>> futures = new ArrayList<>(helpers);
-      for (int i = 0; i < helpers; i++) {
-        futures.add(pool.submit(worker));
-      }
-      worker.run();
-      for (Future<?> f : futures) {
-        f.get();
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("encoding interrupted", e);
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof RuntimeException re) {
-        throw re;
-      }
-      throw new IllegalStateException(e.getCause());
-    } finally {
-      pool.shutdownNow();
-    }
     return codes;
   }
 

@@ -100,8 +100,7 @@ public final class CollectionGrpcService extends CollectionServiceGrpc.Collectio
   @Override
   public void listCollections(ListCollectionsRequest request,
       StreamObserver<ListCollectionsResponse> responseObserver) {
-    ListCollectionsResponse response;
-    try {
+    Unary.respond(responseObserver, () -> {
       int pageSize = request.getPageSize();
       if (pageSize < 0) {
         throw new InvalidFieldException("page_size", InvalidFieldException.OUT_OF_RANGE,
@@ -117,13 +116,8 @@ public final class CollectionGrpcService extends CollectionServiceGrpc.Collectio
       if (page.size() == pageSize && registry.hasAfter(page.get(page.size() - 1).id())) {
         b.setNextPageToken(encodePageToken(page.get(page.size() - 1).id()));
       }
-      response = b.build();
-    } catch (RuntimeException e) {
-      responseObserver.onError(StatusMapper.toStatusException(e));
-      return;
-    }
-    responseObserver.onNext(response);
-    responseObserver.onCompleted();
+      return b.build();
+    });
   }
 
   @Override
@@ -144,8 +138,7 @@ public final class CollectionGrpcService extends CollectionServiceGrpc.Collectio
   @Override
   public void buildIndex(BuildIndexRequest request,
       StreamObserver<BuildIndexResponse> responseObserver) {
-    BuildIndexResponse response;
-    try {
+    Unary.respond(responseObserver, () -> {
       Collection c = registry.get(Requests.collectionId("name", request.getName()));
       long seed = request.getSeed() != 0 ? request.getSeed() : IndexFactory.DEFAULT_SEED;
       LOG.info("{}: building {} on {} vectors", c.name(), c.spec(), c.info().vectorCount());
@@ -153,18 +146,13 @@ public final class CollectionGrpcService extends CollectionServiceGrpc.Collectio
           line -> LOG.debug("{}: {}", c.name(), line)));
       LOG.info("{}: built {} from {} vectors in {} ms", c.name(), c.spec(), r.trainingVectors(),
           r.duration().toMillis());
-      response = BuildIndexResponse.newBuilder()
+      return BuildIndexResponse.newBuilder()
           .setCollection(toProto(c))
           .setTrainingVectorCount(r.trainingVectors())
           .setBuildDuration(com.google.protobuf.Duration.newBuilder()
               .setSeconds(r.duration().getSeconds()).setNanos(r.duration().getNano()))
           .build();
-    } catch (RuntimeException e) {
-      responseObserver.onError(StatusMapper.toStatusException(e));
-      return;
-    }
-    responseObserver.onNext(response);
-    responseObserver.onCompleted();
+    });
   }
 
   /** The API view of a collection. */

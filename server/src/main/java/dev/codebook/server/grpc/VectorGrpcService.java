@@ -30,8 +30,7 @@ public final class VectorGrpcService extends VectorServiceGrpc.VectorServiceImpl
   @Override
   public void upsertVectors(UpsertVectorsRequest request,
       StreamObserver<UpsertVectorsResponse> responseObserver) {
-    UpsertVectorsResponse response;
-    try {
+    Unary.respond(responseObserver, () -> {
       String id = Requests.collectionId("collection", request.getCollection());
       if (request.getVectorsCount() == 0) {
         throw new InvalidFieldException("vectors", InvalidFieldException.MISSING_FIELD,
@@ -47,45 +46,33 @@ public final class VectorGrpcService extends VectorServiceGrpc.VectorServiceImpl
         attrs.add(v.getAttributesCount() == 0 ? Map.of() : Map.copyOf(v.getAttributesMap()));
       }
       Collection.UpsertResult r = c.upsert(ids, values, attrs);
-      response = UpsertVectorsResponse.newBuilder()
+      return UpsertVectorsResponse.newBuilder()
           .setUpsertedCount(r.upserted())
           .setReplacedCount(r.replaced())
           .setVectorCount(r.vectorCount())
           .build();
-    } catch (RuntimeException e) {
-      responseObserver.onError(StatusMapper.toStatusException(e));
-      return;
-    }
-    responseObserver.onNext(response);
-    responseObserver.onCompleted();
+    });
   }
 
   @Override
   public void deleteVectors(DeleteVectorsRequest request,
       StreamObserver<DeleteVectorsResponse> responseObserver) {
-    DeleteVectorsResponse response;
-    try {
+    Unary.respond(responseObserver, () -> {
       String id = Requests.collectionId("collection", request.getCollection());
       checkIds(request.getIdsList());
       Collection.DeleteResult r =
           registry.get(id).delete(request.getIdsList(), request.getAllowMissing());
-      response = DeleteVectorsResponse.newBuilder()
+      return DeleteVectorsResponse.newBuilder()
           .setDeletedCount(r.deleted())
           .setVectorCount(r.vectorCount())
           .build();
-    } catch (RuntimeException e) {
-      responseObserver.onError(StatusMapper.toStatusException(e));
-      return;
-    }
-    responseObserver.onNext(response);
-    responseObserver.onCompleted();
+    });
   }
 
   @Override
   public void getVectors(GetVectorsRequest request,
       StreamObserver<GetVectorsResponse> responseObserver) {
-    GetVectorsResponse response;
-    try {
+    Unary.respond(responseObserver, () -> {
       String id = Requests.collectionId("collection", request.getCollection());
       checkIds(request.getIdsList());
       GetVectorsResponse.Builder b = GetVectorsResponse.newBuilder();
@@ -95,13 +82,8 @@ public final class VectorGrpcService extends VectorServiceGrpc.VectorServiceImpl
           vb.addValues(x);
         }
       }
-      response = b.build();
-    } catch (RuntimeException e) {
-      responseObserver.onError(StatusMapper.toStatusException(e));
-      return;
-    }
-    responseObserver.onNext(response);
-    responseObserver.onCompleted();
+      return b.build();
+    });
   }
 
   private static void checkIds(List<String> ids) {
