@@ -449,15 +449,30 @@ public final class IvfPqIndex implements VectorIndex {
         if (s.accept != null && !s.accept.accept(ids[b + v])) {
           continue;
         }
-        float score = bias;
-        for (int sub = 0; sub < m; sub++) {
-          score += lut[sub * 16 + FastScanLayout.get(codes, blockOff, v, sub)];
-        }
+        float score = bias + rescore(codes, blockOff + FastScanLayout.position(v), lut);
         if (heap.offer(ids[b + v], score)) {
           threshold = s.qlut.threshold(heap.threshold(), bias);
         }
       }
     }
+  }
+
+  /**
+   * The float ADC score of one vector of a fast-scan block, its byte at {@code at} in the first
+   * slab: one byte per pair of sub-quantizers, 64 bytes apart (see {@link FastScanLayout}).
+   */
+  private float rescore(byte[] codes, int at, float[] lut) {
+    float s0 = 0, s1 = 0;
+    int full = m >>> 1;
+    for (int p = 0, t = 0; p < full; p++, t += 32, at += FastScanLayout.BLOCK) {
+      int b = codes[at];
+      s0 += lut[t + (b & 0x0F)];
+      s1 += lut[t + 16 + ((b >>> 4) & 0x0F)];
+    }
+    if ((m & 1) != 0) {
+      s0 += lut[full * 32 + (codes[at] & 0x0F)];
+    }
+    return s0 + s1;
   }
 
   private void rerank(float[] q, int qOff, Scratch s) {
