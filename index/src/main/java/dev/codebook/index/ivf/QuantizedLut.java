@@ -15,12 +15,14 @@ public final class QuantizedLut {
 
   private final int m;
   private final byte[] tables;
+  private final float[] mins;
   private float scale;
   private float offset;
 
   public QuantizedLut(int m) {
     this.m = m;
     this.tables = new byte[FastScanLayout.lutBytes(m)];
+    this.mins = new float[m];
   }
 
   /** The grouped byte tables the kernel reads. */
@@ -39,20 +41,21 @@ public final class QuantizedLut {
         lo = Math.min(lo, v);
         hi = Math.max(hi, v);
       }
+      mins[s] = lo;
       maxSpan = Math.max(maxSpan, hi - lo);
       sumMin += lo;
     }
     int maxEntry = Math.min(255, 32767 / m);
     float a = maxSpan > 0 ? maxEntry / maxSpan : 0f;
-    java.util.Arrays.fill(tables, (byte) 0);
+    if ((m & 3) != 0) {
+      java.util.Arrays.fill(tables, (byte) 0); // padding sub-quantizers of the last group
+    }
     for (int s = 0; s < m; s++) {
-      float lo = Float.POSITIVE_INFINITY;
-      for (int c = 0; c < 16; c++) {
-        lo = Math.min(lo, lut[s * 16 + c]);
-      }
+      float lo = mins[s];
       int base = (s >>> 2) * 64 + (s & 3) * 16;
       for (int c = 0; c < 16; c++) {
-        int q = Math.round((lut[s * 16 + c] - lo) * a);
+        // Non-negative, so adding a half and truncating rounds (Math.round is far slower).
+        int q = (int) ((lut[s * 16 + c] - lo) * a + 0.5f);
         tables[base + c] = (byte) Math.min(maxEntry, q);
       }
     }
