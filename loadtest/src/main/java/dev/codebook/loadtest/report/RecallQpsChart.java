@@ -137,7 +137,7 @@ public final class RecallQpsChart {
       List<Point> ps = new ArrayList<>(e.getValue());
       ps.sort(Comparator.comparingDouble(Point::recall));
       StringBuilder path = new StringBuilder();
-      for (Point p : ps) {
+      for (Point p : pareto(ps)) {
         path.append(path.isEmpty() ? "M" : "L").append(String.format(Locale.ROOT, "%.1f,%.1f ",
             x.applyAsDouble(Math.max(minR, p.recall())), y.applyAsDouble(p.qps())));
       }
@@ -145,7 +145,7 @@ public final class RecallQpsChart {
           "<path d='%s' fill='none' stroke='%s' stroke-width='1.5'%s/>\n", path, color, dash));
       for (Point p : ps) {
         s.append(String.format(Locale.ROOT,
-            "<circle cx='%.1f' cy='%.1f' r='3' fill='%s'><title>%s %s: recall@10 %.4f, %.0f QPS</title></circle>\n",
+            "<circle cx='%.1f' cy='%.1f' r='3' fill='%s' fill-opacity='0.8'><title>%s %s: recall@10 %.4f, %.0f QPS</title></circle>\n",
             x.applyAsDouble(Math.max(minR, p.recall())), y.applyAsDouble(p.qps()), color,
             esc(e.getKey()), esc(p.label()), p.recall(), p.qps()));
       }
@@ -162,12 +162,30 @@ public final class RecallQpsChart {
     return s.toString();
   }
 
+  /**
+   * The points no other point beats on both recall and QPS, in recall order: the line a user can
+   * pick a setting from. Dominated points are still drawn, as dots off the line.
+   */
+  static List<Point> pareto(List<Point> byRecall) {
+    List<Point> front = new ArrayList<>();
+    double bestQps = Double.NEGATIVE_INFINITY;
+    for (int i = byRecall.size() - 1; i >= 0; i--) {
+      Point p = byRecall.get(i);
+      if (p.qps() > bestQps) {
+        front.add(0, p);
+        bestQps = p.qps();
+      }
+    }
+    return front;
+  }
+
   /** Writes the chart as an HTML page. */
   public void writeHtml(Path file) throws IOException {
     String html = "<!doctype html>\n<html><head><meta charset='utf-8'><title>" + esc(title)
         + "</title></head>\n<body>\n" + svg()
         + "<p style='font-family:sans-serif;font-size:12px'>Hover a point for its parameters."
-        + " One thread; higher and further right is better.</p>\n</body></html>\n";
+        + " One thread; lines join each series' Pareto-optimal settings; higher and further right"
+        + " is better.</p>\n</body></html>\n";
     Path parent = file.toAbsolutePath().getParent();
     if (parent != null) {
       Files.createDirectories(parent);
