@@ -220,11 +220,36 @@ public final class IvfPqIndex implements VectorIndex {
           "vectors: vector dimensions differ: " + vectors.dim() + "!=" + dim);
     }
     int n = vectors.rows();
-    float[] x = vectors.data().clone();
+    float[] in = vectors.data();
+    // Validate everything first: a rejected batch must add nothing.
     for (int i = 0; i < n; i++) {
-      VectorUtil.checkFinite(x, i * dim, dim, "vectors[" + i + "]");
+      VectorUtil.checkFinite(in, i * dim, dim, "vectors[" + i + "]");
       if (similarity.normalizes()) {
-        VectorUtil.normalize(x, i * dim, dim, "vectors[" + i + "]");
+        double norm2 = 0;
+        for (int j = 0; j < dim; j++) {
+          norm2 += (double) in[i * dim + j] * in[i * dim + j];
+        }
+        if (!(norm2 > 0)) {
+          throw new IllegalArgumentException(
+              "vectors[" + i + "] cannot be normalized for cosine similarity: its norm is 0");
+        }
+      }
+    }
+    // Chunks bound the working copies (normalized, rotated, residuals) whatever n is.
+    for (int from = 0; from < n; from += ADD_CHUNK) {
+      addChunk(in, from, Math.min(n, from + ADD_CHUNK));
+    }
+  }
+
+  /** Rows per step of {@link #add}: three working copies of 64k x 384 floats are 300 MB. */
+  static final int ADD_CHUNK = 1 << 16;
+
+  private void addChunk(float[] in, int from, int to) {
+    int n = to - from;
+    float[] x = java.util.Arrays.copyOfRange(in, from * dim, to * dim);
+    if (similarity.normalizes()) {
+      for (int i = 0; i < n; i++) {
+        VectorUtil.normalize(x, i * dim, dim, "vectors[" + (from + i) + "]");
       }
     }
     int threads = Runtime.getRuntime().availableProcessors();
@@ -233,10 +258,10 @@ public final class IvfPqIndex implements VectorIndex {
     }
     int[] lists = coarse == null ? new int[n] : coarse.assignAll(new FloatMatrix(n, dim, x), threads);
     float[] res = residual ? new float[x.length] : x;
-    for (int i = 0; i < n; i++) {
-      int list = lists[i];
-      if (residual) {
-        float[] c = coarse.centroids().data();
+    if (residual) {
+      float[] c = coarse.centroids().data();
+      for (int i = 0; i < n; i++) {
+        int list = lists[i];
         for (int j = 0; j < dim; j++) {
           res[i * dim + j] = x[i * dim + j] - c[list * dim + j];
         }
@@ -251,6 +276,7 @@ public final class IvfPqIndex implements VectorIndex {
     }
     size += n;
   }
+
 
   private void append(int list, int id, byte[] codes, int codeOffset) {
     int pos = listSizes[list];

@@ -240,4 +240,24 @@ class IvfPqIndexTest {
       }
     }
   }
+
+  @Test
+  void aBatchWithOneBadVectorAddsNothing() {
+    Random r = new Random(5);
+    FloatMatrix base = mixture(r, 600, 16, 2);
+    VectorIndex index = IndexFactory.create(IndexSpec.parse("IVF4,PQ4,RFlat"), 16,
+        Similarity.COSINE, base, OPTS);
+    index.add(base.head(100));
+    FloatMatrix batch = base.head(50);
+    FloatMatrix bad = new FloatMatrix(50, 16, batch.data().clone());
+    java.util.Arrays.fill(bad.data(), 49 * 16, 50 * 16, 0f);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> index.add(bad));
+    assertTrue(e.getMessage().contains("vectors[49] cannot be normalized"), e.getMessage());
+    bad.data()[3] = Float.NaN;
+    assertThrows(IllegalArgumentException.class, () -> index.add(bad));
+    assertEquals(100, index.size());
+    index.add(batch);
+    assertEquals(150, index.size());
+  }
 }
