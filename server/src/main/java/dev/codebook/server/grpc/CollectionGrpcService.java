@@ -52,8 +52,7 @@ public final class CollectionGrpcService extends CollectionServiceGrpc.Collectio
   @Override
   public void createCollection(CreateCollectionRequest request,
       StreamObserver<dev.codebook.api.v1.Collection> responseObserver) {
-    dev.codebook.api.v1.Collection response;
-    try {
+    Unary.respond(responseObserver, () -> {
       String id = request.getCollectionId();
       if (id.isEmpty()) {
         throw new InvalidFieldException("collection_id", InvalidFieldException.MISSING_FIELD,
@@ -74,27 +73,16 @@ public final class CollectionGrpcService extends CollectionServiceGrpc.Collectio
       IndexSpec spec = parseSpec(c.getIndexSpec(), dim);
       Collection created = registry.create(id, dim, similarity, spec);
       LOG.info("created {}", created);
-      response = toProto(created);
-    } catch (RuntimeException e) {
-      responseObserver.onError(StatusMapper.toStatusException(e));
-      return;
-    }
-    responseObserver.onNext(response);
-    responseObserver.onCompleted();
+      return toProto(created);
+    });
   }
 
   @Override
   public void getCollection(GetCollectionRequest request,
       StreamObserver<dev.codebook.api.v1.Collection> responseObserver) {
-    dev.codebook.api.v1.Collection response;
-    try {
-      response = toProto(registry.get(Requests.collectionId("name", request.getName())));
-    } catch (RuntimeException e) {
-      responseObserver.onError(StatusMapper.toStatusException(e));
-      return;
-    }
-    responseObserver.onNext(response);
-    responseObserver.onCompleted();
+    Unary.respond(responseObserver, () -> {
+      return toProto(registry.get(Requests.collectionId("name", request.getName())));
+    });
   }
 
   @Override
