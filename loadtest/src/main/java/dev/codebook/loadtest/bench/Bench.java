@@ -42,13 +42,17 @@ public final class Bench {
    * @param singleQuery also measure one query per call
    * @param buildThreads training and add threads
    * @param seed training seed
+   * @param maxTrain quantizers train on at most this many rows, a seeded sample (all are added)
    */
   public record Config(
       IndexSpec spec, List<SearchParams> searches, List<Integer> threads, int k,
-      double minSeconds, boolean singleQuery, int buildThreads, long seed) {
+      double minSeconds, boolean singleQuery, int buildThreads, long seed, int maxTrain) {
     public Config {
       if (k < 10) {
         throw new IllegalArgumentException("k must be at least 10 to report recall@10, got " + k);
+      }
+      if (maxTrain <= 0) {
+        throw new IllegalArgumentException("max-train must be positive, got " + maxTrain);
       }
       if (searches.isEmpty()) {
         searches = List.of(SearchParams.DEFAULTS);
@@ -74,11 +78,12 @@ public final class Bench {
           data.source() + ": no 'neighbors' dataset, so recall cannot be measured");
     }
     FloatMatrix train = data.train();
-    progress.accept(String.format("training %s on %,d x %d (%d threads)", config.spec(),
-        train.rows(), train.dim(), config.buildThreads()));
+    FloatMatrix sample = sample(train, config.maxTrain(), config.seed());
+    progress.accept(String.format("training %s on %,d of %,d x %d (%d threads)", config.spec(),
+        sample.rows(), train.rows(), train.dim(), config.buildThreads()));
     long t0 = System.nanoTime();
     VectorIndex index = IndexFactory.create(
-        config.spec(), train.dim(), data.similarity(), train,
+        config.spec(), train.dim(), data.similarity(), sample,
         new IndexFactory.BuildOptions(config.seed(), config.buildThreads(), progress));
     double trainS = seconds(t0);
     t0 = System.nanoTime();
@@ -140,6 +145,7 @@ public final class Bench {
     line.put("nq", nq);
     line.put("k", k);
     line.put("build_threads", config.buildThreads());
+    line.put("train_rows", Math.min(config.maxTrain(), data.train().rows()));
     line.put("kernels", VectorKernels.support().name());
     progress.accept(String.format("%s %s threads=%d: recall@10 %.4f, %,.0f QPS batched%s",
         index.spec(), params, threads, (Double) line.get("recall@10"), qps,
@@ -197,6 +203,20 @@ public final class Bench {
         throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
       }
     }
+  }
+
+  /** At most {@code max} rows of {@code m}, drawn without replacement and kept in row order. */
+  static FloatMatrix sample(FloatMatrix m, int max, long seed) {
+    if (m.rows() <= max) {
+      return m;
+    }
+    int[] rows = new java.util.Random(seed).ints(0, m.rows()).distinct().limit(max).sorted()
+        .toArray();
+    FloatMatrix out = FloatMatrix.allocate(max, m.dim());
+    for (int i = 0; i < max; i++) {
+      System.arraycopy(m.data(), m.offset(rows[i]), out.data(), i * m.dim(), m.dim());
+    }
+    return out;
   }
 
   private static double seconds(long t0) {

@@ -94,6 +94,11 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "1234", description = "Training seed (default: ${DEFAULT-VALUE}).")
   long seed;
 
+  @Option(names = "--max-train", paramLabel = "N", defaultValue = "100000",
+      description = "Train quantizers on a seeded sample of at most N train rows, as the peers'"
+          + " harness does (default: ${DEFAULT-VALUE}); every row is still added.")
+  int maxTrain;
+
   @Option(names = "--out", paramLabel = "FILE.jsonl", description = "Also append the JSON lines to this file.")
   Path out;
 
@@ -136,7 +141,8 @@ public final class BenchCommand implements Callable<Integer> {
       dataset = dataset.withQueryLimit(queries);
     }
     Bench.Config config = new Bench.Config(spec, settings, threads, k, minTime, !noSingle,
-        buildThreads != null ? buildThreads : Runtime.getRuntime().availableProcessors(), seed);
+        buildThreads != null ? buildThreads : Runtime.getRuntime().availableProcessors(), seed,
+        maxTrain);
     String name = file.getFileName().toString().replaceFirst("\\.(hdf5|h5|fvecs|bvecs|npy)$", "");
     List<Map<String, Object>> lines =
         new Bench(msg -> err.println("[bench] " + msg)).run(dataset, name, config);
