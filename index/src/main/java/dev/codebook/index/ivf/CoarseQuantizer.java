@@ -97,6 +97,12 @@ public final class CoarseQuantizer {
       int q2 = queries.offset(from + Math.min(g + 2, last));
       int q3 = queries.offset(from + Math.min(g + 3, last));
       int lanes = Math.min(4, n - g);
+      if (lanes == 1) {
+        // A lone query (one query per call, or a batch's remainder): the four-query kernel
+        // would score it four times over.
+        probe(q, q0, heaps[g]);
+        continue;
+      }
       for (int list = 0, off = 0; list < centroids.rows(); list++, off += d) {
         if (innerProduct) {
           k.dotProduct4(q, q0, q1, q2, q3, c, off, d, scratch4, 0);
