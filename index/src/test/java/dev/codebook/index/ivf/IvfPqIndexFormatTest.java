@@ -47,7 +47,8 @@ class IvfPqIndexFormatTest {
     SearchResults a = BatchSearch.search(index, queries, 10, p, 1);
     SearchResults b = BatchSearch.search(loaded, queries, 10, p, 1);
     assertArrayEquals(a.ids(), b.ids());
-    assertArrayEquals(a.scores(), b.scores());
+    // Up to rounding: a JIT recompile between the two searches may reorder SIMD lane sums.
+    assertArrayEquals(a.scores(), b.scores(), 1e-5f);
   }
 
   @ParameterizedTest
