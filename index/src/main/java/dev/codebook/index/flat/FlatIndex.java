@@ -110,16 +110,9 @@ public final class FlatIndex implements VectorIndex {
 
   @Override
   public FloatMatrix prepareQueries(FloatMatrix queries) {
-    checkDimension(queries.dim(), "queries");
-    float[] copy = queries.data().clone();
-    for (int i = 0; i < queries.rows(); i++) {
-      VectorUtil.checkFinite(copy, i * dim, dim, "queries[" + i + "]");
-      if (similarity.normalizes()) {
-        VectorUtil.normalize(copy, i * dim, dim, "queries[" + i + "]");
-      }
-    }
-    return new FloatMatrix(queries.rows(), dim, copy);
+    return VectorUtil.prepareQueries(queries, dim, similarity);
   }
+
 
   @Override
   public void search(FloatMatrix queries, int from, int to, SearchParams params,

@@ -225,11 +225,7 @@ public final class IvfPqIndex implements VectorIndex {
     for (int i = 0; i < n; i++) {
       VectorUtil.checkFinite(in, i * dim, dim, "vectors[" + i + "]");
       if (similarity.normalizes()) {
-        double norm2 = 0;
-        for (int j = 0; j < dim; j++) {
-          norm2 += (double) in[i * dim + j] * in[i * dim + j];
-        }
-        if (!(norm2 > 0)) {
+        if (!(VectorUtil.squaredNorm(in, i * dim, dim) > 0)) {
           throw new IllegalArgumentException(
               "vectors[" + i + "] cannot be normalized for cosine similarity: its norm is 0");
         }
@@ -303,21 +299,11 @@ public final class IvfPqIndex implements VectorIndex {
 
   @Override
   public FloatMatrix prepareQueries(FloatMatrix queries) {
-    if (queries.dim() != dim) {
-      throw new IllegalArgumentException(
-          "queries: vector dimensions differ: " + queries.dim() + "!=" + dim);
-    }
-    float[] copy = queries.data().clone();
-    for (int i = 0; i < queries.rows(); i++) {
-      VectorUtil.checkFinite(copy, i * dim, dim, "queries[" + i + "]");
-      if (similarity.normalizes()) {
-        VectorUtil.normalize(copy, i * dim, dim, "queries[" + i + "]");
-      }
-    }
-    FloatMatrix prepared = new FloatMatrix(queries.rows(), dim, copy);
+    FloatMatrix prepared = VectorUtil.prepareQueries(queries, dim, similarity);
     // The scan runs in the rotated space. One thread: batches are cut into ranges by the caller.
     return rotation == null ? prepared : rotation.applyAll(prepared, 1);
   }
+
 
   @Override
   public void search(FloatMatrix queries, int from, int to, SearchParams params,

@@ -26,12 +26,7 @@ public final class VectorUtil {
    *     would be a silent wrong answer)
    */
   public static void normalize(float[] v, int offset, int length, String field) {
-    // A plain double sum, not the SIMD kernel: its lane-sum order changes as the JIT warms up,
-    // which made the same vectors normalize to different floats from run to run.
-    double norm2 = 0;
-    for (int i = 0; i < length; i++) {
-      norm2 += (double) v[offset + i] * v[offset + i];
-    }
+    double norm2 = squaredNorm(v, offset, length);
     if (!(norm2 > 0) || !Double.isFinite(norm2)) {
       throw new IllegalArgumentException(
           field + " cannot be normalized for cosine similarity: its norm is " + Math.sqrt(norm2));
@@ -47,5 +42,36 @@ public final class VectorUtil {
     for (int i = 0; i < m.rows(); i++) {
       normalize(m.data(), m.offset(i), m.dim(), what + "[" + i + "]");
     }
+  }
+
+  /**
+   * The squared length in double. A plain sum, not the SIMD kernel: its lane-sum order changes as
+   * the JIT warms up, which made the same vectors normalize to different floats from run to run.
+   */
+  public static double squaredNorm(float[] v, int offset, int length) {
+    double norm2 = 0;
+    for (int i = 0; i < length; i++) {
+      norm2 += (double) v[offset + i] * v[offset + i];
+    }
+    return norm2;
+  }
+
+  /**
+   * A checked copy of {@code queries} in the form a scan expects: dimension {@code dim}, finite,
+   * and normalized when {@code similarity} asks for it. The caller's array is not modified.
+   */
+  public static FloatMatrix prepareQueries(FloatMatrix queries, int dim, Similarity similarity) {
+    if (queries.dim() != dim) {
+      throw new IllegalArgumentException(
+          "queries: vector dimensions differ: " + queries.dim() + "!=" + dim);
+    }
+    float[] copy = queries.data().clone();
+    for (int i = 0; i < queries.rows(); i++) {
+      checkFinite(copy, i * dim, dim, "queries[" + i + "]");
+      if (similarity.normalizes()) {
+        normalize(copy, i * dim, dim, "queries[" + i + "]");
+      }
+    }
+    return new FloatMatrix(queries.rows(), dim, copy);
   }
 }
