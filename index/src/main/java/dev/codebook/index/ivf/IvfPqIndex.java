@@ -30,11 +30,13 @@ import java.util.Objects;
  * residuals the table is rebuilt per list from {@code q - c}, as FAISS does without its
  * precomputed tables.
  *
- * <p>8-bit codes are stored contiguously per list ({@code m} bytes a vector) and scanned by
- * {@link KernelSupport#adc8}. 4-bit codes use the blocked {@link FastScanLayout}: a byte-quantized
- * table ({@link QuantizedLut}) filters 64 vectors per kernel call ({@link
- * KernelSupport#fastScan4}), and the few that may enter the top-k are re-scored with the float
- * table, so results are those of the float ADC path over the same codes.
+ * <p>Codes are stored in blocks of 64 vectors laid out for a register per sub-quantizer: 4-bit
+ * codes in {@link FastScanLayout}, 8-bit codes in {@link FastScan8Layout}. A byte-quantized table
+ * ({@link QuantizedLut}) filters 64 vectors per kernel call ({@link KernelSupport#fastScan4},
+ * {@link KernelSupport#fastScan8}: table lookups are byte permutes, sums 16-bit lanes), and the
+ * few that may enter the top-k are re-scored with the float table, so results are exactly those
+ * of plain float ADC over the same codes ({@link KernelSupport#adc8}, FAISS's scan) at a fraction
+ * of its cost.
  *
  * <p>With {@code OPQ}, vectors and queries are rotated by an {@link OpqRotation} as they come in
  * (after normalization for cosine), and everything after that, the coarse quantizer, PQ and the
@@ -58,6 +60,7 @@ public final class IvfPqIndex implements VectorIndex {
   private final int ksub;
   private final boolean fastScan;
   private final boolean residual;
+  private final int blockBytes; // one block of 64 vectors' codes
 
   private final int[][] listIds;
   private final byte[][] listCodes;
@@ -114,6 +117,7 @@ public final class IvfPqIndex implements VectorIndex {
     this.ksub = pq.ksub();
     this.fastScan = spec.fastScan();
     this.residual = spec.residual() && coarse != null;
+    this.blockBytes = fastScan ? FastScanLayout.blockBytes(m) : FastScan8Layout.blockBytes(m);
     this.raw = raw;
     this.listIds = new int[nlists][];
     this.listCodes = new byte[nlists][];
@@ -163,11 +167,10 @@ public final class IvfPqIndex implements VectorIndex {
 
   /** Code of sub-quantizer {@code sub} at position {@code pos} of list {@code list}. */
   int codeAt(int list, int pos, int sub) {
-    if (fastScan) {
-      int block = pos / FastScanLayout.BLOCK * FastScanLayout.blockBytes(m);
-      return FastScanLayout.get(listCodes[list], block, pos % FastScanLayout.BLOCK, sub);
-    }
-    return listCodes[list][pos * m + sub] & 0xFF;
+    int block = pos / FastScanLayout.BLOCK * blockBytes;
+    return fastScan
+        ? FastScanLayout.get(listCodes[list], block, pos % FastScanLayout.BLOCK, sub)
+        : FastScan8Layout.get(listCodes[list], block, pos % FastScan8Layout.BLOCK, sub);
   }
 
   /** Raw vector store for RFlat, or null. */
@@ -195,9 +198,23 @@ public final class IvfPqIndex implements VectorIndex {
 
   /** Bytes of codes used by {@code n} vectors in one list. */
   int codeBytes(int n) {
-    return fastScan
-        ? (n + FastScanLayout.BLOCK - 1) / FastScanLayout.BLOCK * FastScanLayout.blockBytes(m)
-        : n * m;
+    return (n + FastScanLayout.BLOCK - 1) / FastScanLayout.BLOCK * blockBytes;
+  }
+
+  /**
+   * 8-bit codes stored contiguously ({@code m} bytes a vector, as format versions before 2 did)
+   * rearranged into {@link FastScan8Layout} blocks.
+   */
+  static byte[] blockContiguous8(byte[] contiguous, int n, int m) {
+    int blocks = (n + FastScan8Layout.BLOCK - 1) / FastScan8Layout.BLOCK;
+    byte[] out = new byte[Math.max(1, blocks * FastScan8Layout.blockBytes(m))];
+    for (int i = 0; i < n; i++) {
+      int block = i / FastScan8Layout.BLOCK * FastScan8Layout.blockBytes(m);
+      for (int s = 0; s < m; s++) {
+        FastScan8Layout.set(out, block, i % FastScan8Layout.BLOCK, s, contiguous[i * m + s] & 0xFF);
+      }
+    }
+    return out;
   }
 
   CoarseQuantizer coarse() {
@@ -280,19 +297,18 @@ public final class IvfPqIndex implements VectorIndex {
       int cap = Math.max(FastScanLayout.BLOCK, pos + (pos >> 1));
       cap = (cap + FastScanLayout.BLOCK - 1) / FastScanLayout.BLOCK * FastScanLayout.BLOCK;
       listIds[list] = Arrays.copyOf(listIds[list], cap);
-      long codeCap = fastScan ? (long) cap / FastScanLayout.BLOCK * FastScanLayout.blockBytes(m)
-          : (long) cap * m;
+      long codeCap = (long) cap / FastScanLayout.BLOCK * blockBytes;
       listCodes[list] = Arrays.copyOf(listCodes[list], Math.toIntExact(codeCap));
     }
     listIds[list][pos] = id;
-    if (fastScan) {
-      int block = pos / FastScanLayout.BLOCK * FastScanLayout.blockBytes(m);
-      int v = pos % FastScanLayout.BLOCK;
-      for (int s = 0; s < m; s++) {
+    int block = pos / FastScanLayout.BLOCK * blockBytes;
+    int v = pos % FastScanLayout.BLOCK;
+    for (int s = 0; s < m; s++) {
+      if (fastScan) {
         FastScanLayout.set(listCodes[list], block, v, s, codes[codeOffset + s]);
+      } else {
+        FastScan8Layout.set(listCodes[list], block, v, s, codes[codeOffset + s] & 0xFF);
       }
-    } else {
-      System.arraycopy(codes, codeOffset, listCodes[list], pos * m, m);
     }
     listSizes[list] = pos + 1;
   }
@@ -349,8 +365,7 @@ public final class IvfPqIndex implements VectorIndex {
     final float[] lut = new float[m * ksub];
     final float[] residualQuery = new float[dim];
     final float[] row = new float[dim];
-    final float[] scores = new float[ADC_BATCH];
-    final QuantizedLut qlut = fastScan ? new QuantizedLut(m) : null;
+    final QuantizedLut qlut = new QuantizedLut(m, ksub);
     final int[] candidateIds;
     final float[] candidateScores;
     final int[] probeIds;
@@ -373,17 +388,12 @@ public final class IvfPqIndex implements VectorIndex {
     }
   }
 
-  /** Codes per {@link KernelSupport#adc8} call: large enough to amortize, small enough for L1. */
-  static final int ADC_BATCH = 256;
-
   private void searchOne(float[] q, int qOff, int probed, Scratch s) {
     s.heap.clear();
     boolean sharedLut = innerProduct || !residual;
     if (sharedLut) {
       buildLut(q, qOff, s.lut);
-      if (fastScan) {
-        s.qlut.quantize(s.lut);
-      }
+      s.qlut.quantize(s.lut);
     }
     for (int p = 0; p < probed; p++) {
       int list = coarse == null ? 0 : s.probeIds[p];
@@ -394,15 +404,9 @@ public final class IvfPqIndex implements VectorIndex {
           s.residualQuery[j] = q[qOff + j] - c[list * dim + j];
         }
         buildLut(s.residualQuery, 0, s.lut);
-        if (fastScan) {
-          s.qlut.quantize(s.lut);
-        }
+        s.qlut.quantize(s.lut);
       }
-      if (fastScan) {
-        scanFastScan(list, bias, s);
-      } else {
-        scan8(list, bias, s);
-      }
+      scanList(list, bias, s);
     }
   }
 
@@ -418,27 +422,8 @@ public final class IvfPqIndex implements VectorIndex {
     }
   }
 
-  private void scan8(int list, float bias, Scratch s) {
-    KernelSupport k = VectorKernels.support();
-    int n = listSizes[list];
-    byte[] codes = listCodes[list];
-    int[] ids = listIds[list];
-    float[] scores = s.scores;
-    TopK heap = s.heap;
-    for (int b = 0; b < n; b += ADC_BATCH) {
-      int count = Math.min(ADC_BATCH, n - b);
-      k.adc8(codes, b * m, count, m, s.lut, scores);
-      float thr = heap.threshold() - bias;
-      for (int i = 0; i < count; i++) {
-        if (scores[i] >= thr && (s.accept == null || s.accept.accept(ids[b + i]))) {
-          heap.offer(ids[b + i], scores[i] + bias);
-          thr = heap.threshold() - bias;
-        }
-      }
-    }
-  }
-
-  private void scanFastScan(int list, float bias, Scratch s) {
+  /** Scans one list: the byte-table kernel filters each block, survivors get float scores. */
+  private void scanList(int list, float bias, Scratch s) {
     KernelSupport k = VectorKernels.support();
     int n = listSizes[list];
     byte[] codes = listCodes[list];
@@ -446,11 +431,12 @@ public final class IvfPqIndex implements VectorIndex {
     float[] lut = s.lut;
     TopK heap = s.heap;
     int pairs = FastScanLayout.pairs(m);
-    int blockBytes = FastScanLayout.blockBytes(m);
     byte[] tables = s.qlut.tables();
     int threshold = s.qlut.threshold(heap.threshold(), bias);
     for (int b = 0, blockOff = 0; b < n; b += FastScanLayout.BLOCK, blockOff += blockBytes) {
-      long mask = k.fastScan4(codes, blockOff, pairs, tables, threshold);
+      long mask = fastScan
+          ? k.fastScan4(codes, blockOff, pairs, tables, threshold)
+          : k.fastScan8(codes, blockOff, m, tables, threshold);
       int valid = n - b;
       if (valid < FastScanLayout.BLOCK) {
         mask &= (1L << valid) - 1;
@@ -461,12 +447,27 @@ public final class IvfPqIndex implements VectorIndex {
         if (s.accept != null && !s.accept.accept(ids[b + v])) {
           continue;
         }
-        float score = bias + rescore(codes, blockOff + FastScanLayout.position(v), lut);
+        int at = blockOff + FastScanLayout.position(v);
+        float score = bias + (fastScan ? rescore(codes, at, lut) : rescore8(codes, at, lut));
         if (heap.offer(ids[b + v], score)) {
           threshold = s.qlut.threshold(heap.threshold(), bias);
         }
       }
     }
+  }
+
+  /** The float ADC score of one vector of an 8-bit block, its byte at {@code at} in slab 0. */
+  private float rescore8(byte[] codes, int at, float[] lut) {
+    float s0 = 0, s1 = 0;
+    int s = 0;
+    for (int t = 0; s + 1 < m; s += 2, t += 512, at += 2 * FastScan8Layout.BLOCK) {
+      s0 += lut[t + (codes[at] & 0xFF)];
+      s1 += lut[t + 256 + (codes[at + FastScan8Layout.BLOCK] & 0xFF)];
+    }
+    if (s < m) {
+      s0 += lut[s * 256 + (codes[at] & 0xFF)];
+    }
+    return s0 + s1;
   }
 
   /**

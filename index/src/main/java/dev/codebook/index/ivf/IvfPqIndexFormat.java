@@ -38,7 +38,8 @@ import org.apache.lucene.util.StringHelper;
  * VInt   m, VInt nbits
  * Float[m * 2^nbits * dsub]    PQ centroids [m][ksub][dsub]
  * per list (1 without IVF):
- *   VInt n; Int[n] ids; VInt codeBytes; Byte[codeBytes] codes (contiguous or fast-scan blocks)
+ *   VInt n; Int[n] ids; VInt codeBytes; Byte[codeBytes] codes ({@link FastScanLayout} or
+ *   {@link FastScan8Layout} blocks of 64 vectors; 8-bit codes contiguous before version 2)
  * Float[size * dimension]      full vectors by id, only with RFlat
  * Footer(CRC32)
  * </pre>
@@ -53,7 +54,9 @@ public final class IvfPqIndexFormat {
   static final int VERSION_START = 0;
   /** Adds the OPQ rotation; a version-0 file never has one (OPQ could not be built then). */
   static final int VERSION_OPQ = 1;
-  static final int VERSION_CURRENT = VERSION_OPQ;
+  /** 8-bit codes in {@link FastScan8Layout} blocks; before, contiguous ({@code m} bytes each). */
+  static final int VERSION_BLOCKED8 = 2;
+  static final int VERSION_CURRENT = VERSION_BLOCKED8;
 
   private IvfPqIndexFormat() {}
 
@@ -203,12 +206,17 @@ public final class IvfPqIndexFormat {
         }
       }
       int bytes = in.readVInt();
-      if (bytes != index.codeBytes(n)) {
+      boolean contiguous8 = version < VERSION_BLOCKED8 && !spec.fastScan();
+      int expected = contiguous8 ? Math.multiplyExact(n, m) : index.codeBytes(n);
+      if (bytes != expected) {
         throw new CorruptIndexException("list " + l + ": " + bytes + " code bytes for " + n
-            + " vectors, expected " + index.codeBytes(n), in);
+            + " vectors, expected " + expected, in);
       }
       codes[l] = new byte[Math.max(bytes, 1)];
       in.readBytes(codes[l], 0, bytes);
+      if (contiguous8) {
+        codes[l] = IvfPqIndex.blockContiguous8(codes[l], n, m);
+      }
       sizes[l] = n;
     }
     if (total != size) {

@@ -1,8 +1,9 @@
 package dev.codebook.index.ivf;
 
 /**
- * A float ADC table for 4-bit codes ({@code m x 16} scores, higher better) quantized to unsigned
- * bytes for the fast-scan kernel, in {@link FastScanLayout}'s grouped order.
+ * A float ADC table ({@code m x ksub} scores, higher better; {@code ksub} 16 or 256) quantized to
+ * unsigned bytes for the fast-scan kernels: for 4-bit codes in {@link FastScanLayout}'s grouped
+ * order, for 8-bit codes {@link FastScan8Layout}'s plain {@code m x 256}.
  *
  * <p>Entry {@code (s, c)} becomes {@code round((lut[s][c] - min_s) * scale)}, one scale for all
  * sub-quantizers so that byte sums stay proportional to float sums: {@code sum_float ≈ offset +
@@ -14,14 +15,25 @@ package dev.codebook.index.ivf;
 public final class QuantizedLut {
 
   private final int m;
+  private final int ksub;
   private final byte[] tables;
   private final float[] mins;
   private float scale;
   private float offset;
 
+  /** A table for 4-bit codes. */
   public QuantizedLut(int m) {
+    this(m, 16);
+  }
+
+  /** A table for {@code m} sub-quantizers of {@code ksub} (16 or 256) centroids. */
+  public QuantizedLut(int m, int ksub) {
+    if (ksub != 16 && ksub != 256) {
+      throw new IllegalArgumentException("ksub must be 16 or 256, got " + ksub);
+    }
     this.m = m;
-    this.tables = new byte[FastScanLayout.lutBytes(m)];
+    this.ksub = ksub;
+    this.tables = new byte[ksub == 16 ? FastScanLayout.lutBytes(m) : FastScan8Layout.lutBytes(m)];
     this.mins = new float[m];
   }
 
@@ -30,14 +42,14 @@ public final class QuantizedLut {
     return tables;
   }
 
-  /** Quantizes {@code lut[m * 16]}; reuses this object's arrays (no allocation). */
+  /** Quantizes {@code lut[m * ksub]}; reuses this object's arrays (no allocation). */
   public void quantize(float[] lut) {
     float maxSpan = 0;
     float sumMin = 0;
     for (int s = 0; s < m; s++) {
       float lo = Float.POSITIVE_INFINITY, hi = Float.NEGATIVE_INFINITY;
-      for (int c = 0; c < 16; c++) {
-        float v = lut[s * 16 + c];
+      for (int c = 0, at = s * ksub; c < ksub; c++) {
+        float v = lut[at + c];
         lo = Math.min(lo, v);
         hi = Math.max(hi, v);
       }
@@ -47,6 +59,26 @@ public final class QuantizedLut {
     }
     int maxEntry = Math.min(255, 32767 / m);
     float a = maxSpan > 0 ? maxEntry / maxSpan : 0f;
+    if (ksub == 256) {
+      quantize256(lut, a, maxEntry);
+    } else {
+      quantize16(lut, a, maxEntry);
+    }
+    this.scale = a;
+    this.offset = sumMin;
+  }
+
+  private void quantize256(float[] lut, float a, int maxEntry) {
+    for (int s = 0; s < m; s++) {
+      float lo = mins[s];
+      for (int c = 0, at = s * 256; c < 256; c++) {
+        int q = (int) ((lut[at + c] - lo) * a + 0.5f);
+        tables[at + c] = (byte) Math.min(maxEntry, q);
+      }
+    }
+  }
+
+  private void quantize16(float[] lut, float a, int maxEntry) {
     if ((m & 3) != 0) {
       java.util.Arrays.fill(tables, (byte) 0); // padding sub-quantizers of the last group
     }
@@ -59,8 +91,6 @@ public final class QuantizedLut {
         tables[base + c] = (byte) Math.min(maxEntry, q);
       }
     }
-    this.scale = a;
-    this.offset = sumMin;
   }
 
   /**

@@ -55,6 +55,14 @@ public interface KernelSupport {
   long fastScan4(byte[] codes, int blockOffset, int pairs, byte[] tables, int threshold);
 
   /**
+   * 8-bit fast-scan of one block of 64 vectors in {@code dev.codebook.index.ivf.FastScan8Layout}:
+   * sums the byte tables ({@code tables}, 256 bytes per sub-quantizer) over {@code m} 64-byte slabs
+   * in 16-bit lanes and returns the mask of vectors whose sum is at least {@code threshold}, as
+   * {@link #fastScan4} does, with the same 15-bit bound on every sum.
+   */
+  long fastScan8(byte[] codes, int blockOffset, int m, byte[] tables, int threshold);
+
+  /**
    * Squared Euclidean distances from one vector to {@code count} vectors stored transposed
    * (component {@code j} of vector {@code c} at {@code t[tOffset + j * count + c]}), written to
    * {@code out[outOffset..outOffset+count)}. The lanes run across the vectors rather than along

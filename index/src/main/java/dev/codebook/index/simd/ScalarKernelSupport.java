@@ -152,6 +152,25 @@ public final class ScalarKernelSupport implements KernelSupport {
   }
 
   @Override
+  public long fastScan8(byte[] codes, int blockOffset, int m, byte[] tables, int threshold) {
+    if (threshold <= 0) {
+      return -1L;
+    }
+    long mask = 0;
+    for (int v = 0; v < 64; v++) {
+      int pos = blockOffset + (v < 32 ? 2 * v : 2 * (v - 32) + 1);
+      int sum = 0;
+      for (int s = 0; s < m; s++) {
+        sum += tables[s * 256 + (codes[pos + s * 64] & 0xFF)] & 0xFF;
+      }
+      if (sum >= threshold) {
+        mask |= 1L << v;
+      }
+    }
+    return mask;
+  }
+
+  @Override
   public void squareDistancesTransposed(
       float[] x, int xOffset, float[] t, int tOffset, int dim, int count, float[] out,
       int outOffset) {

@@ -2,6 +2,7 @@ package dev.codebook.index.simd;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.codebook.index.ivf.FastScan8Layout;
 import dev.codebook.index.ivf.FastScanLayout;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -73,6 +74,46 @@ class CodeScanKernelsTest {
       }
       for (KernelSupport k : BOTH) {
         assertEquals(expected, k.fastScan4(codes, 3, FastScanLayout.pairs(m), tables, t),
+            k.name() + " m=" + m + " threshold " + t);
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {1, 2, 3, 7, 16, 32, 48, 64, 96, 128})
+  void fastScan8MaskMatchesExactByteSums(int m) {
+    Random r = new Random(200 + m);
+    byte[] codes = new byte[5 + FastScan8Layout.blockBytes(m)];
+    int[][] code = new int[64][m];
+    for (int v = 0; v < 64; v++) {
+      for (int s = 0; s < m; s++) {
+        // Every code value appears: all four 64-entry quarters of each table get looked up.
+        code[v][s] = (v * 4 + s * 7 + r.nextInt(4)) & 0xFF;
+        FastScan8Layout.set(codes, 5, v, s, code[v][s]);
+      }
+    }
+    byte[] tables = new byte[FastScan8Layout.lutBytes(m)];
+    int maxEntry = Math.min(255, 32767 / m);
+    for (int i = 0; i < tables.length; i++) {
+      tables[i] = (byte) r.nextInt(maxEntry + 1);
+    }
+    int[] sums = new int[64];
+    for (int v = 0; v < 64; v++) {
+      for (int s = 0; s < m; s++) {
+        assertEquals(code[v][s], FastScan8Layout.get(codes, 5, v, s));
+        sums[v] += tables[s * 256 + code[v][s]] & 0xFF;
+      }
+    }
+    int[] thresholds = {-5, 0, 1, sums[0], sums[17], sums[40], sums[63], sums[63] + 1, 32767};
+    for (int t : thresholds) {
+      long expected = 0;
+      for (int v = 0; v < 64; v++) {
+        if (t <= 0 || sums[v] >= t) {
+          expected |= 1L << v;
+        }
+      }
+      for (KernelSupport k : BOTH) {
+        assertEquals(expected, k.fastScan8(codes, 5, m, tables, t),
             k.name() + " m=" + m + " threshold " + t);
       }
     }

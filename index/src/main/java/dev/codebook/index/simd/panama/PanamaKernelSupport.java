@@ -261,6 +261,47 @@ public final class PanamaKernelSupport implements KernelSupport {
   }
 
   @Override
+  public long fastScan8(byte[] codes, int blockOffset, int m, byte[] tables, int threshold) {
+    if (threshold <= 0) {
+      return -1L;
+    }
+    if (!WIDE) {
+      return ScalarKernelSupport.INSTANCE.fastScan8(codes, blockOffset, m, tables, threshold);
+    }
+    if (threshold > Short.MAX_VALUE) {
+      return 0L;
+    }
+    return fastScan8Block(codes, blockOffset, m, tables, threshold);
+  }
+
+  /**
+   * A 256-entry table is four 64-byte registers: the code's low six bits index all four with one
+   * permute each, and its bits 6 and 7 pick the right one with two blends. The two-table permute
+   * (vpermi2b, {@code selectFrom(v1, v2)}) would halve the permutes but needs JDK 24.
+   */
+  private static long fastScan8Block(
+      byte[] codes, int blockOffset, int m, byte[] tables, int threshold) {
+    ShortVector all = ShortVector.zero(S512);
+    ShortVector high = ShortVector.zero(S512);
+    for (int s = 0, off = blockOffset, t = 0; s < m; s++, off += 64, t += 256) {
+      ByteVector x = ByteVector.fromArray(B512, codes, off);
+      ByteVector i = x.and((byte) 0x3F);
+      VectorMask<Byte> bit6 = x.and((byte) 0x40).compare(VectorOperators.NE, (byte) 0);
+      ByteVector lo = i.selectFrom(ByteVector.fromArray(B512, tables, t))
+          .blend(i.selectFrom(ByteVector.fromArray(B512, tables, t + 64)), bit6);
+      ByteVector hi = i.selectFrom(ByteVector.fromArray(B512, tables, t + 128))
+          .blend(i.selectFrom(ByteVector.fromArray(B512, tables, t + 192)), bit6);
+      ShortVector v = lo.blend(hi, x.compare(VectorOperators.LT, (byte) 0)).reinterpretAsShorts();
+      all = all.add(v);
+      high = high.add(v.lanewise(VectorOperators.LSHR, (short) 8));
+    }
+    ShortVector low = all.sub(high.lanewise(VectorOperators.LSHL, (short) 8));
+    short t = (short) threshold;
+    return low.compare(VectorOperators.GE, t).toLong()
+        | high.compare(VectorOperators.GE, t).toLong() << 32;
+  }
+
+  @Override
   public void squareDistancesTransposed(
       float[] x, int xOffset, float[] t, int tOffset, int dim, int count, float[] out,
       int outOffset) {

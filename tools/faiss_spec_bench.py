@@ -1,0 +1,136 @@
+#!/usr/bin/python3
+"""Runs FAISS on exactly the index specs Codebook's `bench` runs, for like-for-like ratios.
+
+../shared/peers/faiss_bench.py sweeps its own fixed families (nlist from n); this script takes
+factory strings and search settings as `bench` does and prints the same JSON-lines schema,
+timed the same way (best of up to 5 batched calls; one query per call for `qps_1q`).
+
+    python3 tools/faiss_spec_bench.py DATA.hdf5 --spec IVF256,PQ48x4fs --nprobe 1,16,64 \
+        --faiss-path /work/faiss-build/faiss-1.7.3-avx2 --threads 1 --out results.jsonl
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+ap = argparse.ArgumentParser()
+ap.add_argument("hdf5")
+ap.add_argument("--spec", action="append", required=True, help="FAISS factory string, repeatable")
+ap.add_argument("--nprobe", default="1", help="comma-separated nprobe values")
+ap.add_argument("--rerank", default="1", help="comma-separated k_factor values (RFlat)")
+ap.add_argument("--k", type=int, default=10)
+ap.add_argument("--queries", type=int, default=1000)
+ap.add_argument("--threads", default="1")
+ap.add_argument("--build-threads", type=int, default=2)
+ap.add_argument("--max-train", type=int, default=100_000)
+ap.add_argument("--min-time", type=float, default=1.0)
+ap.add_argument("--faiss-path")
+ap.add_argument("--out")
+args = ap.parse_args()
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+if args.faiss_path:
+    sys.path.insert(0, os.path.abspath(args.faiss_path))
+import faiss  # noqa: E402
+import h5py  # noqa: E402
+
+OPTS = faiss.get_compile_options()
+BUILD = "avx512" if "AVX512" in OPTS else "avx2" if "AVX2" in OPTS else "generic"
+SYSTEM = f"faiss-{faiss.__version__}-{BUILD}"
+out = open(args.out, "a") if args.out else None
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+with h5py.File(args.hdf5, "r") as f:
+    metric = f.attrs["distance"]
+    metric = metric.decode() if isinstance(metric, bytes) else str(metric)
+    xb = np.ascontiguousarray(f["train"][:], dtype=np.float32)
+    nq = min(args.queries, len(f["test"])) if args.queries > 0 else len(f["test"])
+    xq = np.ascontiguousarray(f["test"][:nq], dtype=np.float32)
+    gt = f["neighbors"][:nq].astype(np.int64)
+mt = faiss.METRIC_INNER_PRODUCT if metric == "angular" else faiss.METRIC_L2
+if metric == "angular":
+    faiss.normalize_L2(xb)
+    faiss.normalize_L2(xq)
+n, d = xb.shape
+rng = np.random.default_rng(123)
+xt = xb if n <= args.max_train else xb[np.sort(rng.choice(n, args.max_train, replace=False))]
+k = args.k
+dataset = os.path.splitext(os.path.basename(args.hdf5))[0]
+
+
+def recalls(I):
+    r1 = float((I[:, :1] == gt[:, :1]).any(1).mean())
+    hit = (I[:, :k, None] == gt[:, None, :k]).any(2).sum(1)
+    return r1, float(hit.mean() / k)
+
+
+def timed(index, threads):
+    faiss.omp_set_num_threads(threads)
+    t0 = time.perf_counter()
+    D, I = index.search(xq, k)
+    best = total = time.perf_counter() - t0
+    reps = 1
+    while total < args.min_time and reps < 5:
+        t0 = time.perf_counter()
+        index.search(xq, k)
+        t = time.perf_counter() - t0
+        best, total, reps = min(best, t), total + t, reps + 1
+    return I, len(xq) / best
+
+
+def per_query(index, max_time=0.5):
+    faiss.omp_set_num_threads(1)
+    done, t0 = 0, time.perf_counter()
+    for i in range(len(xq)):
+        index.search(xq[i:i + 1], k)
+        done += 1
+        if time.perf_counter() - t0 > max_time:
+            break
+    return done / (time.perf_counter() - t0)
+
+
+for spec in args.spec:
+    faiss.omp_set_num_threads(args.build_threads)
+    index = faiss.index_factory(d, spec, mt)
+    log(f"{spec}: training on {len(xt)} rows")
+    t0 = time.perf_counter()
+    index.train(xt)
+    train_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    index.add(xb)
+    add_s = time.perf_counter() - t0
+    size = int(faiss.serialize_index(index).size)
+    ivf = None
+    try:
+        ivf = faiss.extract_index_ivf(index)
+    except Exception:
+        pass
+    refine = spec.endswith(",RFlat")
+    for p in [int(x) for x in args.nprobe.split(",")] if ivf is not None else [1]:
+        if ivf is not None:
+            if p > ivf.nlist:
+                continue
+            ivf.nprobe = p
+        for kf in [int(x) for x in args.rerank.split(",")] if refine else [1]:
+            if refine:
+                faiss.downcast_index(index).k_factor = kf
+            q1 = per_query(index)
+            for threads in [int(t) for t in args.threads.split(",")]:
+                I, qps = timed(index, threads)
+                r1, r10 = recalls(I)
+                rec = {"system": SYSTEM, "index": spec, "params": f"nprobe={p},rerank={kf}",
+                       "bytes_per_vector": round(size / n, 2), "train_s": round(train_s, 3),
+                       "add_s": round(add_s, 3), "recall@1": r1, f"recall@{k}": r10,
+                       "qps": round(qps, 1), "threads": threads, "qps_1q": round(q1, 1),
+                       "dataset": dataset, "n": n, "d": d, "nq": len(xq), "k": k}
+                line = json.dumps(rec)
+                print(line, flush=True)
+                if out:
+                    out.write(line + "\n")
+                    out.flush()
