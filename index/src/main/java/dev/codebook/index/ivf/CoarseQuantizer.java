@@ -9,6 +9,7 @@ import dev.codebook.index.vector.Similarity;
 import dev.codebook.index.simd.KernelSupport;
 import dev.codebook.index.simd.VectorKernels;
 import dev.codebook.index.vector.FloatMatrix;
+import dev.codebook.index.vector.VectorUtil;
 
 /**
  * The coarse quantizer of an IVF index: {@code nlist} centroids, each the head of one inverted
@@ -20,10 +21,27 @@ public final class CoarseQuantizer {
 
   private final FloatMatrix centroids;
   private final boolean innerProduct;
+  /**
+   * The centroids transposed ({@code [dim][nlist]}) for {@link #probeBatch}: as they are for inner
+   * product, doubled for L2, where {@code bias = -|c|^2} completes {@code 2 q.c - |c|^2}.
+   */
+  private final float[] transposed;
+  private final float[] bias;
 
   public CoarseQuantizer(FloatMatrix centroids, boolean innerProduct) {
     this.centroids = centroids;
     this.innerProduct = innerProduct;
+    int n = centroids.rows(), d = centroids.dim();
+    float[] c = centroids.data();
+    this.transposed = new float[n * d];
+    this.bias = new float[n];
+    float factor = innerProduct ? 1f : 2f;
+    for (int i = 0; i < n; i++) {
+      for (int j = 0; j < d; j++) {
+        transposed[j * n + i] = factor * c[i * d + j];
+      }
+      bias[i] = innerProduct ? 0f : (float) -VectorUtil.squaredNorm(c, i * d, d);
+    }
   }
 
   public int nlist() {
@@ -77,47 +95,52 @@ public final class CoarseQuantizer {
   }
 
   /**
-   * Probes for queries {@code [from, to)} of {@code queries} at once: four queries share each
-   * centroid load ({@link KernelSupport#dotProduct4}), which matters once the centroids outgrow
-   * L2. {@code heaps[i]} (cleared first) receives query {@code from + i}'s best lists.
+   * Probes for queries {@code [from, to)} of {@code queries} at once. The centroids are kept
+   * transposed, so the scores of four queries against all lists come from one register-blocked
+   * pass ({@link KernelSupport#dotProductsTransposed4}: each centroid load feeds four FMAs and no
+   * lane sum is needed), then each query keeps its best {@code heaps[i].k()} lists. {@code
+   * heaps[i]} (cleared first) receives query {@code from + i}'s lists with their scores: the dot
+   * product for inner product, and for L2 {@code 2 q.c - |c|^2}, which orders lists as the
+   * distance does. {@code scores} holds at least {@code 4 * nlist} floats.
    */
-  public void probeBatch(FloatMatrix queries, int from, int to, TopK[] heaps, float[] scratch4) {
+  public void probeBatch(FloatMatrix queries, int from, int to, TopK[] heaps, float[] scores) {
     KernelSupport k = VectorKernels.support();
     int d = centroids.dim();
+    int nlist = centroids.rows();
     int n = to - from;
-    float[] c = centroids.data();
     float[] q = queries.data();
-    for (int i = 0; i < n; i++) {
-      heaps[i].clear();
-    }
     for (int g = 0; g < n; g += 4) {
-      int last = n - 1;
-      int q0 = queries.offset(from + g);
-      int q1 = queries.offset(from + Math.min(g + 1, last));
-      int q2 = queries.offset(from + Math.min(g + 2, last));
-      int q3 = queries.offset(from + Math.min(g + 3, last));
       int lanes = Math.min(4, n - g);
+      int q0 = queries.offset(from + g);
       if (lanes == 1) {
-        // A lone query (one query per call, or a batch's remainder): the four-query kernel
-        // would score it four times over.
-        probe(q, q0, heaps[g]);
-        continue;
+        // A lone query (one query per call, or a batch's remainder): one query, four registers
+        // of centroids per pass, rather than the four-query kernel scoring it four times over.
+        k.dotProductsTransposed(q, q0, transposed, 0, d, nlist, scores, 0);
+        if (!innerProduct) {
+          for (int c = 0; c < nlist; c++) {
+            scores[c] += bias[c];
+          }
+        }
+      } else {
+        int last = n - 1;
+        int q1 = queries.offset(from + Math.min(g + 1, last));
+        int q2 = queries.offset(from + Math.min(g + 2, last));
+        int q3 = queries.offset(from + Math.min(g + 3, last));
+        k.dotProductsTransposed4(q, q0, q1, q2, q3, transposed, 0, d, nlist, bias, 0, scores, 0);
       }
-      for (int list = 0, off = 0; list < centroids.rows(); list++, off += d) {
-        if (innerProduct) {
-          k.dotProduct4(q, q0, q1, q2, q3, c, off, d, scratch4, 0);
-        } else {
-          k.squareDistance4(q, q0, q1, q2, q3, c, off, d, scratch4, 0);
-          for (int j = 0; j < 4; j++) {
-            scratch4[j] = -scratch4[j];
-          }
-        }
-        for (int j = 0; j < lanes; j++) {
-          TopK h = heaps[g + j];
-          if (scratch4[j] >= h.threshold()) {
-            h.offer(list, scratch4[j]);
-          }
-        }
+      for (int j = 0; j < lanes; j++) {
+        selectBest(scores, j * nlist, nlist, heaps[g + j]);
+      }
+    }
+  }
+
+  private static void selectBest(float[] scores, int offset, int count, TopK heap) {
+    heap.clear();
+    float threshold = Float.NEGATIVE_INFINITY;
+    for (int c = 0; c < count; c++) {
+      float s = scores[offset + c];
+      if (s >= threshold && heap.offer(c, s)) {
+        threshold = heap.threshold();
       }
     }
   }

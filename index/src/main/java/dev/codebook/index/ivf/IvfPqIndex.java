@@ -336,7 +336,7 @@ public final class IvfPqIndex implements VectorIndex {
     for (int b = from; b < to; b += PROBE_BATCH) {
       int e = Math.min(to, b + PROBE_BATCH);
       if (coarse != null) {
-        coarse.probeBatch(queries, b, e, s.probeHeaps, s.four);
+        coarse.probeBatch(queries, b, e, s.probeHeaps, s.probeScratch);
       }
       for (int q = b; q < e; q++) {
         int probed = 1;
@@ -372,7 +372,7 @@ public final class IvfPqIndex implements VectorIndex {
     final float[] probeScores;
 
     final TopK[] probeHeaps = new TopK[PROBE_BATCH];
-    final float[] four = new float[4];
+    final float[] probeScratch = new float[4 * nlists];
     AcceptOrds accept;
 
     Scratch(int nprobe, int candidates, int k) {

@@ -1,5 +1,8 @@
 package dev.codebook.index.ivf;
 
+import dev.codebook.index.simd.KernelSupport;
+import dev.codebook.index.simd.VectorKernels;
+
 /**
  * A float ADC table ({@code m x ksub} scores, higher better; {@code ksub} 16 or 256) quantized to
  * unsigned bytes for the fast-scan kernels: for 4-bit codes in {@link FastScanLayout}'s grouped
@@ -18,6 +21,7 @@ public final class QuantizedLut {
   private final int ksub;
   private final byte[] tables;
   private final float[] mins;
+  private final float[] range = new float[2]; // one table's min and max
   private float scale;
   private float offset;
 
@@ -37,6 +41,7 @@ public final class QuantizedLut {
     this.mins = new float[m];
   }
 
+
   /** The grouped byte tables the kernel reads. */
   public byte[] tables() {
     return tables;
@@ -44,53 +49,23 @@ public final class QuantizedLut {
 
   /** Quantizes {@code lut[m * ksub]}; reuses this object's arrays (no allocation). */
   public void quantize(float[] lut) {
+    KernelSupport k = VectorKernels.support();
     float maxSpan = 0;
     float sumMin = 0;
     for (int s = 0; s < m; s++) {
-      float lo = Float.POSITIVE_INFINITY, hi = Float.NEGATIVE_INFINITY;
-      for (int c = 0, at = s * ksub; c < ksub; c++) {
-        float v = lut[at + c];
-        lo = Math.min(lo, v);
-        hi = Math.max(hi, v);
-      }
-      mins[s] = lo;
-      maxSpan = Math.max(maxSpan, hi - lo);
-      sumMin += lo;
+      k.minMax(lut, s * ksub, ksub, range);
+      mins[s] = range[0];
+      maxSpan = Math.max(maxSpan, range[1] - range[0]);
+      sumMin += range[0];
     }
     int maxEntry = Math.min(255, 32767 / m);
     float a = maxSpan > 0 ? maxEntry / maxSpan : 0f;
-    if (ksub == 256) {
-      quantize256(lut, a, maxEntry);
-    } else {
-      quantize16(lut, a, maxEntry);
+    // Both layouts put entry (s, c) at s * ksub + c: 4-bit groups of four tables are 4 x 16.
+    for (int s = 0; s < m; s++) {
+      k.quantizeBytes(lut, s * ksub, ksub, mins[s], a, maxEntry, tables, s * ksub);
     }
     this.scale = a;
     this.offset = sumMin;
-  }
-
-  private void quantize256(float[] lut, float a, int maxEntry) {
-    for (int s = 0; s < m; s++) {
-      float lo = mins[s];
-      for (int c = 0, at = s * 256; c < 256; c++) {
-        int q = (int) ((lut[at + c] - lo) * a + 0.5f);
-        tables[at + c] = (byte) Math.min(maxEntry, q);
-      }
-    }
-  }
-
-  private void quantize16(float[] lut, float a, int maxEntry) {
-    if ((m & 3) != 0) {
-      java.util.Arrays.fill(tables, (byte) 0); // padding sub-quantizers of the last group
-    }
-    for (int s = 0; s < m; s++) {
-      float lo = mins[s];
-      int base = (s >>> 2) * 64 + (s & 3) * 16;
-      for (int c = 0; c < 16; c++) {
-        // Non-negative, so adding a half and truncating rounds (Math.round is far slower).
-        int q = (int) ((lut[s * 16 + c] - lo) * a + 0.5f);
-        tables[base + c] = (byte) Math.min(maxEntry, q);
-      }
-    }
   }
 
   /**

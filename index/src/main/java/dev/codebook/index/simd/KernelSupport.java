@@ -63,6 +63,20 @@ public interface KernelSupport {
   long fastScan8(byte[] codes, int blockOffset, int m, byte[] tables, int threshold);
 
   /**
+   * The smallest and largest of {@code v[offset..offset+length)} ({@code length > 0}, no NaN)
+   * into {@code out[0]} and {@code out[1]}: the range of one sub-quantizer's ADC table.
+   */
+  void minMax(float[] v, int offset, int length, float[] out);
+
+  /**
+   * Quantizes ADC table entries to unsigned bytes: {@code out[outOffset + i] = min(maxValue,
+   * (int) ((v[offset + i] - base) * scale + 0.5f))} for {@code i < length}, where every {@code
+   * v[offset + i] >= base}, {@code scale >= 0} and {@code maxValue <= 255}.
+   */
+  void quantizeBytes(float[] v, int offset, int length, float base, float scale, int maxValue,
+      byte[] out, int outOffset);
+
+  /**
    * Squared Euclidean distances from one vector to {@code count} vectors stored transposed
    * (component {@code j} of vector {@code c} at {@code t[tOffset + j * count + c]}), written to
    * {@code out[outOffset..outOffset+count)}. The lanes run across the vectors rather than along

@@ -171,6 +171,28 @@ public final class ScalarKernelSupport implements KernelSupport {
   }
 
   @Override
+  public void minMax(float[] v, int offset, int length, float[] out) {
+    float lo = v[offset], hi = lo;
+    for (int i = 1; i < length; i++) {
+      float x = v[offset + i];
+      lo = Math.min(lo, x);
+      hi = Math.max(hi, x);
+    }
+    out[0] = lo;
+    out[1] = hi;
+  }
+
+  @Override
+  public void quantizeBytes(float[] v, int offset, int length, float base, float scale,
+      int maxValue, byte[] out, int outOffset) {
+    for (int i = 0; i < length; i++) {
+      // Non-negative, so adding a half and truncating rounds (Math.round is far slower).
+      int q = (int) ((v[offset + i] - base) * scale + 0.5f);
+      out[outOffset + i] = (byte) Math.min(maxValue, q);
+    }
+  }
+
+  @Override
   public void squareDistancesTransposed(
       float[] x, int xOffset, float[] t, int tOffset, int dim, int count, float[] out,
       int outOffset) {

@@ -118,4 +118,33 @@ class CodeScanKernelsTest {
       }
     }
   }
+
+  @ParameterizedTest
+  @ValueSource(ints = {1, 5, 16, 17, 33, 256, 300})
+  void minMaxAndQuantizeBytesAgreeWithScalarArithmetic(int length) {
+    Random r = new Random(300 + length);
+    float[] v = new float[3 + length];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = (float) r.nextGaussian() * 5;
+    }
+    float lo = Float.POSITIVE_INFINITY, hi = Float.NEGATIVE_INFINITY;
+    for (int i = 3; i < v.length; i++) {
+      lo = Math.min(lo, v[i]);
+      hi = Math.max(hi, v[i]);
+    }
+    // 200 levels over a span that some entries exceed: the clamp at maxValue is exercised.
+    float scale = 255 / (hi - lo) * 1.2f;
+    for (KernelSupport k : BOTH) {
+      float[] range = new float[2];
+      k.minMax(v, 3, length, range);
+      assertEquals(lo, range[0], k.name());
+      assertEquals(hi, range[1], k.name());
+      byte[] out = new byte[2 + length];
+      k.quantizeBytes(v, 3, length, lo, scale, 200, out, 2);
+      for (int i = 0; i < length; i++) {
+        int expected = Math.min(200, (int) ((v[3 + i] - lo) * scale + 0.5f));
+        assertEquals(expected, out[2 + i] & 0xFF, k.name() + " entry " + i);
+      }
+    }
+  }
 }

@@ -4,6 +4,7 @@ import dev.codebook.index.simd.KernelSupport;
 import dev.codebook.index.simd.ScalarKernelSupport;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -21,6 +22,9 @@ public final class PanamaKernelSupport implements KernelSupport {
   private static final boolean WIDE = ByteVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
   private static final VectorSpecies<Byte> B512 = ByteVector.SPECIES_512;
   private static final VectorSpecies<Short> S512 = ShortVector.SPECIES_512;
+  /** Bytes from one register of floats: a quarter register, as many lanes. */
+  private static final VectorSpecies<Byte> BYTES_OF_F =
+      VectorSpecies.of(byte.class, jdk.incubator.vector.VectorShape.forBitSize(LANES * 8));
 
   public PanamaKernelSupport() {
     if (LANES < 4) {
@@ -299,6 +303,45 @@ public final class PanamaKernelSupport implements KernelSupport {
     short t = (short) threshold;
     return low.compare(VectorOperators.GE, t).toLong()
         | high.compare(VectorOperators.GE, t).toLong() << 32;
+  }
+
+  @Override
+  public void minMax(float[] v, int offset, int length, float[] out) {
+    if (length < LANES) {
+      ScalarKernelSupport.INSTANCE.minMax(v, offset, length, out);
+      return;
+    }
+    // Compare-and-blend rather than min()/max(), which must order -0.0 and NaN (see argMin).
+    FloatVector lo = FloatVector.fromArray(F, v, offset), hi = lo;
+    int i = LANES;
+    for (; i <= length - LANES; i += LANES) {
+      FloatVector x = FloatVector.fromArray(F, v, offset + i);
+      lo = lo.blend(x, x.lt(lo));
+      hi = hi.blend(x, x.compare(VectorOperators.GT, hi));
+    }
+    float a = lo.reduceLanes(VectorOperators.MIN), b = hi.reduceLanes(VectorOperators.MAX);
+    for (; i < length; i++) {
+      a = Math.min(a, v[offset + i]);
+      b = Math.max(b, v[offset + i]);
+    }
+    out[0] = a;
+    out[1] = b;
+  }
+
+  @Override
+  public void quantizeBytes(float[] v, int offset, int length, float base, float scale,
+      int maxValue, byte[] out, int outOffset) {
+    int i = 0;
+    for (int bound = length - LANES; i <= bound; i += LANES) {
+      IntVector q = FloatVector.fromArray(F, v, offset + i).sub(base).mul(scale).add(0.5f)
+          .convert(VectorOperators.F2I, 0).reinterpretAsInts().min(maxValue);
+      q.convertShape(VectorOperators.I2B, BYTES_OF_F, 0).reinterpretAsBytes()
+          .intoArray(out, outOffset + i);
+    }
+    if (i < length) {
+      ScalarKernelSupport.INSTANCE.quantizeBytes(
+          v, offset + i, length - i, base, scale, maxValue, out, outOffset + i);
+    }
   }
 
   @Override
