@@ -1,5 +1,6 @@
 package dev.codebook.bench.jmh;
 
+import dev.codebook.index.ivf.FastScan8Layout;
 import dev.codebook.index.ivf.FastScanLayout;
 import dev.codebook.index.ivf.QuantizedLut;
 import dev.codebook.index.simd.KernelProvider;
@@ -31,7 +32,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * <ul>
  *   <li>{@link #adc8}: one list of {@value #CODES} 8-bit codes of {@code m} bytes ({@code m x 256}
  *       float table: 32 KB at m=32, 48 KB at m=48, so the table alone fills the 32 KB L1 of Zen 4),
- *       scored in calls of {@value #ADC_BATCH} codes, the batch {@code IvfPqIndex.scan8} uses.
+ *       scored in calls of {@value #ADC_BATCH} codes: FAISS's 8-bit scan, the baseline.
+ *   <li>{@link #fastScan8}: the same codes in {@link FastScan8Layout} blocks, filtered with byte
+ *       tables ({@link QuantizedLut} of the float table) as {@code IvfPqIndex} scans 8-bit lists;
+ *       {@code keep} as for fast-scan.
  *   <li>{@link #fastScan4}: {@value #BLOCKS} blocks of 64 vectors in {@link FastScanLayout}, the
  *       byte tables from {@link QuantizedLut} over a random float table. {@code keep=all} sets the
  *       threshold to the smallest byte sum of the list (but at least 1, since a threshold at or
@@ -164,6 +168,68 @@ public class CodeScanBenchmark {
     }
   }
 
+  /** An 8-bit list in {@link FastScan8Layout}: {@value #BLOCKS} blocks, byte tables, threshold. */
+  @State(Scope.Thread)
+  public static class FastScan8State {
+
+    @Param({"scalar", "panama"})
+    public String impl;
+
+    @Param({"32", "48"})
+    public int m;
+
+    /** {@code all}: every vector passes; {@code 1pct}: about 1% pass. */
+    @Param({"all", "1pct"})
+    public String keep;
+
+    KernelSupport kernels;
+    int blockBytes;
+    byte[] codes;
+    byte[] tables;
+    int threshold;
+    final long[] masks = new long[BLOCKS];
+
+    @Setup(Level.Trial)
+    public void setup() {
+      kernels = kernels(impl);
+      if (m <= 0) {
+        throw new IllegalArgumentException("m must be positive: " + m);
+      }
+      SplittableRandom random = new SplittableRandom(KernelBenchmark.SEED);
+      blockBytes = FastScan8Layout.blockBytes(m);
+      codes = new byte[BLOCKS * blockBytes];
+      random.nextBytes(codes);
+      float[] lut = new float[m * 256];
+      for (int i = 0; i < lut.length; i++) {
+        lut[i] = (float) (random.nextGaussian() * (1 + (i / 256) % 4));
+      }
+      QuantizedLut q = new QuantizedLut(m, 256);
+      q.quantize(lut);
+      tables = q.tables();
+      int[] sums = byteSums8(codes, m, tables);
+      Arrays.sort(sums);
+      threshold =
+          switch (keep) {
+            case "all" -> Math.max(1, sums[0]);
+            case "1pct" -> sums[CODES - CODES / 100];
+            default -> throw new IllegalArgumentException("keep must be all or 1pct: " + keep);
+          };
+    }
+  }
+
+  /** The 16-bit sum of every 8-bit vector, read one code at a time: the plain reference. */
+  static int[] byteSums8(byte[] codes, int m, byte[] tables) {
+    int blockBytes = FastScan8Layout.blockBytes(m);
+    int[] sums = new int[CODES];
+    for (int v = 0; v < CODES; v++) {
+      for (int s = 0; s < m; s++) {
+        sums[v] += tables[s * 256 + FastScan8Layout.get(codes, v / 64 * blockBytes, v % 64, s)]
+            & 0xFF;
+      }
+    }
+    return sums;
+  }
+
   /** The 16-bit sum of every vector, read one code at a time: the plain reference. */
   static int[] byteSums(byte[] codes, int m, byte[] tables) {
     int blockBytes = FastScanLayout.blockBytes(m);
@@ -211,6 +277,26 @@ public class CodeScanBenchmark {
     long kept = 0;
     for (int b = 0, off = 0; b < BLOCKS; b++, off += blockBytes) {
       long mask = k.fastScan4(codes, off, pairs, tables, threshold);
+      masks[b] = mask;
+      kept += Long.bitCount(mask);
+    }
+    return kept;
+  }
+
+  /** Filters every 8-bit block; returns how many vectors passed and keeps the masks. */
+  @Benchmark
+  @OperationsPerInvocation(CODES)
+  public long fastScan8(FastScan8State state) {
+    KernelSupport k = state.kernels;
+    byte[] codes = state.codes;
+    byte[] tables = state.tables;
+    long[] masks = state.masks;
+    int m = state.m;
+    int blockBytes = state.blockBytes;
+    int threshold = state.threshold;
+    long kept = 0;
+    for (int b = 0, off = 0; b < BLOCKS; b++, off += blockBytes) {
+      long mask = k.fastScan8(codes, off, m, tables, threshold);
       masks[b] = mask;
       kept += Long.bitCount(mask);
     }

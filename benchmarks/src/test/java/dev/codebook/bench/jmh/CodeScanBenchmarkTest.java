@@ -3,6 +3,7 @@ package dev.codebook.bench.jmh;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.codebook.index.ivf.FastScan8Layout;
 import dev.codebook.index.ivf.FastScanLayout;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -44,7 +45,14 @@ class CodeScanBenchmarkTest {
   }
 
   static List<Arguments> fastScanCases() throws NoSuchFieldException {
-    Class<?> state = CodeScanBenchmark.FastScanState.class;
+    return cases(CodeScanBenchmark.FastScanState.class);
+  }
+
+  static List<Arguments> fastScan8Cases() throws NoSuchFieldException {
+    return cases(CodeScanBenchmark.FastScan8State.class);
+  }
+
+  private static List<Arguments> cases(Class<?> state) throws NoSuchFieldException {
     List<Arguments> cases = new ArrayList<>();
     for (String impl : params(state, "impl")) {
       for (int m : ms(state)) {
@@ -142,6 +150,44 @@ class CodeScanBenchmarkTest {
       assertEquals(CodeScanBenchmark.CODES - zeros, kept);
     } else if (m >= 16) {
       // About 1%: the 99th percentile plus its ties, which are few once sums spread over m terms.
+      assertTrue(kept >= CodeScanBenchmark.CODES / 100 && kept <= CodeScanBenchmark.CODES / 50,
+          "kept " + kept);
+    }
+  }
+
+  @ParameterizedTest(name = "{0} m={1} keep={2}")
+  @MethodSource("fastScan8Cases")
+  void fastScan8FiltersEveryBlock(String impl, int m, String keep) {
+    CodeScanBenchmark.FastScan8State s = new CodeScanBenchmark.FastScan8State();
+    s.impl = impl;
+    s.m = m;
+    s.keep = keep;
+    s.setup();
+    assertEquals(impl, s.kernels.name());
+    assertTrue(s.threshold > 0, "a threshold <= 0 would skip the kernel's work");
+    long kept = new CodeScanBenchmark().fastScan8(s);
+
+    // Sums decoded straight from the documented layout: slab s, byte 2j for vector j < 32 and
+    // 2j+1 for vector 32+j; table entry (s, c) at s*256 + c.
+    long expectedKept = 0;
+    for (int b = 0; b < CodeScanBenchmark.BLOCKS; b++) {
+      long expected = 0;
+      for (int j = 0; j < FastScan8Layout.BLOCK; j++) {
+        int pos = j < 32 ? 2 * j : 2 * (j - 32) + 1;
+        int sum = 0;
+        for (int sub = 0; sub < m; sub++) {
+          int c = s.codes[b * s.blockBytes + sub * 64 + pos] & 0xFF;
+          sum += s.tables[sub * 256 + c] & 0xFF;
+        }
+        if (sum >= s.threshold) {
+          expected |= 1L << j;
+        }
+      }
+      assertEquals(expected, s.masks[b], "block " + b);
+      expectedKept += Long.bitCount(expected);
+    }
+    assertEquals(expectedKept, kept);
+    if (keep.equals("1pct") && m >= 16) {
       assertTrue(kept >= CodeScanBenchmark.CODES / 100 && kept <= CodeScanBenchmark.CODES / 50,
           "kept " + kept);
     }
