@@ -331,35 +331,57 @@ public final class IvfPqIndex implements VectorIndex {
     }
     int nprobe = Math.min(params.nprobe(), nlists);
     int candidates = raw != null ? Math.multiplyExact(k, params.rerank()) : k;
-    Scratch s = new Scratch(nprobe, candidates, k);
+    Scratch s = scratch(nprobe, candidates, k);
     s.accept = accept;
-    for (int b = from; b < to; b += PROBE_BATCH) {
-      int e = Math.min(to, b + PROBE_BATCH);
-      if (coarse != null) {
-        coarse.probeBatch(queries, b, e, s.probeHeaps, s.probeScratch);
-      }
-      for (int q = b; q < e; q++) {
-        int probed = 1;
+    try {
+      for (int b = from; b < to; b += PROBE_BATCH) {
+        int e = Math.min(to, b + PROBE_BATCH);
         if (coarse != null) {
-          // Best lists first: they fill the top-k early, so the threshold is tight sooner.
-          probed = s.probeHeaps[q - b].drainBestFirst(s.probeIds, s.probeScores, 0);
+          coarse.probeBatch(queries, b, e, s.probeHeaps, s.probeScratch);
         }
-        searchOne(queries.data(), queries.offset(q), probed, s);
-        if (raw != null) {
-          rerank(queries.data(), queries.offset(q), s);
-          out.fill(q, s.reranked);
-        } else {
-          out.fill(q, s.heap);
+        for (int q = b; q < e; q++) {
+          int probed = 1;
+          if (coarse != null) {
+            // Best lists first: they fill the top-k early, so the threshold is tight sooner.
+            probed = s.probeHeaps[q - b].drainBestFirst(s.probeIds, s.probeScores, 0);
+          }
+          searchOne(queries.data(), queries.offset(q), probed, s);
+          if (raw != null) {
+            rerank(queries.data(), queries.offset(q), s);
+            out.fill(q, s.reranked);
+          } else {
+            out.fill(q, s.heap);
+          }
         }
       }
+    } finally {
+      s.accept = null; // the filter belongs to the call
     }
   }
 
   /** Queries probed together: the coarse scan is tiled four queries at a time. */
   static final int PROBE_BATCH = 16;
 
+  /**
+   * This thread's buffers if they fit the call, else new ones kept for the next: a server answers
+   * one query per call, and the tables alone are {@code m x 256} floats (48 KB at m=48).
+   */
+  private Scratch scratch(int nprobe, int candidates, int k) {
+    Scratch s = scratch.get();
+    if (s == null || s.nprobe != nprobe || s.candidates != candidates || s.k != k) {
+      s = new Scratch(nprobe, candidates, k);
+      scratch.set(s);
+    }
+    return s;
+  }
+
+  private final ThreadLocal<Scratch> scratch = new ThreadLocal<>();
+
   /** Per-call buffers, reused across the queries of a range: nothing is allocated per code. */
   private final class Scratch {
+    final int nprobe;
+    final int candidates;
+    final int k;
     final TopK heap;
     final TopK reranked;
     final float[] lut = new float[m * ksub];
@@ -376,6 +398,9 @@ public final class IvfPqIndex implements VectorIndex {
     AcceptOrds accept;
 
     Scratch(int nprobe, int candidates, int k) {
+      this.nprobe = nprobe;
+      this.candidates = candidates;
+      this.k = k;
       for (int i = 0; i < PROBE_BATCH; i++) {
         probeHeaps[i] = new TopK(nprobe);
       }
