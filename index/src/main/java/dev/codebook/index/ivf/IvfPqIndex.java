@@ -331,7 +331,10 @@ public final class IvfPqIndex implements VectorIndex {
     }
     int nprobe = Math.min(params.nprobe(), nlists);
     int candidates = raw != null ? Math.multiplyExact(k, params.rerank()) : k;
-    Scratch s = scratch(nprobe, candidates, k);
+    // With a filter, lists past nprobe are lined up too: a restrictive filter leaves too few
+    // survivors in the nprobe best lists, and the scan goes on down the ranking until it has k.
+    int lined = accept == null ? nprobe : Math.min(nlists, Math.multiplyExact(nprobe, FILTER_PROBE_FACTOR));
+    Scratch s = scratch(lined, candidates, k);
     s.accept = accept;
     try {
       for (int b = from; b < to; b += PROBE_BATCH) {
@@ -345,7 +348,7 @@ public final class IvfPqIndex implements VectorIndex {
             // Best lists first: they fill the top-k early, so the threshold is tight sooner.
             probed = s.probeHeaps[q - b].drainBestFirst(s.probeIds, s.probeScores, 0);
           }
-          searchOne(queries.data(), queries.offset(q), probed, s);
+          searchOne(queries.data(), queries.offset(q), nprobe, probed, s);
           if (raw != null) {
             rerank(queries.data(), queries.offset(q), s);
             out.fill(q, s.reranked);
@@ -358,6 +361,13 @@ public final class IvfPqIndex implements VectorIndex {
       s.accept = null; // the filter belongs to the call
     }
   }
+
+  /**
+   * With a filter, how many times {@code nprobe} lists a query may scan before it settles for
+   * fewer than k accepted results. Filters too restrictive for this are better served by scoring
+   * the accepted vectors directly, which callers choose by the filter's cardinality.
+   */
+  public static final int FILTER_PROBE_FACTOR = 8;
 
   /** Queries probed together: the coarse scan is tiled four queries at a time. */
   static final int PROBE_BATCH = 16;
@@ -413,14 +423,18 @@ public final class IvfPqIndex implements VectorIndex {
     }
   }
 
-  private void searchOne(float[] q, int qOff, int probed, Scratch s) {
+  /**
+   * Scans the {@code nprobe} best of the {@code lined} lists lined up in {@code s}, then, while
+   * fewer than the wanted number of candidates passed the filter, the next ones.
+   */
+  private void searchOne(float[] q, int qOff, int nprobe, int lined, Scratch s) {
     s.heap.clear();
     boolean sharedLut = innerProduct || !residual;
     if (sharedLut) {
       buildLut(q, qOff, s.lut);
       s.qlut.quantize(s.lut);
     }
-    for (int p = 0; p < probed; p++) {
+    for (int p = 0; p < lined && (p < nprobe || !s.heap.isFull()); p++) {
       int list = coarse == null ? 0 : s.probeIds[p];
       float bias = residual && innerProduct ? s.probeScores[p] : 0f;
       if (!sharedLut) {

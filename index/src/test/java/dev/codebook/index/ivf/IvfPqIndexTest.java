@@ -241,6 +241,40 @@ class IvfPqIndexTest {
     }
   }
 
+  @ParameterizedTest
+  @CsvSource({"'IVF32,PQ8x4fs'", "'IVF32,PQ8'"})
+  void aRestrictiveFilterWidensTheProbeUntilKAcceptedVectorsAreFound(String spec) {
+    Random r = new Random(22);
+    FloatMatrix base = mixture(r, 4000, 32, 4);
+    FloatMatrix queries = mixture(r, 20, 32, 4);
+    VectorIndex index = IndexFactory.create(IndexSpec.parse(spec), 32, Similarity.DOT_PRODUCT,
+        base, OPTS);
+    index.add(base);
+    FloatMatrix prepared = index.prepareQueries(queries);
+    // 1% of the vectors pass: the 2 best of 32 lists hold about 2-3 of them, far fewer than 10.
+    SearchResults res = new SearchResults(20, 10);
+    index.search(prepared, 0, 20, new SearchParams(2, 1), ord -> ord % 100 == 7, res);
+    for (int q = 0; q < 20; q++) {
+      int[] ids = res.idsOf(q);
+      assertEquals(10, ids.length, "query " + q + ": the probe widens past nprobe=2");
+      for (int id : ids) {
+        assertEquals(7, id % 100, "id " + id + " was filtered out");
+      }
+    }
+    // Without a filter nprobe stays a bound: the same search scans the 2 lists only.
+    SearchResults unfiltered = new SearchResults(20, 10);
+    index.search(prepared, 0, 20, new SearchParams(2, 1), null, unfiltered);
+    IvfPqIndex ivf = (IvfPqIndex) index;
+    for (int q = 0; q < 20; q++) {
+      TopK probes = new TopK(2);
+      ivf.coarse().probe(prepared.row(q), 0, probes);
+      int[] lists = new int[2];
+      probes.drainBestFirst(lists, null, 0);
+      int reachable = ivf.listSize(lists[0]) + ivf.listSize(lists[1]);
+      assertEquals(Math.min(10, reachable), unfiltered.idsOf(q).length);
+    }
+  }
+
   @Test
   void aBatchWithOneBadVectorAddsNothing() {
     Random r = new Random(5);
