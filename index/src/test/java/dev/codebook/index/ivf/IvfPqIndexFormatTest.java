@@ -51,6 +51,41 @@ class IvfPqIndexFormatTest {
     assertArrayEquals(a.scores(), b.scores(), 1e-5f);
   }
 
+  @org.junit.jupiter.api.Test
+  void readsAVersionOneFileWithContiguousEightBitCodes(@TempDir Path dir) throws Exception {
+    // Written by format version 1 (8-bit codes stored m bytes a vector, before the 64-vector
+    // blocks of version 2) from 600 Gaussian rows, seed 5, IVF4,PQ4, L2, build seed 7.
+    Path file = dir.resolve("v1.cbi");
+    try (var in = getClass().getResourceAsStream("ivf4-pq4-v1.cbi")) {
+      Files.copy(in, file);
+    }
+    IvfPqIndex loaded = IvfPqIndexFormat.read(file, d -> null);
+    Random r = new Random(5);
+    float[] x = new float[600 * 16];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) r.nextGaussian();
+    }
+    FloatMatrix base = new FloatMatrix(600, 16, x);
+    IvfPqIndex rebuilt = (IvfPqIndex) IndexFactory.create(IndexSpec.parse("IVF4,PQ4"), 16,
+        Similarity.EUCLIDEAN, base, new IndexFactory.BuildOptions(7, 1, s -> {}));
+    rebuilt.add(base);
+    assertEquals(600, loaded.size());
+    assertEquals(rebuilt.pq(), loaded.pq());
+    for (int l = 0; l < 4; l++) {
+      assertEquals(rebuilt.listSize(l), loaded.listSize(l));
+      for (int pos = 0; pos < loaded.listSize(l); pos++) {
+        assertEquals(rebuilt.idAt(l, pos), loaded.idAt(l, pos));
+        for (int s = 0; s < 4; s++) {
+          assertEquals(rebuilt.codeAt(l, pos, s), loaded.codeAt(l, pos, s), "list " + l);
+        }
+      }
+    }
+    FloatMatrix queries = new FloatMatrix(10, 16, Arrays.copyOf(x, 160));
+    SearchParams p = new SearchParams(2, 1);
+    assertArrayEquals(BatchSearch.search(rebuilt, queries, 5, p, 1).ids(),
+        BatchSearch.search(loaded, queries, 5, p, 1).ids());
+  }
+
   @ParameterizedTest
   @ValueSource(ints = {0, 7, 40, 300, -20, -3})
   void aFlippedByteAnywhereIsCorruption(int where, @TempDir Path dir) throws Exception {
