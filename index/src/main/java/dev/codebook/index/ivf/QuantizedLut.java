@@ -69,6 +69,22 @@ public final class QuantizedLut {
   }
 
   /**
+   * The lowest float score a vector whose byte sum is {@code sum} can have (its float table
+   * score plus {@code bias}): each of the m entries was rounded by at most half a step, and one
+   * more step covers float rounding. Negative infinity for a flat table, where bytes say nothing.
+   */
+  public float lowerBound(int sum, float bias) {
+    return scale == 0f ? Float.NEGATIVE_INFINITY
+        : Math.nextDown((float) (bias + offset + (sum - 0.5 * m - 1) / (double) scale));
+  }
+
+  /** The highest float score a vector whose byte sum is {@code sum} can have; see lowerBound. */
+  public float upperBound(int sum, float bias) {
+    return scale == 0f ? Float.POSITIVE_INFINITY
+        : Math.nextUp((float) (bias + offset + (sum + 0.5 * m + 1) / (double) scale));
+  }
+
+  /**
    * The smallest 16-bit sum a vector may have and still score at least {@code minScore - bias}
    * with the float table, less the rounding slack; {@code Integer.MIN_VALUE} keeps everything.
    */
