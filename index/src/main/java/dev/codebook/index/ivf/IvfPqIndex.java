@@ -6,6 +6,7 @@ import dev.codebook.index.VectorIndex;
 import dev.codebook.index.quant.OpqRotation;
 import dev.codebook.index.quant.ProductQuantizer;
 import dev.codebook.index.search.AcceptOrds;
+import dev.codebook.index.search.KthLargest;
 import dev.codebook.index.search.SearchResults;
 import dev.codebook.index.search.TopK;
 import dev.codebook.index.simd.KernelSupport;
@@ -420,8 +421,8 @@ public final class IvfPqIndex implements VectorIndex {
     final float[] row = new float[dim];
     final QuantizedLut qlut = new QuantizedLut(m, ksub);
     final short[] sums = new short[FastScanLayout.BLOCK];
-    /** Lower bounds of the deferred scan's survivors: its k-th is the bar candidates must clear. */
-    final TopK bounds;
+    /** Lower bounds of the deferred scan's survivors: the k-th is the bar candidates must clear. */
+    final KthLargest bounds;
     /** Deferred candidates: id, list, code position, upper bound and list bias. */
     int[] ids = new int[64];
     int[] lists = new int[64];
@@ -444,7 +445,7 @@ public final class IvfPqIndex implements VectorIndex {
 
     /** Drops candidates below the bar, which only rises; grows the arrays if that frees little. */
     private void compactCandidates() {
-      float bar = bounds.threshold();
+      float bar = bounds.bar();
       int kept = 0;
       for (int i = 0; i < count; i++) {
         if (upper[i] >= bar) {
@@ -485,7 +486,7 @@ public final class IvfPqIndex implements VectorIndex {
       probeIds = new int[nprobe];
       probeScores = new float[nprobe];
       heap = new TopK(candidates);
-      bounds = new TopK(candidates);
+      bounds = new KthLargest(candidates);
       reranked = raw != null ? new TopK(k) : null;
       candidateIds = new int[candidates];
       candidateScores = new float[candidates];
@@ -506,8 +507,8 @@ public final class IvfPqIndex implements VectorIndex {
       s.count = 0;
     }
     // Under a filter, lists past nprobe are scanned until enough vectors passed it.
-    TopK filled = sharedLut ? s.bounds : s.heap;
-    for (int p = 0; p < lined && (p < nprobe || !filled.isFull()); p++) {
+    for (int p = 0; p < lined && (p < nprobe || !(sharedLut ? s.bounds.isFull() : s.heap.isFull()));
+        p++) {
       int list = coarse == null ? 0 : s.probeIds[p];
       float bias = residual && innerProduct ? s.probeScores[p] : 0f;
       if (!sharedLut) {
@@ -580,8 +581,8 @@ public final class IvfPqIndex implements VectorIndex {
 
   /**
    * Scans one list under the query's one table, deferring float scores: each survivor's byte sum
-   * bounds its score from both sides ({@link QuantizedLut#lowerBound}), a heap of lower bounds
-   * sets the bar, and survivors whose upper bound clears it are kept as candidates, re-scored
+   * bounds its score from both sides ({@link QuantizedLut#lowerBound}), the k-th largest lower
+   * bound ({@link KthLargest}) sets the bar, and survivors whose upper bound clears it are kept as candidates, re-scored
    * once every list is scanned ({@link #rescoreCandidates}). Most of the vectors that enter a
    * top-k during a scan leave it again; they never get a float score.
    */
@@ -590,12 +591,12 @@ public final class IvfPqIndex implements VectorIndex {
     int n = listSizes[list];
     byte[] codes = listCodes[list];
     int[] ids = listIds[list];
-    TopK bounds = s.bounds;
+    KthLargest bounds = s.bounds;
     QuantizedLut ql = s.qlut;
     short[] sums = s.sums;
     int pairs = FastScanLayout.pairs(m);
     byte[] tables = ql.tables();
-    float bar = bounds.threshold();
+    float bar = bounds.bar();
     int threshold = ql.threshold(bar, bias);
     for (int b = 0, blockOff = 0; b < n; b += FastScanLayout.BLOCK, blockOff += blockBytes) {
       long mask = fastScan
@@ -617,8 +618,8 @@ public final class IvfPqIndex implements VectorIndex {
         if (upper < bar) {
           continue; // the bar rose since the kernel filtered this block
         }
-        if (bounds.offer(id, ql.lowerBound(sum, bias))) {
-          bar = bounds.threshold();
+        if (bounds.add(ql.lowerBound(sum, bias))) {
+          bar = bounds.bar();
           threshold = ql.threshold(bar, bias);
         }
         s.addCandidate(id, list, blockOff + FastScanLayout.position(v), upper, bias);
@@ -628,7 +629,7 @@ public final class IvfPqIndex implements VectorIndex {
 
   /** Float scores for the candidates whose upper bound clears the final bar, into the heap. */
   private void rescoreCandidates(Scratch s) {
-    float bar = s.bounds.threshold();
+    float bar = s.bounds.exactBar();
     float[] lut = s.lut;
     for (int i = 0; i < s.count; i++) {
       if (s.upper[i] >= bar) {
