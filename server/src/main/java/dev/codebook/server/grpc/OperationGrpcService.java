@@ -75,6 +75,7 @@ public final class OperationGrpcService extends OperationServiceGrpc.OperationSe
    */
   @Override
   public void waitOperation(WaitOperationRequest request, StreamObserver<Operation> observer) {
+    Context context = Context.current();
     Job job;
     long wait;
     try {
@@ -86,7 +87,7 @@ public final class OperationGrpcService extends OperationServiceGrpc.OperationSe
                 + MAX_WAIT_MILLIS + ", got " + t);
       }
       wait = t == 0 ? DEFAULT_WAIT_MILLIS : t;
-      Deadline deadline = Context.current().getDeadline();
+      Deadline deadline = context.getDeadline();
       if (deadline != null) {
         // Answer a little before the caller gives up, so it gets the state rather than an error.
         long left = deadline.timeRemaining(TimeUnit.MILLISECONDS);
@@ -99,7 +100,8 @@ public final class OperationGrpcService extends OperationServiceGrpc.OperationSe
     CompletableFuture<Object> timer = new CompletableFuture<>();
     CompletableFuture.delayedExecutor(wait, TimeUnit.MILLISECONDS).execute(() -> timer.complete(null));
     CompletableFuture.anyOf(job.completion(), timer).whenComplete((v, t) -> {
-      if (Context.current().isCancelled()) {
+      // Runs on the job's or the timer's thread: the call's own context says if it is over.
+      if (context.isCancelled()) {
         return;
       }
       try {
