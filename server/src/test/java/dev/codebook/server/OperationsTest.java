@@ -138,6 +138,34 @@ class OperationsTest {
   }
 
   @Test
+  void aGracefulShutdownCancelsRunningBuildsInsteadOfWaitingForThem() throws Exception {
+    CodebookServer own = CodebookServer.start(ServerTestSupport.testConfig());
+    ManagedChannel ch = ServerTestSupport.channel(own);
+    try {
+      ServerTestSupport.Stubs s = ServerTestSupport.Stubs.of(ch);
+      String name = create(s, "shutdown", 384, Metric.COSINE, "IVF256,PQ48").getName();
+      upsertRows(s, name, base, 0, base.rows());
+      Operation op = s.collections().buildIndex(
+          BuildIndexRequest.newBuilder().setName(name).build());
+      while (op.getProgress() == 0 && !op.getDone()) {
+        op = s.operations().waitOperation(WaitOperationRequest.newBuilder()
+            .setName(op.getName()).setTimeoutMillis(20).build());
+      }
+      assertFalse(op.getDone(), "the build should still be training: " + op);
+      long t0 = System.nanoTime();
+      assertTrue(own.shutdown(java.time.Duration.ofSeconds(30)), "drained cleanly");
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      assertTrue(seconds < 5, "shutdown took " + seconds + " s");
+      dev.codebook.server.job.Job job = own.jobs().get(op.getName().substring(
+          "operations/".length()));
+      assertEquals(dev.codebook.server.job.Job.State.CANCELLED, job.snapshot().state());
+    } finally {
+      ServerTestSupport.close(ch);
+      own.close();
+    }
+  }
+
+  @Test
   void unknownAndMalformedOperationNames() {
     assertStatus(Status.Code.NOT_FOUND, null, () -> stubs.operations().getOperation(
         GetOperationRequest.newBuilder().setName("operations/build-index-999999").build()));

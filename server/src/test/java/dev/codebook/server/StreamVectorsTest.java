@@ -185,6 +185,53 @@ class StreamVectorsTest {
     assertEquals(5_000, o.acks().get(19).getVectorCount(), "ids repeat: replaced, not added");
   }
 
+  @Test
+  void aBatchOverTheMessageLimitIsResourceExhaustedAndTheServerServesOn() throws Exception {
+    ServerConfig small = ServerTestSupport.testConfig().toBuilder()
+        .maxInboundMessageSize(1 << 20).build();
+    try (CodebookServer limited = CodebookServer.start(small)) {
+      ManagedChannel ch = ServerTestSupport.channel(limited);
+      try {
+        ServerTestSupport.Stubs s = ServerTestSupport.Stubs.of(ch);
+        String name = create(s, "limited", 384, Metric.COSINE, "Flat").getName();
+        // 1,000 vectors of 384 floats: about 1.6 MB, over the 1 MiB limit.
+        StreamVectorsRequest big = rows(name, 0, 1000);
+        assertTrue(big.getSerializedSize() > 1 << 20);
+        CompletableFuture<Throwable> end = new CompletableFuture<>();
+        var call = VectorServiceGrpc.newStub(ch).streamVectors(
+            new io.grpc.stub.StreamObserver<StreamVectorsResponse>() {
+              @Override
+              public void onNext(StreamVectorsResponse r) {}
+
+              @Override
+              public void onError(Throwable t) {
+                end.complete(t);
+              }
+
+              @Override
+              public void onCompleted() {
+                end.complete(null);
+              }
+            });
+        call.onNext(big);
+        call.onCompleted();
+        Throwable t = end.get(30, TimeUnit.SECONDS);
+        assertNotNull(t);
+        Status status = Status.fromThrowable(t);
+        assertEquals(Status.Code.RESOURCE_EXHAUSTED, status.getCode(), status.toString());
+        assertTrue(status.getDescription().contains("exceeds maximum size"),
+            status.getDescription());
+        // A batch under the limit goes through on the same server.
+        s.vectors().upsertVectors(dev.codebook.api.v1.UpsertVectorsRequest.newBuilder()
+            .setCollection(name).addAllVectors(rows(name, 0, 100).getVectorsList()).build());
+        assertEquals(100, s.collections().getCollection(
+            GetCollectionRequest.newBuilder().setName(name).build()).getVectorCount());
+      } finally {
+        ServerTestSupport.close(ch);
+      }
+    }
+  }
+
   static float[] toArray(List<Float> values) {
     float[] out = new float[values.size()];
     for (int i = 0; i < out.length; i++) {
