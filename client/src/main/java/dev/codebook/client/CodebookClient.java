@@ -76,6 +76,15 @@ import java.util.function.Consumer;
  *       VectorRecord.of("b", new float[] {0, 1, 0})));
  *   List<SearchHit> hits = client.search("docs", new float[] {0.9f, 0.1f, 0}, SearchOptions.topK(1));
  *   System.out.println(hits.get(0).id());  // a
+ *
+ *   // Millions of vectors: one flow-controlled stream, an acknowledgement per batch.
+ *   client.streamUpsert("docs", records, 1000,
+ *       (batch, acknowledged, count) -> System.err.println(acknowledged + " acknowledged"));
+ *   // Builds run as server-side operations with progress; buildIndex(...) waits for one.
+ *   Operation op = client.startBuildIndex("docs", 0);
+ *   op = client.awaitOperation(op.getName(), Duration.ofMinutes(10),
+ *       o -> System.err.printf("%.0f%% %s%n", 100 * o.getProgress(), o.getPhase()));
+ *   BuildIndexResponse built = CodebookClient.resultOf(op);
  *   client.deleteCollection("docs");
  * }
  * }</pre>
