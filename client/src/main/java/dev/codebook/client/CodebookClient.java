@@ -491,7 +491,8 @@ public final class CodebookClient implements AutoCloseable {
     private final List<VectorRecord> records;
     private final int batchSize;
     private final BatchListener listener;
-    private final Deadline deadline = Deadline.after(streamDeadline.toNanos(), TimeUnit.NANOSECONDS);
+    private final Deadline deadline =
+        Deadline.after(streamDeadline.toNanos(), TimeUnit.NANOSECONDS);
     // Written by one call's callbacks at a time (gRPC serializes them; retries start after).
     private int acknowledgedRecords;
     private long upserted;

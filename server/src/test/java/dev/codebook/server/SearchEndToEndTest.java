@@ -15,7 +15,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.codebook.api.v1.AttributeValue;
-import dev.codebook.api.v1.BuildIndexRequest;
 import dev.codebook.api.v1.BuildIndexResponse;
 import dev.codebook.api.v1.Operation;
 import dev.codebook.api.v1.Collection;

@@ -63,7 +63,8 @@ public final class CallLogInterceptor implements ServerInterceptor {
       }
 
       private Object peer() {
-        return getAttributes() == null ? null : getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+        return getAttributes() == null ? null
+            : getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
       }
     };
     return next.startCall(timed, headers);

@@ -98,7 +98,8 @@ public final class OperationGrpcService extends OperationServiceGrpc.OperationSe
       return;
     }
     CompletableFuture<Object> timer = new CompletableFuture<>();
-    CompletableFuture.delayedExecutor(wait, TimeUnit.MILLISECONDS).execute(() -> timer.complete(null));
+    CompletableFuture.delayedExecutor(wait, TimeUnit.MILLISECONDS)
+        .execute(() -> timer.complete(null));
     CompletableFuture.anyOf(job.completion(), timer).whenComplete((v, t) -> {
       // Runs on the job's or the timer's thread: the call's own context says if it is over.
       if (context.isCancelled()) {

@@ -83,8 +83,8 @@ final class Requests {
     for (int i = 0; i < n; i++) {
       Vector v = vectors.get(i);
       checkId(prefix + "vectors[" + i + "].id", v.getId());
-      copyChecked(prefix + "vectors[" + i + "].values", v.getValuesCount(), v::getValues, dim, similarity,
-          data, i * dim);
+      copyChecked(prefix + "vectors[" + i + "].values", v.getValuesCount(), v::getValues, dim,
+          similarity, data, i * dim);
       for (Map.Entry<String, AttributeValue> a : v.getAttributesMap().entrySet()) {
         String field = prefix + "vectors[" + i + "].attributes[" + a.getKey() + "]";
         if (a.getKey().isEmpty()) {

@@ -68,7 +68,8 @@ public final class StatusMapper {
    * Index messages that name a row of the request: {@code "queries[3] has a non-finite value"},
    * {@code "vectors[2]: vector dimensions differ"}.
    */
-  private static final Pattern INDEXED_ROW = Pattern.compile("^((?:batches\\[\\d+]\\.)?)(queries|vectors)\\[(\\d+)]");
+  private static final Pattern INDEXED_ROW =
+      Pattern.compile("^((?:batches\\[\\d+]\\.)?)(queries|vectors)\\[(\\d+)]");
 
   private StatusMapper() {}
 

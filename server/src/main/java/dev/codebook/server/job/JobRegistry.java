@@ -44,7 +44,8 @@ public final class JobRegistry implements AutoCloseable {
   }
 
   JobRegistry(int threads, Clock clock) {
-    this.pool = Executors.newFixedThreadPool(threads, new DefaultThreadFactory("codebook-job", true));
+    this.pool =
+        Executors.newFixedThreadPool(threads, new DefaultThreadFactory("codebook-job", true));
     this.clock = clock;
   }
 
