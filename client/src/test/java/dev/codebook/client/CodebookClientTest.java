@@ -174,6 +174,32 @@ class CodebookClientTest {
   }
 
   @Test
+  void aStreamedUpsertIsRetriedUntilTheServerListens() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    dev.codebook.server.collection.CollectionRegistry registry =
+        new dev.codebook.server.collection.CollectionRegistry();
+    registry.create("late", base.dim(), dev.codebook.index.vector.Similarity.COSINE,
+        dev.codebook.index.IndexSpec.parse("Flat"));
+    try (CodebookClient late = CodebookClient.builder().target("127.0.0.1:" + port)
+        .maxRetries(8).initialBackoff(Duration.ofMillis(100)).maxBackoff(Duration.ofSeconds(1))
+        .build()) {
+      List<Long> acks = new java.util.concurrent.CopyOnWriteArrayList<>();
+      CompletableFuture<UpsertResult> call = late.streamUpsertAsync("late",
+          records(base, "s"), 300, (b, acknowledged, count) -> acks.add(acknowledged));
+      Thread.sleep(400);
+      try (CodebookServer s = CodebookServer.start(config(port), registry)) {
+        UpsertResult r = call.get(30, TimeUnit.SECONDS);
+        assertEquals(N, r.upserted());
+        assertEquals(N, r.vectorCount());
+        assertEquals(N, acks.get(acks.size() - 1));
+      }
+    }
+  }
+
+  @Test
   void unavailableSurfacesAfterRetries() throws Exception {
     int port;
     try (ServerSocket s = new ServerSocket(0)) {

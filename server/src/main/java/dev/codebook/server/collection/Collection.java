@@ -60,6 +60,12 @@ public final class Collection {
    */
   public static final int QUERIES_PER_CANCELLATION_CHECK = 16;
 
+  /** Rows a build encodes between two progress reports and cancellation checks. */
+  public static final int BUILD_ADD_CHUNK = 4096;
+
+  /** The task name a build reports its encoding steps under. */
+  public static final String ENCODE_TASK = "encode";
+
   /** An untrained buffer is compacted once it holds this many tombstones and more than live. */
   static final int COMPACT_MIN_TOMBSTONES = 1024;
 
@@ -389,7 +395,9 @@ public final class Collection {
   /**
    * Trains the spec on the live vectors, adds them to the new index and swaps it in. Searches
    * and writes continue against the previous index meanwhile; writes made during the build are
-   * carried over. Synchronous: returns when the collection is READY.
+   * carried over. Synchronous: returns when the collection is READY. {@code options} carries the
+   * progress hook and the cancel flag: a cancelled build throws CancellationException and leaves
+   * the collection as it was.
    *
    * @throws CollectionStateException if a build is running, or there are too few vectors to
    *     train on, or training rejects them
@@ -430,7 +438,8 @@ public final class Collection {
             "cannot train " + spec + " on the " + liveOrds.length + " vectors of " + name() + ": "
                 + e.getMessage());
       }
-      built.add(snapshot);
+      addInChunks(built, snapshot, options);
+      options.checkCancelled();
     } catch (RuntimeException | Error e) {
       lock.writeLock().lock();
       try {
@@ -453,6 +462,24 @@ public final class Collection {
     } finally {
       publishInfo();
       lock.writeLock().unlock();
+    }
+  }
+
+  /**
+   * Encodes a build's snapshot {@value #BUILD_ADD_CHUNK} rows at a time, reporting each chunk to
+   * {@code options.steps()} as task {@value #ENCODE_TASK} and checking for cancellation between
+   * chunks. Encoding is per row, so the index equals one {@code add} of all rows.
+   */
+  private static void addInChunks(VectorIndex index, FloatMatrix rows,
+      IndexFactory.BuildOptions options) {
+    int n = rows.rows();
+    int chunks = Math.max(1, (n + BUILD_ADD_CHUNK - 1) / BUILD_ADD_CHUNK);
+    for (int c = 0; c < chunks; c++) {
+      options.checkCancelled();
+      int from = c * BUILD_ADD_CHUNK;
+      int to = Math.min(n, from + BUILD_ADD_CHUNK);
+      index.add(from == 0 && to == n ? rows : slice(rows, from, to));
+      options.steps().onStep(ENCODE_TASK, c + 1, chunks, Double.NaN);
     }
   }
 

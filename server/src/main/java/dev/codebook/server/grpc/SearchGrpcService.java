@@ -10,6 +10,7 @@ import dev.codebook.index.vector.FloatMatrix;
 import dev.codebook.server.collection.Collection;
 import dev.codebook.server.collection.CollectionRegistry;
 import dev.codebook.server.collection.InvalidFieldException;
+import dev.codebook.server.metrics.ServerMetrics;
 import io.grpc.Context;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.CancellationException;
@@ -44,6 +45,7 @@ public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImpl
   private final CollectionRegistry registry;
   private final ThreadPoolExecutor executor;
   private final int queueCapacity;
+  private final ServerMetrics metrics;
 
   /**
    * @param executor the bounded search executor; its rejections become RESOURCE_EXHAUSTED, or
@@ -51,8 +53,9 @@ public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImpl
    * @param queueCapacity the capacity of its queue, for the error message
    */
   public SearchGrpcService(CollectionRegistry registry, ThreadPoolExecutor executor,
-      int queueCapacity) {
+      int queueCapacity, ServerMetrics metrics) {
     this.registry = registry;
+    this.metrics = metrics;
     this.executor = executor;
     this.queueCapacity = queueCapacity;
   }
@@ -118,6 +121,7 @@ public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImpl
       Collection.Hit[][] hits = collection.search(queries, k, params,
           request.getIncludeVectors(), request.getIncludeAttributes(), context::isCancelled);
       response = toResponse(hits);
+      metrics.queries(collection.id(), hits.length);
     } catch (CancellationException e) {
       observer.onError(StatusMapper.cancelled(context, e.getMessage()));
       return;
