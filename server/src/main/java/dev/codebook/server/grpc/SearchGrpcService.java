@@ -6,6 +6,7 @@ import dev.codebook.api.v1.SearchRequest;
 import dev.codebook.api.v1.SearchResponse;
 import dev.codebook.api.v1.SearchServiceGrpc;
 import dev.codebook.index.SearchParams;
+import dev.codebook.index.filter.FilterException;
 import dev.codebook.index.vector.FloatMatrix;
 import dev.codebook.server.collection.Collection;
 import dev.codebook.server.collection.CollectionRegistry;
@@ -63,6 +64,7 @@ public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImpl
     Collection collection;
     FloatMatrix queries;
     SearchParams params;
+    Filters filter;
     int k;
     try {
       String id = Requests.collectionId("collection", request.getCollection());
@@ -89,6 +91,7 @@ public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImpl
                 + " re-rank candidates per query; lower rerank");
       }
       params = new SearchParams(nprobe, rerank);
+      filter = request.hasFilter() ? Filters.of("filter", request.getFilter()) : null;
       collection = registry.get(id);
       queries = Requests.queries(request.getQueriesList(), collection.dimension(),
           collection.similarity());
@@ -96,7 +99,8 @@ public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImpl
       responseObserver.onError(StatusMapper.toStatusException(e));
       return;
     }
-    Runnable task = () -> run(context, collection, queries, k, params, request, responseObserver);
+    Runnable task =
+        () -> run(context, collection, queries, k, params, filter, request, responseObserver);
     try {
       executor.execute(context.wrap(task));
     } catch (RejectedExecutionException e) {
@@ -108,7 +112,8 @@ public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImpl
   }
 
   private void run(Context context, Collection collection, FloatMatrix queries, int k,
-      SearchParams params, SearchRequest request, StreamObserver<SearchResponse> observer) {
+      SearchParams params, Filters filter, SearchRequest request,
+      StreamObserver<SearchResponse> observer) {
     SearchResponse response;
     try {
       if (context.isCancelled()) {
@@ -116,8 +121,12 @@ public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImpl
         return;
       }
       Collection.Hit[][] hits = collection.search(queries, k, params,
-          request.getIncludeVectors(), request.getIncludeAttributes(), context::isCancelled);
+          filter == null ? null : filter.filter(), request.getIncludeVectors(),
+          request.getIncludeAttributes(), context::isCancelled);
       response = toResponse(hits);
+    } catch (FilterException e) {
+      observer.onError(StatusMapper.toStatusException(filter.toInvalidField(e)));
+      return;
     } catch (CancellationException e) {
       observer.onError(StatusMapper.cancelled(context, e.getMessage()));
       return;
