@@ -14,6 +14,7 @@ import dev.codebook.server.collection.InvalidFieldException;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.Supplier;
 
 /**
@@ -83,7 +84,8 @@ final class Filters {
           + " is empty; set one of comparison, range, in_list, contains, exists, all, any,"
           + " negate or expression");
     };
-    paths.put(out, path);
+    // Errors name the predicate's own field; a parsed expression registered its nodes already.
+    paths.putIfAbsent(out, path + "." + f.getKindCase().name().toLowerCase(Locale.ROOT));
     return out;
   }
 
