@@ -4,6 +4,10 @@ import dev.codebook.index.SearchParams;
 import dev.codebook.index.VectorIndex;
 import dev.codebook.index.flat.FlatIndex;
 import dev.codebook.index.search.SearchResults;
+import dev.codebook.index.search.TopK;
+import dev.codebook.index.simd.KernelSupport;
+import dev.codebook.index.simd.VectorKernels;
+import dev.codebook.index.vector.Similarity;
 import dev.codebook.index.vector.FloatMatrix;
 import dev.codebook.index.vector.VectorUtil;
 import java.util.Objects;
@@ -13,8 +17,8 @@ import org.roaringbitmap.RoaringBitmap;
 /**
  * One filtered search call over an index: the {@link FilterPlan} chosen once from the accepted
  * bitmap's cardinality, then applied to each group of queries. The exact path gathers the
- * accepted rows once per call into a {@link FlatIndex} (its tiled SIMD kernels score them) and
- * maps the results back to ordinals; the index path passes the bitmap as accept-ordinals with a
+ * accepted rows once per call and scores them with the SIMD kernels into a top-k heap keyed by
+ * ordinal; the index path passes the bitmap as accept-ordinals with a
  * widened nprobe and searches again, wider, the queries that came back short.
  */
 public final class FilteredSearch {
@@ -27,7 +31,8 @@ public final class FilteredSearch {
   private final int acceptedCount;
   private final FilterPlan plan;
   private int[] exactOrds;
-  private FlatIndex exactIndex;
+  private float[] exactRows;
+  private float[] invNorms;
   private int passes;
 
   /**
@@ -38,14 +43,20 @@ public final class FilteredSearch {
    */
   public FilteredSearch(VectorIndex index, RoaringBitmap accepted,
       Function<int[], FloatMatrix> rows, SearchParams params) {
+    this(index, accepted, rows, params, null);
+  }
+
+  /** As above with a given plan (null: {@link FilterPlan#choose}), for tests and measurements. */
+  public FilteredSearch(VectorIndex index, RoaringBitmap accepted,
+      Function<int[], FloatMatrix> rows, SearchParams params, FilterPlan plan) {
     this.index = Objects.requireNonNull(index, "index");
     this.accepted = Objects.requireNonNull(accepted, "accepted");
     this.rows = Objects.requireNonNull(rows, "rows");
     this.params = Objects.requireNonNull(params, "params");
     this.nlist = index.spec().hasIvf() ? index.spec().nlist() : 0;
     this.acceptedCount = accepted.getCardinality();
-    this.plan = FilterPlan.choose(acceptedCount, index.size(), params.nprobe(), nlist,
-        index instanceof FlatIndex);
+    this.plan = plan != null ? plan : FilterPlan.choose(acceptedCount, index.size(),
+        params.nprobe(), nlist, index instanceof FlatIndex);
   }
 
   public FilterPlan plan() {
@@ -72,19 +83,8 @@ public final class FilteredSearch {
       return out;
     }
     if (plan.exact()) {
-      if (exactIndex == null) {
-        exactOrds = accepted.toArray();
-        exactIndex = FlatIndex.of(rows.apply(exactOrds), index.similarity());
-      }
-      FloatMatrix q = VectorUtil.prepareQueries(slice(raw, from, to), index.dimension(),
-          index.similarity());
-      exactIndex.search(q, 0, nq, params, null, out);
-      int[] ids = out.ids();
-      for (int i = 0; i < ids.length; i++) {
-        if (ids[i] >= 0) {
-          ids[i] = exactOrds[ids[i]];
-        }
-      }
+      exact(VectorUtil.prepareQueries(slice(raw, from, to), index.dimension(),
+          index.similarity()), out);
       return out;
     }
     RoaringBitmap acc = accepted;
@@ -110,6 +110,47 @@ public final class FilteredSearch {
       }
     }
     return out;
+  }
+
+  /**
+   * Scores the accepted rows exactly, gathered once per call; for cosine the stored rows are
+   * not normalized, so each score is scaled by the row's inverse norm (computed once).
+   */
+  private void exact(FloatMatrix queries, SearchResults out) {
+    int dim = index.dimension();
+    Similarity sim = index.similarity();
+    if (exactRows == null) {
+      exactOrds = accepted.toArray();
+      exactRows = rows.apply(exactOrds).data();
+      if (sim.normalizes()) {
+        invNorms = new float[exactOrds.length];
+        for (int i = 0; i < invNorms.length; i++) {
+          float n2 = VectorKernels.dotProduct(exactRows, i * dim, exactRows, i * dim, dim);
+          invNorms[i] = n2 > 0 ? (float) (1 / Math.sqrt(n2)) : 0f;
+        }
+      }
+    }
+    float[] rowData = exactRows;
+    float[] inv = invNorms;
+    int n = exactOrds.length;
+    KernelSupport kernels = VectorKernels.support();
+    TopK heap = new TopK(out.k());
+    float[] q = queries.data();
+    for (int qi = 0; qi < queries.rows(); qi++) {
+      int qOff = queries.offset(qi);
+      heap.clear();
+      for (int i = 0, off = 0; i < n; i++, off += dim) {
+        float score = switch (sim) {
+          case EUCLIDEAN -> -kernels.squareDistance(q, qOff, rowData, off, dim);
+          case COSINE -> kernels.dotProduct(q, qOff, rowData, off, dim) * inv[i];
+          case DOT_PRODUCT -> kernels.dotProduct(q, qOff, rowData, off, dim);
+        };
+        if (score >= heap.threshold()) {
+          heap.offer(exactOrds[i], score);
+        }
+      }
+      out.fill(qi, heap);
+    }
   }
 
   /** Positions of the queries with fewer than {@code want} results. */
