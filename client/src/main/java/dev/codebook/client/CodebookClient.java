@@ -66,6 +66,11 @@ import java.util.concurrent.TimeUnit;
  *       VectorRecord.of("b", new float[] {0, 1, 0})));
  *   List<SearchHit> hits = client.search("docs", new float[] {0.9f, 0.1f, 0}, SearchOptions.topK(1));
  *   System.out.println(hits.get(0).id());  // a
+ *   client.upsert("docs", List.of(new VectorRecord("c", new float[] {1, 0.1f, 0},
+ *       Map.of("lang", "de", "year", 2021L))));
+ *   SearchOptions de = SearchOptions.topK(1)
+ *       .withFilter(Filters.eq("lang", "de").and(Filters.atLeast("year", 2020)));
+ *   System.out.println(client.search("docs", new float[] {1, 0, 0}, de).get(0).id());  // c
  *   client.deleteCollection("docs");
  * }
  * }</pre>
@@ -373,6 +378,9 @@ public final class CodebookClient implements AutoCloseable {
     }
     if (options.rerank() != null) {
       b.setRerank(options.rerank());
+    }
+    if (options.filter() != null) {
+      b.setFilter(options.filter().toProto());
     }
     for (float[] query : queries) {
       Query.Builder qb = Query.newBuilder();
