@@ -173,10 +173,35 @@ class AttributeIndexTest {
     check(idx, rows, Filter.eq("c", "c7"), m -> new StringValue("c7").equals(m.get("c")));
     check(idx, rows, Filter.between("n", 100, 199), m -> m.get("n") instanceof IntValue v
         && v.value() >= 100 && v.value() <= 199);
+    check(idx, rows, Filter.between("n", 0, 600), m -> m.get("n") instanceof IntValue v
+        && v.value() <= 600);
+    check(idx, rows, new Filter.In("n", List.of(AttributeValue.of(5L), AttributeValue.of(7.0))),
+        m -> m.get("n") instanceof IntValue v && (v.value() == 5 || v.value() == 7));
     check(idx, rows, new Filter.Range("x", null, false, new FloatValue(0.25), false),
         m -> ((FloatValue) m.get("x")).value() < 0.25);
     check(idx, rows, Filter.or(Filter.eq("c", "c1"), Filter.not(new Filter.Exists("n"))),
         m -> new StringValue("c1").equals(m.get("c")) || !m.containsKey("n"));
+  }
+
+  /** Past MAX_INT_POSTINGS distinct integers, the same answers come from the column scan. */
+  @Test
+  void highCardinalityIntegersAgreeWithARowByRowEvaluation() {
+    int n = AttributeIndex.MAX_INT_POSTINGS + 5_000;
+    AttributeIndex idx = new AttributeIndex();
+    List<Map<String, AttributeValue>> rows = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      Map<String, AttributeValue> m = Map.of("n", AttributeValue.of((long) i * 3));
+      rows.add(m);
+      idx.add(i, m);
+    }
+    for (int i = 0; i < n; i += 7) {
+      idx.remove(i);
+    }
+    check(idx, rows, Filter.eq("n", 300), m -> ((IntValue) m.get("n")).value() == 300);
+    check(idx, rows, Filter.between("n", 1000, 1100), m -> ((IntValue) m.get("n")).value() >= 1000
+        && ((IntValue) m.get("n")).value() <= 1100);
+    check(idx, rows, new Filter.In("n", List.of(AttributeValue.of(3L), AttributeValue.of(30L))),
+        m -> ((IntValue) m.get("n")).value() == 3 || ((IntValue) m.get("n")).value() == 30);
   }
 
   private static void check(AttributeIndex idx, List<Map<String, AttributeValue>> rows, Filter f,
