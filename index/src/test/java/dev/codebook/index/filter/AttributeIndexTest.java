@@ -118,6 +118,23 @@ class AttributeIndexTest {
   }
 
   @Test
+  void evaluatingNeverChangesTheIndex() {
+    AttributeIndex idx = docs();
+    // Single-posting answers (one value, one-value ranges and INs) are intersected and
+    // subtracted in place by AND: they must be copies.
+    Filter[] singles = {Filter.eq("year", 2019), Filter.between("year", 2019, 2019),
+        new Filter.In("year", List.of(AttributeValue.of(2019L))), Filter.eq("lang", "en"),
+        new Filter.Contains("tags", "a"), Filter.eq("draft", false), new Filter.Exists("lang")};
+    for (Filter f : singles) {
+      int[] before = eval(idx, f);
+      eval(idx, Filter.and(f, Filter.eq("lang", "de")));
+      eval(idx, Filter.and(f, Filter.not(f)));
+      eval(idx, Filter.or(f, Filter.eq("lang", "de")));
+      assertArrayEquals(before, eval(idx, f), f.toString());
+    }
+  }
+
+  @Test
   void removeAndReplaceUpdateEveryPosting() {
     AttributeIndex idx = docs();
     idx.remove(0);
