@@ -109,7 +109,8 @@ public final class CodebookServer implements AutoCloseable {
         .maxConnectionIdle(config.maxConnectionIdle().toNanos(), TimeUnit.NANOSECONDS)
         .addService(new CollectionGrpcService(registry, config.buildThreads()))
         .addService(new VectorGrpcService(registry))
-        .addService(new SearchGrpcService(registry, searchExecutor, config.searchQueueCapacity()))
+        .addService(
+            new SearchGrpcService(registry, searchExecutor, config.searchQueueCapacity()).definition())
         .addService(new SystemGrpcService())
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())

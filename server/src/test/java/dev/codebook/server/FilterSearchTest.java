@@ -349,6 +349,21 @@ class FilterSearchTest {
             Filter.Comparison.newBuilder().setAttribute("lang").setOp(Operator.EQ))).build()));
     assertStatus(Status.Code.INVALID_ARGUMENT, "filter.expression", () -> stubs.search()
         .search(searchRequest(name, base, 0, 1, 5).setFilter(expr("lang = = en")).build()));
+    Filter veryDeep = cmp("lang", Operator.EQ, str("en"));
+    for (int i = 0; i < 150; i++) {
+      veryDeep = negate(veryDeep);
+    }
+    // Past the API's depth limit but within the parser's: the filter checks name the level.
+    Filter deepButParsed = veryDeep;
+    assertStatus(Status.Code.INVALID_ARGUMENT, deepPath.toString(), () -> stubs.search().search(
+        searchRequest(name, base, 0, 1, 5).setFilter(deepButParsed).build()));
+    for (int i = 150; i < 600; i++) {
+      veryDeep = negate(veryDeep);
+    }
+    // Past protobuf's recursion limit: grpc-java would answer UNKNOWN; we answer the filter.
+    Filter tooDeepToParse = veryDeep;
+    assertStatus(Status.Code.INVALID_ARGUMENT, "filter", () -> stubs.search().search(
+        searchRequest(name, base, 0, 1, 5).setFilter(tooDeepToParse).build()));
     // Still serving, same answers.
     assertArrayEquals(expected(r -> "en".equals(lang(r))),
         matching(name, cmp("lang", Operator.EQ, str("en"))));

@@ -12,6 +12,7 @@ import dev.codebook.server.collection.Collection;
 import dev.codebook.server.collection.CollectionRegistry;
 import dev.codebook.server.collection.InvalidFieldException;
 import io.grpc.Context;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.RejectedExecutionException;
@@ -58,6 +59,16 @@ public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImpl
     this.queueCapacity = queueCapacity;
   }
 
+  /**
+   * The service to register: {@link #bindService()} with a request parser that lets requests
+   * that do not parse (a filter nested too deep) get INVALID_ARGUMENT instead of grpc-java's
+   * UNKNOWN.
+   */
+  public ServerServiceDefinition definition() {
+    return UnparsedRequests.lenient(bindService(), SearchServiceGrpc.getSearchMethod(),
+        SearchRequest.getDefaultInstance());
+  }
+
   @Override
   public void search(SearchRequest request, StreamObserver<SearchResponse> responseObserver) {
     Context context = Context.current();
@@ -67,6 +78,15 @@ public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImpl
     Filters filter;
     int k;
     try {
+      String unparsed = UnparsedRequests.parseError(request);
+      if (unparsed != null) {
+        throw unparsed.contains("nesting")
+            ? new InvalidFieldException("filter", InvalidFieldException.INVALID_FILTER,
+                "filter nests too deeply to parse (" + unparsed + "); at most "
+                    + dev.codebook.index.filter.Filter.MAX_DEPTH + " levels are allowed")
+            : new InvalidFieldException("request", InvalidFieldException.INVALID_VALUE,
+                "the request is not a valid codebook.v1.SearchRequest: " + unparsed);
+      }
       String id = Requests.collectionId("collection", request.getCollection());
       if (request.getQueriesCount() == 0) {
         throw new InvalidFieldException("queries", InvalidFieldException.MISSING_FIELD,
