@@ -10,6 +10,8 @@ import io.grpc.ServiceDescriptor;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.ProtoUtils;
 import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Lets a service answer INVALID_ARGUMENT for a request that does not parse. grpc-java fails such
@@ -36,17 +38,17 @@ final class UnparsedRequests {
     ServiceDescriptor old = service.getServiceDescriptor();
     ServiceDescriptor.Builder sd = ServiceDescriptor.newBuilder(old.getName())
         .setSchemaDescriptor(old.getSchemaDescriptor());
-    ServerServiceDefinition.Builder def = null;
-    java.util.List<ServerMethodDefinition<?, ?>> methods = new java.util.ArrayList<>();
+    List<ServerMethodDefinition<?, ?>> methods = new ArrayList<>();
     for (ServerMethodDefinition<?, ?> m : service.getMethods()) {
-      methods.add(m.getMethodDescriptor().getFullMethodName().equals(method.getFullMethodName())
-          ? replace(m, new Lenient<>(defaultInstance)) : m);
+      ServerMethodDefinition<?, ?> kept =
+          m.getMethodDescriptor().getFullMethodName().equals(method.getFullMethodName())
+              ? replace(m, new Lenient<>(defaultInstance)) : m;
+      methods.add(kept);
+      sd.addMethod(kept.getMethodDescriptor());
     }
-    methods.forEach(m -> sd.addMethod(m.getMethodDescriptor()));
-    def = ServerServiceDefinition.builder(sd.build());
-    for (ServerMethodDefinition<?, ?> m : methods) {
-      def.addMethod(m);
-    }
+    // The definition must hold the very descriptors of its service descriptor.
+    ServerServiceDefinition.Builder def = ServerServiceDefinition.builder(sd.build());
+    methods.forEach(def::addMethod);
     return def.build();
   }
 
