@@ -85,6 +85,11 @@ import java.util.function.Consumer;
  *   op = client.awaitOperation(op.getName(), Duration.ofMinutes(10),
  *       o -> System.err.printf("%.0f%% %s%n", 100 * o.getProgress(), o.getPhase()));
  *   BuildIndexResponse built = CodebookClient.resultOf(op);
+ *   client.upsert("docs", List.of(new VectorRecord("c", new float[] {1, 0.1f, 0},
+ *       Map.of("lang", "de", "year", 2021L))));
+ *   SearchOptions de = SearchOptions.topK(1)
+ *       .withFilter(Filters.eq("lang", "de").and(Filters.atLeast("year", 2020)));
+ *   System.out.println(client.search("docs", new float[] {1, 0, 0}, de).get(0).id());  // c
  *   client.deleteCollection("docs");
  * }
  * }</pre>
@@ -637,6 +642,9 @@ public final class CodebookClient implements AutoCloseable {
     }
     if (options.rerank() != null) {
       b.setRerank(options.rerank());
+    }
+    if (options.filter() != null) {
+      b.setFilter(options.filter().toProto());
     }
     for (float[] query : queries) {
       Query.Builder qb = Query.newBuilder();

@@ -172,6 +172,35 @@ class ClientCommandsTest {
   }
 
   @Test
+  void searchWithAFilterExpression() throws Exception {
+    var base = dev.codebook.index.vector.AnnBenchmarksHdf5.read(SAMPLE).train();
+    try (var c = dev.codebook.client.CodebookClient.builder().target(target).build()) {
+      c.createCollection("cli-filter", base.dim(), dev.codebook.api.v1.Metric.COSINE, "Flat");
+      var records = new java.util.ArrayList<dev.codebook.client.VectorRecord>();
+      for (int i = 0; i < 100; i++) {
+        records.add(new dev.codebook.client.VectorRecord("r" + i, base.row(i),
+            java.util.Map.of("lang", i % 4 == 0 ? "en" : "de", "year", 2000L + i)));
+      }
+      c.upsert("cli-filter", records);
+    }
+    MainTest.Run search = run("search", "--target", target, "--collection", "cli-filter",
+        "--data", SAMPLE.toString(), "--query-row", "0", "--k", "100", "--attributes",
+        "--filter", "lang = en AND year >= 2050", "--json");
+    assertEquals(0, search.code(), search.err());
+    JsonArray results = JsonParser.parseString(search.out().strip()).getAsJsonObject()
+        .getAsJsonArray("queries").get(0).getAsJsonObject().getAsJsonArray("results");
+    assertEquals(12, results.size(), search.out()); // rows 52, 56, ..., 96
+    for (var hit : results) {
+      JsonObject attrs = hit.getAsJsonObject().getAsJsonObject("attributes");
+      assertEquals("en", attrs.get("lang").getAsString());
+      assertTrue(attrs.get("year").getAsLong() >= 2050);
+    }
+    assertCleanError(run("search", "--target", target, "--collection", "cli-filter", "--vector",
+        "1" + ",0".repeat(383), "--filter", "lang = = en"), "INVALID_ARGUMENT");
+    assertEquals(0, run("collections", "delete", "--target", target, "--name", "cli-filter").code());
+  }
+
+  @Test
   void unknownCollectionIsOneErrorLine() {
     assertCleanError(run("search", "--target", target, "--collection", "nope", "--vector", "1,2,3"),
         "NOT_FOUND");

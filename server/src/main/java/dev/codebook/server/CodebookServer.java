@@ -134,7 +134,7 @@ public final class CodebookServer implements AutoCloseable {
         .addService(new OperationGrpcService(jobs))
         .addService(new VectorGrpcService(registry))
         .addService(new SearchGrpcService(registry, searchExecutor, config.searchQueueCapacity(),
-            metrics))
+            metrics).definition())
         .addService(new SystemGrpcService())
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance());

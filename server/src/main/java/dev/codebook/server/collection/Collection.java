@@ -5,6 +5,9 @@ import dev.codebook.index.IndexFactory;
 import dev.codebook.index.IndexSpec;
 import dev.codebook.index.SearchParams;
 import dev.codebook.index.VectorIndex;
+import dev.codebook.index.filter.AttributeIndex;
+import dev.codebook.index.filter.Filter;
+import dev.codebook.index.filter.FilteredSearch;
 import dev.codebook.index.flat.FlatIndex;
 import dev.codebook.index.search.AcceptOrds;
 import dev.codebook.index.search.SearchResults;
@@ -44,6 +47,10 @@ import org.roaringbitmap.RoaringBitmap;
  * ({@link AcceptOrds}), so a search still returns {@code k} live vectors however many are
  * deleted. An untrained buffer is compacted once tombstones outnumber live vectors; a built
  * index is compacted by the next build.
+ *
+ * <p><b>Filters.</b> An {@link AttributeIndex} over the same ordinals turns a search's {@link
+ * Filter} into a bitmap; without the tombstones, it goes to a {@link FilteredSearch}, which
+ * scores few accepted rows exactly and otherwise searches the index with a widened nprobe.
  *
  * <p><b>Locking.</b> Writers (upsert, delete, the build's snapshot and swap) take the write lock;
  * searches and reads take the read lock for their whole duration, so an index never sees {@link
@@ -107,6 +114,7 @@ public final class Collection {
   private ArrayList<Map<String, AttributeValue>> attributes;
   private HashMap<String, Integer> ordinals;
   private RoaringBitmap tombstones;
+  private AttributeIndex attributeIndex = new AttributeIndex();
   private VectorIndex active;
   private boolean trained;
   private boolean building;
@@ -228,9 +236,11 @@ public final class Collection {
         String vid = newIds.get(i);
         ids.add(vid);
         attributes.add(attrs.get(i));
+        attributeIndex.add(base + i, Attributes.toIndex(attrs.get(i)));
         Integer old = ordinals.put(vid, base + i);
         if (old != null) {
           tombstones.add(old);
+          attributeIndex.remove(old);
           replaced++;
         }
       }
@@ -269,6 +279,7 @@ public final class Collection {
         Integer ord = ordinals.remove(vid);
         if (ord != null) {
           tombstones.add(ord);
+          attributeIndex.remove(ord);
           count++;
         }
       }
@@ -318,6 +329,18 @@ public final class Collection {
    */
   public Hit[][] search(FloatMatrix queries, int k, SearchParams params, boolean withValues,
       boolean withAttributes, BooleanSupplier cancelled) {
+    return search(queries, k, params, null, withValues, withAttributes, cancelled);
+  }
+
+  /**
+   * As {@link #search(FloatMatrix, int, SearchParams, boolean, boolean, BooleanSupplier)},
+   * returning only vectors whose attributes match {@code filter} (null: all).
+   *
+   * @throws dev.codebook.index.filter.FilterException when a comparison's kind cannot match the
+   *     attribute's values
+   */
+  public Hit[][] search(FloatMatrix queries, int k, SearchParams params, Filter filter,
+      boolean withValues, boolean withAttributes, BooleanSupplier cancelled) {
     if (k <= 0) {
       throw new IllegalArgumentException("k must be positive, got " + k);
     }
@@ -340,6 +363,12 @@ public final class Collection {
       // looked up); the read lock keeps the bitmap still meanwhile.
       RoaringBitmap dead = tombstones;
       AcceptOrds accept = dead.isEmpty() ? null : ord -> !dead.contains(ord);
+      FilteredSearch filtered = null;
+      if (filter != null) {
+        RoaringBitmap accepted = attributeIndex.evaluate(filter);
+        accepted.andNot(dead);
+        filtered = new FilteredSearch(index, accepted, store::rows, params);
+      }
       for (int from = 0; from < nq; from += QUERIES_PER_CANCELLATION_CHECK) {
         if (cancelled.getAsBoolean()) {
           throw new CancellationException(
@@ -352,9 +381,14 @@ public final class Collection {
           }
           continue;
         }
-        FloatMatrix group = from == 0 && to == nq ? prepared : slice(prepared, from, to);
-        SearchResults results = new SearchResults(to - from, fetch);
-        index.search(group, 0, to - from, params, accept, results);
+        SearchResults results;
+        if (filtered != null) {
+          results = filtered.search(queries, prepared, from, to, fetch);
+        } else {
+          FloatMatrix group = from == 0 && to == nq ? prepared : slice(prepared, from, to);
+          results = new SearchResults(to - from, fetch);
+          index.search(group, 0, to - from, params, accept, results);
+        }
         for (int q = from; q < to; q++) {
           out[q] = collect(results, q - from, k, withValues, withAttributes);
         }
@@ -527,6 +561,7 @@ public final class Collection {
     attributes = newAttrs;
     ordinals = newOrdinals;
     tombstones = newTombstones;
+    attributeIndex = attributeIndexOf(newAttrs);
     active = built;
   }
 
@@ -564,7 +599,17 @@ public final class Collection {
     attributes = newAttrs;
     ordinals = newOrdinals;
     tombstones = new RoaringBitmap();
+    attributeIndex = attributeIndexOf(newAttrs);
     active = flat;
+  }
+
+  /** An attribute index over {@code byOrdinal} (tombstoned rows too: searches subtract them). */
+  private static AttributeIndex attributeIndexOf(List<Map<String, AttributeValue>> byOrdinal) {
+    AttributeIndex idx = new AttributeIndex();
+    for (int ord = 0; ord < byOrdinal.size(); ord++) {
+      idx.add(ord, Attributes.toIndex(byOrdinal.get(ord)));
+    }
+    return idx;
   }
 
   /** Vectors held including tombstoned ones (for tests of compaction). */
