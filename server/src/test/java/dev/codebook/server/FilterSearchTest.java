@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.codebook.api.v1.AttributeValue;
-import dev.codebook.api.v1.BuildIndexRequest;
 import dev.codebook.api.v1.DeleteVectorsRequest;
 import dev.codebook.api.v1.Filter;
 import dev.codebook.api.v1.Filter.Comparison.Operator;
@@ -244,7 +243,7 @@ class FilterSearchTest {
   @Test
   void filtersKeepTheirMeaningAfterBuildDeleteAndReplace() {
     String name = populate("filter-ivf", "IVF4,PQ48x4fs,RFlat");
-    stubs.collections().buildIndex(BuildIndexRequest.newBuilder().setName(name).build());
+    ServerTestSupport.buildAndWait(stubs, name, 0);
     checkAll(name);
 
     // Replace row 7's attributes and delete row 3: the filter sees the change at once.
@@ -260,7 +259,7 @@ class FilterSearchTest {
     assertArrayEquals(expected(r -> year(r) == 2003 && r != 3),
         matching(name, cmp("year", Operator.EQ, num(2003L))));
     // After a rebuild the ordinals are compacted and the attributes follow them.
-    stubs.collections().buildIndex(BuildIndexRequest.newBuilder().setName(name).build());
+    ServerTestSupport.buildAndWait(stubs, name, 0);
     assertArrayEquals(new int[] {7}, matching(name, expr("lang = xx")));
     assertArrayEquals(expected(r -> year(r) == 2003 && r != 3),
         matching(name, expr("year = 2003")));

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.codebook.api.v1.AttributeValue;
-import dev.codebook.api.v1.BuildIndexRequest;
 import dev.codebook.api.v1.Filter;
 import dev.codebook.api.v1.Metric;
 import dev.codebook.api.v1.SearchRequest;
@@ -73,7 +72,7 @@ class FilteredRecallTest {
         }
         stubs.vectors().upsertVectors(r.build());
       }
-      stubs.collections().buildIndex(BuildIndexRequest.newBuilder().setName(name).build());
+      ServerTestSupport.buildAndWait(stubs, name, 0);
 
       double unfiltered = recall(truth(base, queries, i -> true), search(stubs, name, queries,
           null), K);
