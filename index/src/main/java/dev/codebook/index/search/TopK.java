@@ -10,9 +10,12 @@ package dev.codebook.index.search;
  */
 public final class TopK {
 
+  // Each entry is one long: the score's bits made order-preserving as a signed int in the high
+  // half, the complement of the id in the low half (so the lower id ranks higher on a tie). One
+  // compare of keys replaces a float compare plus a tie check on every level of a sift.
+
   private final int k;
-  private final float[] scores;
-  private final int[] ids;
+  private final long[] keys;
   private int size;
 
   public TopK(int k) {
@@ -20,8 +23,22 @@ public final class TopK {
       throw new IllegalArgumentException("k must be positive, got " + k);
     }
     this.k = k;
-    this.scores = new float[k];
-    this.ids = new int[k];
+    this.keys = new long[k];
+  }
+
+  static long key(int id, float score) {
+    int bits = Float.floatToRawIntBits(score);
+    bits ^= (bits >> 31) & 0x7FFFFFFF; // negative floats: reverse their order
+    return ((long) bits << 32) | (~id & 0xFFFFFFFFL);
+  }
+
+  static float scoreOf(long key) {
+    int bits = (int) (key >> 32);
+    return Float.intBitsToFloat(bits ^ ((bits >> 31) & 0x7FFFFFFF));
+  }
+
+  static int idOf(long key) {
+    return ~(int) key;
   }
 
   public int k() {
@@ -42,57 +59,49 @@ public final class TopK {
 
   /** Score a candidate must exceed to enter; negative infinity until the heap is full. */
   public float threshold() {
-    return size == k ? scores[0] : Float.NEGATIVE_INFINITY;
+    return size == k ? scoreOf(keys[0]) : Float.NEGATIVE_INFINITY;
   }
 
-  /** Offers a candidate; returns whether it was kept. */
+  /** Offers a candidate; returns whether it was kept. NaN scores never enter (callers reject NaN). */
   public boolean offer(int id, float score) {
+    long key = key(id, score);
     if (size < k) {
       int i = size++;
       // sift up: move worse parents down
       while (i > 0) {
         int parent = (i - 1) >>> 1;
-        if (!worse(score, id, scores[parent], ids[parent])) {
+        if (keys[parent] <= key) {
           break;
         }
-        scores[i] = scores[parent];
-        ids[i] = ids[parent];
+        keys[i] = keys[parent];
         i = parent;
       }
-      scores[i] = score;
-      ids[i] = id;
+      keys[i] = key;
       return true;
     }
-    if (!worse(scores[0], ids[0], score, id)) {
+    if (key <= keys[0]) {
       return false;
     }
-    siftDownFromRoot(id, score);
+    siftDownFromRoot(key);
     return true;
   }
 
-  /** Whether (s1, id1) ranks below (s2, id2). NaN scores never enter: callers reject NaN input. */
-  private static boolean worse(float s1, int id1, float s2, int id2) {
-    return s1 < s2 || (s1 == s2 && id1 > id2);
-  }
-
-  private void siftDownFromRoot(int id, float score) {
+  private void siftDownFromRoot(long key) {
     int i = 0;
     int half = size >>> 1;
     while (i < half) {
       int child = 2 * i + 1;
       int right = child + 1;
-      if (right < size && worse(scores[right], ids[right], scores[child], ids[child])) {
+      if (right < size && keys[right] < keys[child]) {
         child = right;
       }
-      if (!worse(scores[child], ids[child], score, id)) {
+      if (keys[child] >= key) {
         break;
       }
-      scores[i] = scores[child];
-      ids[i] = ids[child];
+      keys[i] = keys[child];
       i = child;
     }
-    scores[i] = score;
-    ids[i] = id;
+    keys[i] = key;
   }
 
   /**
@@ -102,15 +111,14 @@ public final class TopK {
   public int drainBestFirst(int[] outIds, float[] outScores, int offset) {
     int n = size;
     for (int pos = n - 1; pos >= 0; pos--) {
-      outIds[offset + pos] = ids[0];
+      long root = keys[0];
+      outIds[offset + pos] = idOf(root);
       if (outScores != null) {
-        outScores[offset + pos] = scores[0];
+        outScores[offset + pos] = scoreOf(root);
       }
       size--;
       if (size > 0) {
-        int lastId = ids[size];
-        float lastScore = scores[size];
-        siftDownFromRoot(lastId, lastScore);
+        siftDownFromRoot(keys[size]);
       }
     }
     return n;

@@ -21,8 +21,8 @@ class TopKTest {
       int k = 1 + r.nextInt(40);
       float[] s = new float[n];
       for (int i = 0; i < n; i++) {
-        // few distinct values, so ties are common
-        s[i] = r.nextInt(20) / 4f;
+        // few distinct values, so ties are common; negative ones too
+        s[i] = (r.nextInt(20) - 10) / 4f;
       }
       TopK heap = new TopK(k);
       for (int i = 0; i < n; i++) {
@@ -41,6 +41,9 @@ class TopKTest {
       int got = heap.drainBestFirst(ids, scores, 0);
       assertEquals(expected.length, got);
       assertArrayEquals(expected, Arrays.copyOf(ids, got));
+      for (int i = 0; i < got; i++) {
+        assertEquals(s[expected[i]], scores[i]);
+      }
       assertEquals(0, heap.size());
     }
   }
