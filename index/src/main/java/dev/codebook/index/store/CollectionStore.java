@@ -662,7 +662,7 @@ public final class CollectionStore implements Closeable {
         if (s.size - del.getCardinality() <= 0) {
           continue;
         }
-        SearchResults r = searchIndex(s.index, del.isEmpty() ? null : del, queries, k, params,
+        SearchResults r = searchIndex(s.index(), del.isEmpty() ? null : del, queries, k, params,
             cancelled);
         for (int q = 0; q < nq; q++) {
           for (int j = 0; j < r.k(); j++) {

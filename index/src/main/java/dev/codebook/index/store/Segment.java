@@ -50,7 +50,8 @@ final class Segment {
   final byte[][] attributes;
   private final FloatBuffer[] chunks;
   private final int rowsPerChunk;
-  final VectorIndex index;
+  private volatile VectorIndex index;
+  private final Similarity similarity;
   private final Directory dir;
   private final List<String> files;
   private final AtomicInteger refs = new AtomicInteger(1);
@@ -65,7 +66,8 @@ final class Segment {
 
   private Segment(long number, byte[] id, int size, int dim, int codebookVersion, String[] ids,
       byte[][] attributes, FloatBuffer[] chunks, int rowsPerChunk, VectorIndex index,
-      Directory dir, List<String> files, RoaringBitmap deletes, long delGen) {
+      Similarity similarity, Directory dir, List<String> files, RoaringBitmap deletes,
+      long delGen) {
     this.number = number;
     this.id = id;
     this.size = size;
@@ -76,6 +78,7 @@ final class Segment {
     this.chunks = chunks;
     this.rowsPerChunk = rowsPerChunk;
     this.index = index;
+    this.similarity = similarity;
     this.dir = dir;
     this.files = files;
     this.deletes = deletes;
@@ -153,9 +156,9 @@ final class Segment {
             + " deletions but no deletion file", idsName);
       }
       Segment seg = new Segment(info.number(), info.id(), info.size(), dim,
-          info.codebookVersion(), ids, attrs, chunks, rowsPerChunk, null, dir, files, deletes,
-          info.delGen());
-      VectorIndex index;
+          info.codebookVersion(), ids, attrs, chunks, rowsPerChunk, null, similarity, dir, files,
+          deletes, info.delGen());
+      VectorIndex index = null;
       if (info.codebookVersion() > 0) {
         String ivfName = StoreFiles.segment(info.number(), "ivf");
         files.add(ivfName);
@@ -173,8 +176,6 @@ final class Segment {
           StoreFiles.checkEnd(in);
           index = ivf;
         }
-      } else {
-        index = seg.loadFlat(similarity);
       }
       Segment out = seg.withIndex(index);
       out.committedDelCount = info.delCount();
@@ -187,7 +188,26 @@ final class Segment {
 
   private Segment withIndex(VectorIndex index) {
     return new Segment(number, id, size, dim, codebookVersion, ids, attributes, chunks,
-        rowsPerChunk, index, dir, files, deletes, delGen);
+        rowsPerChunk, index, similarity, dir, files, deletes, delGen);
+  }
+
+  /**
+   * The index that searches this segment: IVF-PQ over its codes, or for a segment without codes
+   * an exact index loaded on first use (a segment only written to be merged or re-encoded, as in
+   * a bulk build, never costs the heap copy).
+   */
+  VectorIndex index() {
+    VectorIndex i = index;
+    if (i == null) {
+      synchronized (this) {
+        i = index;
+        if (i == null) {
+          i = loadFlat(similarity);
+          index = i;
+        }
+      }
+    }
+    return i;
   }
 
   private FlatIndex loadFlat(Similarity similarity) {
