@@ -12,6 +12,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.zip.CRC32;
@@ -80,7 +81,7 @@ public final class WriteAheadLog implements Closeable {
   private ByteBuffer frame = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
 
   private volatile long appended;
-  private long synced; // guarded by syncLock
+  private volatile long synced; // written under syncLock
   private IOException syncFailure; // guarded by syncLock
   private volatile boolean closed;
 
@@ -178,6 +179,9 @@ public final class WriteAheadLog implements Closeable {
     }
     seq = s;
     appended = s;
+    if (syncer != null) {
+      LockSupport.unpark(syncer);
+    }
     return s;
   }
 
@@ -281,16 +285,10 @@ public final class WriteAheadLog implements Closeable {
     long intervalNanos = durability.interval().toNanos();
     while (!closed) {
       try {
-        syncLock.lock();
-        try {
-          while (!closed && synced >= appended) {
-            syncedCond.await(100, TimeUnit.MILLISECONDS);
-          }
-        } finally {
-          syncLock.unlock();
-        }
-        if (closed) {
-          return;
+        if (synced >= appended) {
+          // Woken by append; the timeout only bounds a missed wake-up.
+          LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(100));
+          continue;
         }
         // Let the writers of this interval pile up behind one fsync.
         TimeUnit.NANOSECONDS.sleep(intervalNanos);
