@@ -311,10 +311,12 @@ public final class IvfPqIndexFormat {
   }
 
   /**
-   * Writes the inverted lists of {@code index} (no quantizers): VInt size, then per list VInt n,
-   * Int[n] ids, VInt codeBytes, Byte[codeBytes] codes.
+   * Writes the inverted lists of {@code index} (no quantizers): VInt layoutVersion (this
+   * format's version, which fixes the code layout), VInt size, then per list VInt n, Int[n] ids,
+   * VInt codeBytes, Byte[codeBytes] codes.
    */
   public static void writeLists(DataOutput out, IvfPqIndex index) throws IOException {
+    out.writeVInt(VERSION_CURRENT);
     out.writeVInt(index.size());
     for (int l = 0; l < index.nlist(); l++) {
       int n = index.listSize(l);
@@ -334,6 +336,13 @@ public final class IvfPqIndexFormat {
    */
   public static void readLists(IndexInput in, IvfPqIndex index, int expectedSize)
       throws IOException {
+    int version = in.readVInt();
+    if (version < VERSION_START || version > VERSION_CURRENT) {
+      throw new CorruptIndexException("code layout version " + version + " not in ["
+          + VERSION_START + ", " + VERSION_CURRENT + "]", in);
+    }
+    boolean contiguous8 = version < VERSION_BLOCKED8 && !index.spec().fastScan();
+    int m = index.spec().pqM();
     int size = in.readVInt();
     if (size != expectedSize) {
       throw new CorruptIndexException("lists hold " + size + " vectors, expected "
@@ -358,12 +367,16 @@ public final class IvfPqIndexFormat {
         }
       }
       int bytes = in.readVInt();
-      if (bytes != index.codeBytes(n)) {
+      int expected = contiguous8 ? Math.multiplyExact(n, m) : index.codeBytes(n);
+      if (bytes != expected) {
         throw new CorruptIndexException("list " + l + ": " + bytes + " code bytes for " + n
-            + " vectors, expected " + index.codeBytes(n), in);
+            + " vectors, expected " + expected, in);
       }
       codes[l] = new byte[Math.max(bytes, 1)];
       in.readBytes(codes[l], 0, bytes);
+      if (contiguous8) {
+        codes[l] = IvfPqIndex.blockContiguous8(codes[l], n, m);
+      }
       sizes[l] = n;
     }
     if (total != size) {
