@@ -611,6 +611,19 @@ public final class CollectionStore implements Closeable {
    */
   public Hit[][] search(FloatMatrix queries, int k, SearchParams params, boolean withValues,
       boolean withAttributes, BooleanSupplier cancelled) {
+    return search(queries, k, params, null, withValues, withAttributes, cancelled);
+  }
+
+  /**
+   * As {@link #search(FloatMatrix, int, SearchParams, boolean, boolean, BooleanSupplier)},
+   * returning only rows whose attributes {@code filter} accepts ({@code null}: all). The filter
+   * is evaluated once per part of the snapshot into a RoaringBitmap of accepted local ordinals,
+   * which the scan consults together with the deletions (only for candidates that beat the
+   * top-k threshold).
+   */
+  public Hit[][] search(FloatMatrix queries, int k, SearchParams params,
+      java.util.function.Predicate<byte[]> filter, boolean withValues, boolean withAttributes,
+      BooleanSupplier cancelled) {
     if (queries.dim() != dim) {
       throw new IllegalArgumentException(
           "queries: vector dimensions differ: " + queries.dim() + "!=" + dim);
@@ -637,8 +650,8 @@ public final class CollectionStore implements Closeable {
         if (b.rows - b.deletes.getCardinality() <= 0) {
           continue;
         }
-        SearchResults r = searchIndex(b.flat, b.deletes.isEmpty() ? null : b.deletes, queries,
-            k, params, cancelled);
+        SearchResults r = searchIndex(b.flat, b.deletes.isEmpty() ? null : b.deletes,
+            accepted(filter, b.rows, b.attrs::get), queries, k, params, cancelled);
         for (int q = 0; q < nq; q++) {
           for (int j = 0; j < r.k(); j++) {
             int ord = r.id(q, j);
@@ -662,8 +675,8 @@ public final class CollectionStore implements Closeable {
         if (s.size - del.getCardinality() <= 0) {
           continue;
         }
-        SearchResults r = searchIndex(s.index(), del.isEmpty() ? null : del, queries, k, params,
-            cancelled);
+        SearchResults r = searchIndex(s.index(), del.isEmpty() ? null : del,
+            accepted(filter, s.size, row -> s.attributes[row]), queries, k, params, cancelled);
         for (int q = 0; q < nq; q++) {
           for (int j = 0; j < r.k(); j++) {
             int ord = r.id(q, j);
@@ -728,8 +741,24 @@ public final class CollectionStore implements Closeable {
     }
   }
 
+  /** The rows {@code filter} accepts, or null for no filter. */
+  private static RoaringBitmap accepted(java.util.function.Predicate<byte[]> filter, int rows,
+      java.util.function.IntFunction<byte[]> attributes) {
+    if (filter == null) {
+      return null;
+    }
+    RoaringBitmap ok = new RoaringBitmap();
+    for (int r = 0; r < rows; r++) {
+      if (filter.test(attributes.apply(r))) {
+        ok.add(r);
+      }
+    }
+    return ok;
+  }
+
   private static SearchResults searchIndex(VectorIndex index, RoaringBitmap deleted,
-      FloatMatrix queries, int k, SearchParams params, BooleanSupplier cancelled) {
+      RoaringBitmap accepted, FloatMatrix queries, int k, SearchParams params,
+      BooleanSupplier cancelled) {
     int nq = queries.rows();
     int fetch = Math.min(k, index.size());
     SearchResults r = new SearchResults(nq, Math.max(1, fetch));
@@ -737,7 +766,16 @@ public final class CollectionStore implements Closeable {
       return r;
     }
     FloatMatrix prepared = index.prepareQueries(queries);
-    AcceptOrds accept = deleted == null ? null : ord -> !deleted.contains(ord);
+    if (accepted != null && deleted != null) {
+      accepted = RoaringBitmap.andNot(accepted, deleted);
+      deleted = null;
+    }
+    RoaringBitmap ok = accepted;
+    RoaringBitmap dead = deleted;
+    AcceptOrds accept = ok != null ? ok::contains : dead != null ? ord -> !dead.contains(ord) : null;
+    if (ok != null && ok.isEmpty()) {
+      return r;
+    }
     SearchParams p = params;
     if (index instanceof IvfPqIndex ivf && params.nprobe() > ivf.nlist()) {
       p = new SearchParams(ivf.nlist(), params.rerank());

@@ -150,6 +150,24 @@ class CollectionStoreTest {
   }
 
   @Test
+  void anAttributeFilterLimitsHitsInSegmentsAndBuffer() throws IOException {
+    try (CollectionStore s = CollectionStore.create(tmp.resolve("c"), DIM, Similarity.COSINE,
+        IndexSpec.flat(), opts())) {
+      upsertRange(s, 0, 1200);
+      s.flush();
+      upsertRange(s, 1200, 1500);
+      // Attributes are the low byte of the row number: keep the multiples of 4.
+      CollectionStore.Hit[] hits = s.search(rows(1201, 1202), 20, SearchParams.DEFAULTS,
+          a -> (a[0] & 3) == 0, false, true, () -> false)[0];
+      assertEquals(20, hits.length);
+      for (CollectionStore.Hit h : hits) {
+        assertEquals(0, h.attributes()[0] & 3, h.id());
+        assertTrue(Integer.parseInt(h.id().substring(1)) % 4 == 0, h.id());
+      }
+    }
+  }
+
+  @Test
   void mergeReclaimsDeletedRows() throws IOException {
     try (CollectionStore s = CollectionStore.create(tmp.resolve("c"), DIM, Similarity.COSINE,
         IndexSpec.flat(), opts())) {
