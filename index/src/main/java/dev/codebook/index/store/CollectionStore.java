@@ -468,6 +468,8 @@ public final class CollectionStore implements Closeable {
     lock.writeLock().lock();
     try {
       ensureOpen();
+      // The one check that can fail after validation; done before the log sees the record.
+      buffer.ensureRoom((long) (buffer.rows + n) * dim);
       seq = wal.append(rec);
       replaced = applyUpsert(rec);
       liveCount = locations.size();
@@ -836,7 +838,11 @@ public final class CollectionStore implements Closeable {
     }
   }
 
-  /** Caller holds the maintenance lock. */
+  /**
+   * Freezes the buffer and writes it as a segment. If a previous attempt failed, its frozen
+   * buffer is retried first (its rows are only in the log and in memory, and the log checkpoint
+   * stays at it until it is committed). Caller holds the maintenance lock.
+   */
   private void flushLocked() throws IOException {
     Buffer b;
     IvfPqCodebook cb;
@@ -844,13 +850,15 @@ public final class CollectionStore implements Closeable {
     byte[] segId = StringHelper.randomId();
     lock.writeLock().lock();
     try {
-      if (buffer.rows == 0) {
-        return;
+      if (frozen == null) {
+        if (buffer.rows == 0) {
+          return;
+        }
+        long gen = wal.roll();
+        frozen = buffer;
+        buffer = new Buffer(nextSegment++, gen, dim, similarity);
       }
-      long gen = wal.roll();
-      frozen = buffer;
       b = frozen;
-      buffer = new Buffer(nextSegment++, gen, dim, similarity);
       cbv = codebookVersion;
       cb = cbv > 0 ? codebooks.get(cbv) : null;
     } finally {
@@ -862,7 +870,10 @@ public final class CollectionStore implements Closeable {
       seg = Segment.open(dir, path, new Manifest.SegmentInfo(b.number, segId, b.rows, cbv, 0, 0),
           dim, similarity, codebooks::get);
     } catch (IOException | RuntimeException e) {
-      // Keep serving from the frozen buffer; its rows are still in the log.
+      // Keep serving from the frozen buffer and retry later; remove what was half written.
+      for (String ext : new String[] {"vec", "ids", "ivf"}) {
+        StoreFiles.deleteQuietly(dir, StoreFiles.segment(b.number, ext));
+      }
       LOG.error("{}: flush of segment {} failed", path, b.number, e);
       throw e;
     }
@@ -1462,19 +1473,26 @@ public final class CollectionStore implements Closeable {
 
     void append(List<String> newIds, float[] v, List<byte[]> a) {
       int n = newIds.size();
-      flat.add(new FloatMatrix(n, dim, v));
       long need = (long) (rows + n) * dim;
-      if (need > values.length) {
-        long grown = Math.max(need, Math.min(Integer.MAX_VALUE - 8L, values.length * 3L / 2));
-        if (grown > Integer.MAX_VALUE - 8L) {
-          throw new IllegalArgumentException("buffer full");
-        }
-        values = Arrays.copyOf(values, (int) grown);
-      }
+      ensureRoom(need);
+      flat.add(new FloatMatrix(n, dim, v));
       System.arraycopy(v, 0, values, rows * dim, n * dim);
       ids.addAll(newIds);
       attrs.addAll(a);
       rows += n;
+    }
+
+    /** Grows the value array for {@code need} floats; fails before anything changed. */
+    void ensureRoom(long need) {
+      if (need > values.length) {
+        long grown = Math.max(need, Math.min(Integer.MAX_VALUE - 8L, values.length * 3L / 2));
+        if (need > Integer.MAX_VALUE - 8L) {
+          // Flushes have fallen far behind (e.g. during a long build): push back on writers.
+          throw new java.util.concurrent.RejectedExecutionException("write buffer full ("
+              + rows + " vectors not yet flushed); retry after the running flush or build");
+        }
+        values = Arrays.copyOf(values, (int) grown);
+      }
     }
 
     Row row(int ord, boolean withValues, boolean withAttrs) {

@@ -1,12 +1,17 @@
 package dev.codebook.server.collection;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import dev.codebook.api.v1.AttributeValue;
+import dev.codebook.api.v1.Vector;
 import dev.codebook.index.IndexFactory;
 import dev.codebook.index.IndexSpec;
 import dev.codebook.index.SearchParams;
 import dev.codebook.index.store.CollectionStore;
 import dev.codebook.index.vector.FloatMatrix;
 import dev.codebook.index.vector.Similarity;
+import dev.codebook.index.vector.VectorUtil;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -15,12 +20,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
-import com.google.protobuf.InvalidProtocolBufferException;
-import dev.codebook.api.v1.Vector;
 
 /**
  * A named collection: its schema (dimension, similarity, index spec) and its vectors, kept
@@ -274,7 +275,7 @@ public final class Collection {
               + " (" + spec + "); use 1 to " + spec.nlist());
     }
     // Queries are validated up front, as the index would (NaN, zero vector for cosine).
-    dev.codebook.index.vector.VectorUtil.prepareQueries(queries, dimension, similarity);
+    VectorUtil.prepareQueries(queries, dimension, similarity);
     CollectionStore.Hit[][] hits;
     try {
       hits = store.search(queries, k, params, withValues, withAttributes, cancelled);
