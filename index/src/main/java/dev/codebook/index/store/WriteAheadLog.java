@@ -82,6 +82,7 @@ public final class WriteAheadLog implements Closeable {
 
   private volatile long appended;
   private volatile long synced; // written under syncLock
+  private volatile long syncs;
   private IOException syncFailure; // guarded by syncLock
   private volatile boolean closed;
 
@@ -275,10 +276,16 @@ public final class WriteAheadLog implements Closeable {
         throw e;
       }
       synced = upTo;
+      syncs++;
       syncedCond.signalAll();
     } finally {
       syncLock.unlock();
     }
+  }
+
+  /** Fsyncs of records so far (for tests and stats: group commit makes this far below appends). */
+  public long syncCount() {
+    return syncs;
   }
 
   private void syncLoop() {
