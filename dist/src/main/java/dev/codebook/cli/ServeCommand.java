@@ -65,7 +65,7 @@ public final class ServeCommand implements Callable<Integer> {
 
   @Option(names = "--durability", paramLabel = "POLICY", defaultValue = "group:5ms",
       description = "When a write is acknowledged: fsync (an fsync per request), group:<N>ms"
-          + " (one fsync every N ms covers every writer waiting; default: ${DEFAULT-VALUE}) or"
+          + " (at most one fsync per N ms, covering every writer waiting; default: ${DEFAULT-VALUE}) or"
           + " none (written to the OS only: survives a process crash, not a power failure).")
   String durability;
 

@@ -10,8 +10,9 @@ import java.util.Objects;
  * <ul>
  *   <li>{@link Mode#FSYNC}: every request waits for an {@code fsync} of the log (concurrent
  *       requests share one, as they arrive together).
- *   <li>{@link Mode#GROUP}: a syncer fsyncs the log every {@code interval}; requests wait for
- *       the fsync that covers them, so one fsync acknowledges many writers.
+ *   <li>{@link Mode#GROUP}: a syncer fsyncs the log at most once per {@code interval};
+ *       requests wait for the fsync that covers them, so under load one fsync acknowledges many
+ *       writers, and a lone write after a quiet spell is synced at once.
  *   <li>{@link Mode#NONE}: requests return once the record is written to the operating system;
  *       a process crash loses nothing, a power failure may lose the last writes.
  * </ul>

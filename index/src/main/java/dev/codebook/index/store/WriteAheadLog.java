@@ -288,8 +288,14 @@ public final class WriteAheadLog implements Closeable {
     return syncs;
   }
 
+  /**
+   * Group commit: at most one fsync per interval. A write arriving after a quiet spell is synced
+   * at once (no added latency at low rates); writes arriving while the last fsync is younger than
+   * the interval wait for the next tick and share it.
+   */
   private void syncLoop() {
     long intervalNanos = durability.interval().toNanos();
+    long lastSync = System.nanoTime() - intervalNanos;
     while (!closed) {
       try {
         if (synced >= appended) {
@@ -297,8 +303,11 @@ public final class WriteAheadLog implements Closeable {
           LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(100));
           continue;
         }
-        // Let the writers of this interval pile up behind one fsync.
-        TimeUnit.NANOSECONDS.sleep(intervalNanos);
+        long wait = lastSync + intervalNanos - System.nanoTime();
+        if (wait > 0) {
+          TimeUnit.NANOSECONDS.sleep(wait);
+        }
+        lastSync = System.nanoTime();
         syncTo(appended);
       } catch (InterruptedException e) {
         return;
