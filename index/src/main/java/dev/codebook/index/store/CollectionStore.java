@@ -219,6 +219,8 @@ public final class CollectionStore implements Closeable {
       Manifest m = new Manifest(1, dimension, similarity, spec, System.currentTimeMillis(), 0, 0,
           1, 1, List.of());
       m.commit(dir);
+      // The collection directory's own entry must survive a crash once create returns.
+      org.apache.lucene.util.IOUtils.fsync(path.toAbsolutePath().getParent(), true);
       return open(path, dir, options);
     } catch (IOException | RuntimeException e) {
       dir.close();
@@ -1430,10 +1432,33 @@ public final class CollectionStore implements Closeable {
     }
   }
 
-  /** Closes and deletes the collection's directory. */
+  /**
+   * Closes and deletes the collection's directory: first renamed atomically to {@code
+   * .deleted-NAME-N} beside it (so a crash never leaves a half-deleted collection that would fail
+   * to open), then removed.
+   */
   public void destroy() throws IOException {
     closeQuietly();
-    try (var s = Files.walk(path)) {
+    Path gone = path.resolveSibling(".deleted-" + path.getFileName() + "-" + System.nanoTime());
+    Files.move(path, gone, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    org.apache.lucene.util.IOUtils.fsync(path.toAbsolutePath().getParent(), true);
+    deleteTree(gone);
+  }
+
+  /** Removes what {@link #destroy} renamed but did not finish deleting (after a crash). */
+  public static void deleteLeftovers(Path parent) throws IOException {
+    if (!Files.isDirectory(parent)) {
+      return;
+    }
+    try (var s = Files.list(parent)) {
+      for (Path p : s.filter(p -> p.getFileName().toString().startsWith(".deleted-")).toList()) {
+        deleteTree(p);
+      }
+    }
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    try (var s = Files.walk(root)) {
       for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
         Files.deleteIfExists(p);
       }

@@ -80,6 +80,7 @@ public final class CollectionRegistry implements Closeable {
       throws IOException {
     CollectionRegistry r = new CollectionRegistry(dataDir, options, false);
     Files.createDirectories(r.root);
+    CollectionStore.deleteLeftovers(r.root);
     try (var dirs = Files.list(r.root)) {
       for (Path d : dirs.sorted().toList()) {
         String id = d.getFileName().toString();
@@ -208,7 +209,9 @@ public final class CollectionRegistry implements Closeable {
         c.markDeleted();
         c.store().destroy();
       } else {
-        deleteTree(root.resolve(id));
+        Path gone = root.resolve(".deleted-" + id + "-" + System.nanoTime());
+        Files.move(root.resolve(id), gone, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        deleteTree(gone);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("deleted " + id + " but could not remove its files: "
