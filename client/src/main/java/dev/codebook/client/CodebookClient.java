@@ -1,6 +1,15 @@
 package dev.codebook.client;
 
 import dev.codebook.api.v1.BuildIndexRequest;
+import dev.codebook.api.v1.CancelOperationRequest;
+import dev.codebook.api.v1.GetOperationRequest;
+import dev.codebook.api.v1.ListOperationsRequest;
+import dev.codebook.api.v1.ListOperationsResponse;
+import dev.codebook.api.v1.Operation;
+import dev.codebook.api.v1.OperationServiceGrpc;
+import dev.codebook.api.v1.StreamVectorsRequest;
+import dev.codebook.api.v1.StreamVectorsResponse;
+import dev.codebook.api.v1.WaitOperationRequest;
 import dev.codebook.api.v1.BuildIndexResponse;
 import dev.codebook.api.v1.Collection;
 import dev.codebook.api.v1.CollectionServiceGrpc;
@@ -49,6 +58,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * A client of a Codebook server ({@code codebook.v1}): collections, vectors and search, blocking
@@ -66,6 +76,20 @@ import java.util.concurrent.TimeUnit;
  *       VectorRecord.of("b", new float[] {0, 1, 0})));
  *   List<SearchHit> hits = client.search("docs", new float[] {0.9f, 0.1f, 0}, SearchOptions.topK(1));
  *   System.out.println(hits.get(0).id());  // a
+ *
+ *   // Millions of vectors: one flow-controlled stream, an acknowledgement per batch.
+ *   client.streamUpsert("docs", records, 1000,
+ *       (batch, acknowledged, count) -> System.err.println(acknowledged + " acknowledged"));
+ *   // Builds run as server-side operations with progress; buildIndex(...) waits for one.
+ *   Operation op = client.startBuildIndex("docs", 0);
+ *   op = client.awaitOperation(op.getName(), Duration.ofMinutes(10),
+ *       o -> System.err.printf("%.0f%% %s%n", 100 * o.getProgress(), o.getPhase()));
+ *   BuildIndexResponse built = CodebookClient.resultOf(op);
+ *   client.upsert("docs", List.of(new VectorRecord("c", new float[] {1, 0.1f, 0},
+ *       Map.of("lang", "de", "year", 2021L))));
+ *   SearchOptions de = SearchOptions.topK(1)
+ *       .withFilter(Filters.eq("lang", "de").and(Filters.atLeast("year", 2020)));
+ *   System.out.println(client.search("docs", new float[] {1, 0, 0}, de).get(0).id());  // c
  *   client.deleteCollection("docs");
  * }
  * }</pre>
@@ -86,7 +110,16 @@ import java.util.concurrent.TimeUnit;
  * is not retried either, because it also means an oversized request.
  *
  * <p><b>Deadlines.</b> {@link Builder#deadline} bounds each attempt; {@link
- * Builder#buildDeadline} bounds {@link #buildIndex}, which trains synchronously for now.
+ * Builder#buildDeadline} bounds how long {@link #buildIndex} waits for its operation, and
+ * {@link Builder#streamDeadline} a whole {@link #streamUpsert}.
+ *
+ * <p><b>Operations.</b> A build is a server-side job: {@link #startBuildIndex} returns its
+ * {@link Operation} at once, {@link #awaitOperation} follows its progress, {@link
+ * #cancelOperation} stops it; {@link #buildIndex} does all of it and returns the result.
+ *
+ * <p><b>Bulk ingest.</b> {@link #streamUpsert} sends batches over one {@code StreamVectors}
+ * call, writing only while the stream is ready (HTTP/2 flow control; the server reads a batch
+ * only after applying the previous one), and reports each acknowledgement.
  *
  * <p><b>Transport.</b> Plaintext by default, which is right for loopback (the server binds to
  * loopback by default); {@link Builder#tls} with {@link Builder#trustCertificates} for anything
@@ -107,6 +140,7 @@ public final class CodebookClient implements AutoCloseable {
   public static final int DEFAULT_MAX_INBOUND_MESSAGE_SIZE = 64 << 20;
 
   private static final String NAME_PREFIX = "collections/";
+  private static final String OPERATION_PREFIX = "operations/";
   private static final Metadata.Key<String> AUTHORIZATION =
       Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
 
@@ -115,9 +149,11 @@ public final class CodebookClient implements AutoCloseable {
   private final CollectionServiceGrpc.CollectionServiceStub collections;
   private final VectorServiceGrpc.VectorServiceStub vectors;
   private final SearchServiceGrpc.SearchServiceStub search;
+  private final OperationServiceGrpc.OperationServiceStub operations;
   private final ScheduledExecutorService retryTimer;
   private final Duration deadline;
   private final Duration buildDeadline;
+  private final Duration streamDeadline;
   private final int maxRetries;
   private final int batchSize;
   private final long initialBackoffNanos;
@@ -127,6 +163,7 @@ public final class CodebookClient implements AutoCloseable {
     this.target = b.target;
     this.deadline = b.deadline;
     this.buildDeadline = b.buildDeadline;
+    this.streamDeadline = b.streamDeadline;
     this.maxRetries = b.maxRetries;
     this.batchSize = b.batchSize;
     this.initialBackoffNanos = b.initialBackoff.toNanos();
@@ -157,6 +194,7 @@ public final class CodebookClient implements AutoCloseable {
     this.collections = CollectionServiceGrpc.newStub(channel);
     this.vectors = VectorServiceGrpc.newStub(channel);
     this.search = SearchServiceGrpc.newStub(channel);
+    this.operations = OperationServiceGrpc.newStub(channel);
     this.retryTimer = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "codebook-client-retry");
       t.setDaemon(true);
@@ -236,26 +274,124 @@ public final class CodebookClient implements AutoCloseable {
     await(f);
   }
 
-  /** Trains and builds the collection's index with the server's default seed. */
+  /** Trains and builds the collection's index with the server's default seed; waits for it. */
   public BuildIndexResponse buildIndex(String collection) {
     return buildIndex(collection, 0L);
   }
 
   /**
-   * Trains the collection's index spec on its vectors and swaps the index in; returns when it
-   * is READY. Bounded by {@link Builder#buildDeadline}; not retried.
+   * Starts the build of the collection's index as an operation and waits until it ends (the
+   * synchronous path): its result when it SUCCEEDED, else a CodebookException with the
+   * operation's error (FAILED) or CANCELLED. Bounded by {@link Builder#buildDeadline}.
    *
    * @param seed training seed; 0 for the server's default
    */
   public BuildIndexResponse buildIndex(String collection, long seed) {
-    return await(buildIndexAsync(collection, seed));
+    Operation op = startBuildIndex(collection, seed);
+    return resultOf(awaitOperation(op.getName(), buildDeadline, null));
   }
 
-  public CompletableFuture<BuildIndexResponse> buildIndexAsync(String collection, long seed) {
+  /**
+   * Starts the build and returns its operation at once (RUNNING); follow it with {@link
+   * #getOperation}, {@link #awaitOperation} or {@link #cancelOperation}. Not retried.
+   */
+  public Operation startBuildIndex(String collection, long seed) {
+    return await(startBuildIndexAsync(collection, seed));
+  }
+
+  public CompletableFuture<Operation> startBuildIndexAsync(String collection, long seed) {
     BuildIndexRequest request =
         BuildIndexRequest.newBuilder().setName(name(collection)).setSeed(seed).build();
-    return invoke(false, buildDeadline, request,
+    return invoke(false, deadline, request,
         (d, q, o) -> collections.withDeadline(d).buildIndex(q, o));
+  }
+
+  // ---------------------------------------------------------------- operations
+
+  /** One operation by name ({@code operations/build-index-1} or {@code build-index-1}). */
+  public Operation getOperation(String operation) {
+    GetOperationRequest request =
+        GetOperationRequest.newBuilder().setName(operationName(operation)).build();
+    return await(invoke(true, deadline, request,
+        (d, q, o) -> operations.withDeadline(d).getOperation(q, o)));
+  }
+
+  /** Operations newest first, all or (collection not null) one collection's. */
+  public List<Operation> listOperations(String collection) {
+    ListOperationsRequest.Builder b = ListOperationsRequest.newBuilder().setPageSize(1000);
+    if (collection != null) {
+      b.setCollection(name(collection));
+    }
+    ListOperationsRequest request = b.build();
+    CompletableFuture<ListOperationsResponse> f = invoke(true, deadline, request,
+        (d, q, o) -> operations.withDeadline(d).listOperations(q, o));
+    return await(f).getOperationsList();
+  }
+
+  /** Asks the operation to stop; returns it as it is right after (maybe still RUNNING). */
+  public Operation cancelOperation(String operation) {
+    CancelOperationRequest request =
+        CancelOperationRequest.newBuilder().setName(operationName(operation)).build();
+    return await(invoke(true, deadline, request,
+        (d, q, o) -> operations.withDeadline(d).cancelOperation(q, o)));
+  }
+
+  /**
+   * Waits until the operation is done or {@code max} has passed, with server-side waits of at
+   * most {@code poll} each, calling {@code onUpdate} (if not null) with every state seen.
+   *
+   * @return the operation, done unless {@code max} passed first
+   */
+  public Operation awaitOperation(String operation, Duration max, Consumer<Operation> onUpdate) {
+    return awaitOperation(operation, max, Duration.ofSeconds(1), onUpdate);
+  }
+
+  /** As {@link #awaitOperation(String, Duration, Consumer)}, with the poll interval chosen. */
+  public Operation awaitOperation(String operation, Duration max, Duration poll,
+      Consumer<Operation> onUpdate) {
+    String name = operationName(operation);
+    long end = System.nanoTime() + max.toNanos();
+    Operation op = getOperation(name);
+    while (true) {
+      if (onUpdate != null) {
+        onUpdate.accept(op);
+      }
+      long left = end - System.nanoTime();
+      if (op.getDone() || left <= 0) {
+        return op;
+      }
+      long waitMillis = Math.max(1, Math.min(poll.toMillis(), left / 1_000_000));
+      WaitOperationRequest request = WaitOperationRequest.newBuilder().setName(name)
+          .setTimeoutMillis(waitMillis).build();
+      op = await(invoke(true, deadline.plusMillis(waitMillis), request,
+          (d, q, o) -> operations.withDeadline(d).waitOperation(q, o)));
+    }
+  }
+
+  /**
+   * The BuildIndexResponse of a finished build operation.
+   *
+   * @throws CodebookException with the operation's error if it did not succeed, or
+   *     DEADLINE_EXCEEDED if it is still running
+   */
+  public static BuildIndexResponse resultOf(Operation op) {
+    switch (op.getState()) {
+      case SUCCEEDED:
+        return op.getBuildResult();
+      case RUNNING:
+        throw new CodebookException(Status.Code.DEADLINE_EXCEEDED, op.getName()
+            + " is still running (" + op.getPhase() + "); wait longer or cancel it", 1, null);
+      default:
+        Status.Code code = op.hasError() ? Status.fromCodeValue(op.getError().getCode()).getCode()
+            : Status.Code.UNKNOWN;
+        throw new CodebookException(code, op.getName() + " " + op.getState() + ": "
+            + op.getError().getMessage(), 1, null);
+    }
+  }
+
+  private static String operationName(String operation) {
+    Objects.requireNonNull(operation, "operation");
+    return operation.startsWith(OPERATION_PREFIX) ? operation : OPERATION_PREFIX + operation;
   }
 
   // ---------------------------------------------------------------- vectors
@@ -325,6 +461,139 @@ public final class CodebookClient implements AutoCloseable {
     });
   }
 
+  /**
+   * Upserts {@code records} over one {@code StreamVectors} call in batches of {@code batchSize},
+   * in order, calling {@code listener} after each batch the server acknowledged. The client
+   * writes only while the stream is ready, so memory stays bounded however many records there
+   * are (they are turned into messages as they are sent). If the stream fails with UNAVAILABLE
+   * it is re-opened from the first unacknowledged record, up to {@link Builder#maxRetries} times
+   * (upserts are idempotent by id). Any other failure fails the call; the acknowledged batches
+   * stay written.
+   */
+  public UpsertResult streamUpsert(String collection, List<VectorRecord> records, int batchSize,
+      BatchListener listener) {
+    return await(streamUpsertAsync(collection, records, batchSize, listener));
+  }
+
+  /** The async form of {@link #streamUpsert}. */
+  public CompletableFuture<UpsertResult> streamUpsertAsync(String collection,
+      List<VectorRecord> records, int batchSize, BatchListener listener) {
+    if (batchSize <= 0) {
+      throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
+    }
+    if (records.isEmpty()) {
+      throw new IllegalArgumentException("nothing to upsert: records is empty");
+    }
+    IngestStream s = new IngestStream(name(collection), records, batchSize, listener);
+    s.open(1);
+    return s.result;
+  }
+
+  /** One streamed upsert, re-opened from the first unacknowledged record on UNAVAILABLE. */
+  private final class IngestStream {
+    final CompletableFuture<UpsertResult> result = new CompletableFuture<>();
+    private final String name;
+    private final List<VectorRecord> records;
+    private final int batchSize;
+    private final BatchListener listener;
+    private final Deadline deadline =
+        Deadline.after(streamDeadline.toNanos(), TimeUnit.NANOSECONDS);
+    // Written by one call's callbacks at a time (gRPC serializes them; retries start after).
+    private int acknowledgedRecords;
+    private long upserted;
+    private long replaced;
+    private long vectorCount;
+    private int batches;
+
+    IngestStream(String name, List<VectorRecord> records, int batchSize, BatchListener listener) {
+      this.name = name;
+      this.records = records;
+      this.batchSize = batchSize;
+      this.listener = listener;
+    }
+
+    void open(int attempt) {
+      if (result.isDone()) {
+        return;
+      }
+      int from = acknowledgedRecords;
+      vectors.withDeadline(deadline).streamVectors(
+          new ClientResponseObserver<StreamVectorsRequest, StreamVectorsResponse>() {
+            private ClientCallStreamObserver<StreamVectorsRequest> out;
+            private final java.util.ArrayDeque<Integer> inFlight = new java.util.ArrayDeque<>();
+            private int next = from;
+            private boolean halfClosed;
+
+            @Override
+            public void beforeStart(ClientCallStreamObserver<StreamVectorsRequest> call) {
+              out = call;
+              call.setOnReadyHandler(this::drain);
+              result.whenComplete((v, t) -> {
+                if (result.isCancelled()) {
+                  call.cancel("cancelled by the caller", null);
+                }
+              });
+            }
+
+            /** Sends batches while the transport takes them; runs on each onReady. */
+            private void drain() {
+              while (!halfClosed && out.isReady() && next < records.size()) {
+                int to = Math.min(records.size(), next + batchSize);
+                StreamVectorsRequest.Builder b = StreamVectorsRequest.newBuilder();
+                if (next == from) {
+                  b.setCollection(name);
+                }
+                for (int i = next; i < to; i++) {
+                  b.addVectors(records.get(i).toProto());
+                }
+                out.onNext(b.build());
+                inFlight.add(to - next);
+                next = to;
+              }
+              if (!halfClosed && next >= records.size()) {
+                halfClosed = true;
+                out.onCompleted();
+              }
+            }
+
+            @Override
+            public void onNext(StreamVectorsResponse ack) {
+              Integer size = inFlight.poll();
+              acknowledgedRecords += size == null ? 0 : size;
+              upserted += ack.getUpsertedCount();
+              replaced += ack.getReplacedCount();
+              vectorCount = ack.getVectorCount();
+              if (listener != null) {
+                listener.acknowledged(batches, upserted, vectorCount);
+              }
+              batches++;
+            }
+
+            @Override
+            public void onError(Throwable t) {
+              Status status = Status.fromThrowable(t);
+              if (status.getCode() == Status.Code.UNAVAILABLE && attempt <= maxRetries
+                  && !result.isDone()) {
+                channel.resetConnectBackoff();
+                try {
+                  retryTimer.schedule(() -> open(attempt + 1), backoffNanos(attempt),
+                      TimeUnit.NANOSECONDS);
+                  return;
+                } catch (java.util.concurrent.RejectedExecutionException closed) {
+                  // the client is closing: report the failure as it is
+                }
+              }
+              result.completeExceptionally(CodebookException.of(status, attempt, t));
+            }
+
+            @Override
+            public void onCompleted() {
+              result.complete(new UpsertResult(upserted, replaced, vectorCount, batches));
+            }
+          });
+    }
+  }
+
   /** Deletes vectors by id; NOT_FOUND if any does not exist. Returns how many were deleted. */
   public long delete(String collection, List<String> ids) {
     return delete(collection, ids, false);
@@ -373,6 +642,9 @@ public final class CodebookClient implements AutoCloseable {
     }
     if (options.rerank() != null) {
       b.setRerank(options.rerank());
+    }
+    if (options.filter() != null) {
+      b.setFilter(options.filter().toProto());
     }
     for (float[] query : queries) {
       Query.Builder qb = Query.newBuilder();
@@ -524,6 +796,7 @@ public final class CodebookClient implements AutoCloseable {
     private String apiKey;
     private Duration deadline = DEFAULT_DEADLINE;
     private Duration buildDeadline = DEFAULT_BUILD_DEADLINE;
+    private Duration streamDeadline = DEFAULT_BUILD_DEADLINE;
     private int maxRetries = DEFAULT_MAX_RETRIES;
     private int batchSize = DEFAULT_BATCH_SIZE;
     private Duration initialBackoff = DEFAULT_INITIAL_BACKOFF;
@@ -558,9 +831,15 @@ public final class CodebookClient implements AutoCloseable {
       return this;
     }
 
-    /** Deadline of {@link CodebookClient#buildIndex} (default 1 h). */
+    /** How long {@link CodebookClient#buildIndex} waits for the build (default 1 h). */
     public Builder buildDeadline(Duration buildDeadline) {
       this.buildDeadline = positive("buildDeadline", buildDeadline);
+      return this;
+    }
+
+    /** Deadline of a whole {@link CodebookClient#streamUpsert} (default 1 h). */
+    public Builder streamDeadline(Duration streamDeadline) {
+      this.streamDeadline = positive("streamDeadline", streamDeadline);
       return this;
     }
 

@@ -116,6 +116,54 @@ class CodebookClientTest {
   }
 
   @Test
+  void searchWithFiltersBuiltInCodeOrText() {
+    client.createCollection("filtered", base.dim(), Metric.COSINE, "Flat");
+    try {
+      List<VectorRecord> records = new ArrayList<>();
+      for (int i = 0; i < 200; i++) {
+        records.add(new VectorRecord("f" + i, base.row(i), Map.of(
+            "lang", i % 2 == 0 ? "en" : "de",
+            "year", 2000L + i % 30,
+            "score", i / 10.0,
+            "tags", i % 3 == 0 ? List.of("three") : List.of())));
+      }
+      client.upsert("filtered", records);
+      SearchFilter code = Filters.eq("lang", "en").and(Filters.atLeast("year", 2020),
+          Filters.contains("tags", "three").not());
+      SearchFilter text = Filters.parse("lang = en AND year >= 2020 AND NOT tags CONTAINS three");
+      for (SearchFilter f : List.of(code, text)) {
+        List<SearchHit> hits = client.search("filtered", base.row(0),
+            SearchOptions.topK(200).withFilter(f).withAttributes(true));
+        List<String> want = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+          if (i % 2 == 0 && 2000 + i % 30 >= 2020 && i % 3 != 0) {
+            want.add("f" + i);
+          }
+        }
+        assertEquals(new java.util.TreeSet<>(want),
+            new java.util.TreeSet<>(hits.stream().map(SearchHit::id).toList()), f.toString());
+        for (SearchHit h : hits) {
+          assertEquals("en", h.attributes().get("lang"));
+          assertTrue((Long) h.attributes().get("year") >= 2020);
+        }
+      }
+      List<SearchHit> ranged = client.search("filtered", base.row(0), SearchOptions.topK(200)
+          .withFilter(Filters.range("score", 1.0, false, 2, true).or(Filters.in("year", 2001, 2002))));
+      for (SearchHit h : ranged) {
+        int i = Integer.parseInt(h.id().substring(1));
+        assertTrue((i / 10.0 > 1.0 && i / 10.0 <= 2) || i % 30 == 1 || i % 30 == 2, h.id());
+      }
+      assertEquals(10 + 14, ranged.size());
+      CodebookException bad = assertThrows(CodebookException.class, () -> client.search(
+          "filtered", base.row(0), SearchOptions.topK(5).withFilter(Filters.eq("year", "2020"))));
+      assertEquals(Status.Code.INVALID_ARGUMENT, bad.code());
+      assertTrue(bad.getMessage().contains("filter.comparison"), bad.getMessage());
+    } finally {
+      client.deleteCollection("filtered");
+    }
+  }
+
+  @Test
   void asyncSearchAndUpsert() throws Exception {
     client.createCollection("async", base.dim(), Metric.DOT_PRODUCT, "Flat");
     try {
@@ -169,6 +217,32 @@ class CodebookClientTest {
       Thread.sleep(400);
       try (CodebookServer s = CodebookServer.start(config(port))) {
         assertEquals(List.of(), call.get(30, TimeUnit.SECONDS));
+      }
+    }
+  }
+
+  @Test
+  void aStreamedUpsertIsRetriedUntilTheServerListens() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    dev.codebook.server.collection.CollectionRegistry registry =
+        new dev.codebook.server.collection.CollectionRegistry();
+    registry.create("late", base.dim(), dev.codebook.index.vector.Similarity.COSINE,
+        dev.codebook.index.IndexSpec.parse("Flat"));
+    try (CodebookClient late = CodebookClient.builder().target("127.0.0.1:" + port)
+        .maxRetries(8).initialBackoff(Duration.ofMillis(100)).maxBackoff(Duration.ofSeconds(1))
+        .build()) {
+      List<Long> acks = new java.util.concurrent.CopyOnWriteArrayList<>();
+      CompletableFuture<UpsertResult> call = late.streamUpsertAsync("late",
+          records(base, "s"), 300, (b, acknowledged, count) -> acks.add(acknowledged));
+      Thread.sleep(400);
+      try (CodebookServer s = CodebookServer.start(config(port), registry)) {
+        UpsertResult r = call.get(30, TimeUnit.SECONDS);
+        assertEquals(N, r.upserted());
+        assertEquals(N, r.vectorCount());
+        assertEquals(N, acks.get(acks.size() - 1));
       }
     }
   }

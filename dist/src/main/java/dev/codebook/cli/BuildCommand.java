@@ -2,6 +2,7 @@ package dev.codebook.cli;
 
 import dev.codebook.api.v1.BuildIndexResponse;
 import dev.codebook.api.v1.Collection;
+import dev.codebook.api.v1.Operation;
 import dev.codebook.client.CodebookClient;
 import dev.codebook.index.IndexFactory;
 import dev.codebook.index.IndexSpec;
@@ -25,13 +26,15 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code codebook build}: train and build a collection's index on the server, or offline (with
- * {@code --out}) write a collection directory from a vectors file that a server opens as is.
+ * {@code codebook build}: start a build job on the server and (by default) wait for it, or
+ * offline (with {@code --out}) write a collection directory from a vectors file that a server
+ * opens as is.
  */
 @Command(name = "build", mixinStandardHelpOptions = true,
     description = {
-      "Online (--collection): trains the collection's index spec on its vectors on the server",
-      "and waits until the index is READY.",
+      "Online (--collection): trains the collection's index spec on its vectors and swaps the",
+      "index in, as a job on the server (an operation, see `codebook jobs`). Waits for it with",
+      "a progress bar on stderr unless --no-wait; Ctrl-C while waiting leaves the job running.",
       "Offline (--data FILE --index SPEC --out DIR/collections/NAME): writes a collection",
       "directory from a vectors file (row i gets id PREFIX + i), trained and encoded, that",
       "`serve --data-dir DIR` opens as collection NAME."
@@ -80,6 +83,9 @@ public final class BuildCommand implements Callable<Integer> {
       description = "How long to wait for the build (default: ${DEFAULT-VALUE}).")
   long buildTimeout;
 
+  @Option(names = "--no-wait", description = "Print the started operation and return at once.")
+  boolean noWait;
+
   @Override
   public Integer call() throws IOException {
     if (out != null || data != null) {
@@ -89,9 +95,8 @@ public final class BuildCommand implements Callable<Integer> {
       throw new IllegalArgumentException("give --collection NAME (build on a server) or --data"
           + " FILE --index SPEC --out DIR (write a collection directory offline)");
     }
-    try (CodebookClient c = CodebookClient.builder().target(client.target).apiKey(client.apiKey)
-        .tls(client.tls).deadline(Duration.ofNanos((long) (client.timeout * 1e9)))
-        .maxRetries(client.retries).buildDeadline(Duration.ofSeconds(buildTimeout)).build()) {
+    try (CodebookClient c = client.builder().buildDeadline(Duration.ofSeconds(buildTimeout))
+        .build()) {
       if (index != null) {
         Collection current = c.getCollection(collection);
         if (!current.getIndexSpec().equalsIgnoreCase(index.strip())) {
@@ -100,21 +105,38 @@ public final class BuildCommand implements Callable<Integer> {
               + "; the spec is fixed at creation (create a new collection for another spec)");
         }
       }
-      if (!client.json) {
-        System.err.println("[build] building collections/" + ClientOptions.id(collection) + " ...");
+      Operation op = c.startBuildIndex(collection, seed);
+      if (noWait) {
+        if (client.json) {
+          client.printJson(ClientOptions.toMap(op));
+        } else {
+          System.out.println("started " + op.getName() + "; follow it with `codebook jobs wait"
+              + " --name " + op.getName() + "`");
+        }
+        return 0;
       }
-      BuildIndexResponse r = c.buildIndex(collection, seed);
+      ProgressBar bar = client.json ? null : new ProgressBar(System.err, "build");
+      op = c.awaitOperation(op.getName(), Duration.ofSeconds(buildTimeout), o -> {
+        if (bar != null) {
+          bar.update(o.getProgress(), o.getPhase(), o.getDone());
+        }
+      });
+      if (bar != null) {
+        bar.finish();
+      }
+      BuildIndexResponse r = CodebookClient.resultOf(op);
       double seconds = r.getBuildDuration().getSeconds() + r.getBuildDuration().getNanos() / 1e9;
       if (client.json) {
         Map<String, Object> m = ClientOptions.toMap(r.getCollection());
+        m.put("operation", op.getName());
         m.put("training_vector_count", r.getTrainingVectorCount());
         m.put("build_s", seconds);
         client.printJson(m);
       } else {
-        System.out.printf("built %s (%s): %,d vectors, trained on %,d, %.1f s; %s%n",
+        System.out.printf("built %s (%s): %,d vectors, trained on %,d, %.1f s; %s (%s)%n",
             r.getCollection().getName(), r.getCollection().getIndexSpec(),
             r.getCollection().getVectorCount(), r.getTrainingVectorCount(), seconds,
-            r.getCollection().getState());
+            r.getCollection().getState(), op.getName());
       }
     }
     return 0;

@@ -33,6 +33,10 @@ final class ClientOptions {
   @Option(names = "--tls", description = "Use TLS (default: plaintext, for loopback).")
   boolean tls;
 
+  @Option(names = "--tls-ca", paramLabel = "PEM",
+      description = "Trust these PEM certificates (implies --tls), e.g. a self-signed server's.")
+  java.nio.file.Path tlsCa;
+
   @Option(names = "--json", description = "Print JSON lines for scripts instead of text.")
   boolean json;
 
@@ -40,11 +44,17 @@ final class ClientOptions {
       .create();
 
   CodebookClient connect() {
+    return builder().build();
+  }
+
+  /** A client builder with these options, for commands that set more. */
+  CodebookClient.Builder builder() {
     if (timeout <= 0) {
       throw new IllegalArgumentException("--timeout must be positive, got " + timeout);
     }
     return CodebookClient.builder().target(target).apiKey(apiKey)
-        .deadline(Duration.ofNanos((long) (timeout * 1e9))).maxRetries(retries).tls(tls).build();
+        .deadline(Duration.ofNanos((long) (timeout * 1e9))).maxRetries(retries).tls(tls)
+        .trustCertificates(tlsCa);
   }
 
   void printJson(Map<String, ?> object) {
@@ -70,6 +80,50 @@ final class ClientOptions {
           c.getBuildTime().getNanos()).toString());
     }
     return m;
+  }
+
+  /** An operation as a flat JSON object. */
+  static Map<String, Object> toMap(dev.codebook.api.v1.Operation op) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("name", op.getName());
+    m.put("collection", op.getCollection());
+    m.put("kind", op.getKind().name());
+    m.put("state", op.getState().name());
+    m.put("done", op.getDone());
+    m.put("progress", Math.round(op.getProgress() * 10000) / 10000.0);
+    m.put("phase", op.getPhase());
+    if (op.hasStartTime()) {
+      m.put("start_time", Instant.ofEpochSecond(op.getStartTime().getSeconds(),
+          op.getStartTime().getNanos()).toString());
+    }
+    if (op.hasEndTime()) {
+      m.put("end_time", Instant.ofEpochSecond(op.getEndTime().getSeconds(),
+          op.getEndTime().getNanos()).toString());
+    }
+    if (op.hasError()) {
+      m.put("error_code", io.grpc.Status.fromCodeValue(op.getError().getCode()).getCode().name());
+      m.put("error", op.getError().getMessage());
+    }
+    if (op.hasBuildResult()) {
+      m.put("training_vector_count", op.getBuildResult().getTrainingVectorCount());
+      m.put("build_s", op.getBuildResult().getBuildDuration().getSeconds()
+          + op.getBuildResult().getBuildDuration().getNanos() / 1e9);
+    }
+    if (op.getCancelRequested()) {
+      m.put("cancel_requested", true);
+    }
+    return m;
+  }
+
+  /** One line about an operation for people. */
+  static String describe(dev.codebook.api.v1.Operation op) {
+    StringBuilder b = new StringBuilder(String.format(java.util.Locale.ROOT,
+        "%s  %s  %s  %s  %3d%%  %s", op.getName(), op.getKind(), op.getCollection(),
+        op.getState(), Math.round(op.getProgress() * 100), op.getPhase()));
+    if (op.hasError()) {
+      b.append("  error: ").append(op.getError().getMessage());
+    }
+    return b.toString();
   }
 
   static String id(String name) {

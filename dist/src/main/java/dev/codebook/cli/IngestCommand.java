@@ -23,8 +23,9 @@ import picocli.CommandLine.Option;
 @Command(name = "ingest", mixinStandardHelpOptions = true,
     description = {
       "Upserts the vectors of a file (ann-benchmarks .hdf5 'train', .fvecs, .bvecs, .npy) into a",
-      "collection, row i with id PREFIX + i. With --json, prints one JSON line per acknowledged",
-      "batch with the cumulative 'acknowledged' count; otherwise a progress bar on stderr."
+      "collection, row i with id PREFIX + i, over one flow-controlled StreamVectors call.",
+      "With --json, prints one JSON line per acknowledged batch with the cumulative",
+      "'acknowledged' count; otherwise a progress bar on stderr."
     })
 public final class IngestCommand implements Callable<Integer> {
 
@@ -90,8 +91,8 @@ public final class IngestCommand implements Callable<Integer> {
         }
       };
       long t0 = System.nanoTime();
-      Progress progress = client.json ? null : new Progress(rows);
-      UpsertResult r = c.upsert(collection, records, batch, (b, acknowledged, count) -> {
+      ProgressBar progress = client.json ? null : new ProgressBar(System.err, "ingest");
+      UpsertResult r = c.streamUpsert(collection, records, batch, (b, acknowledged, count) -> {
         double s = (System.nanoTime() - t0) / 1e9;
         if (client.json) {
           Map<String, Object> line = new LinkedHashMap<>();
@@ -104,7 +105,9 @@ public final class IngestCommand implements Callable<Integer> {
           client.printJson(line);
           System.out.flush();
         } else {
-          progress.update(acknowledged, s);
+          progress.update((double) acknowledged / rows, String.format(
+              "%,d/%,d %,.0f vectors/s", acknowledged, rows, acknowledged / Math.max(s, 1e-9)),
+              acknowledged == rows);
         }
       });
       if (progress != null) {
@@ -139,27 +142,6 @@ public final class IngestCommand implements Callable<Integer> {
         System.err.println("[ingest] collections/" + ClientOptions.id(collection)
             + " exists; adding to it");
       }
-    }
-  }
-
-  /** A one-line progress bar on stderr, redrawn in place. */
-  private static final class Progress {
-    private static final int WIDTH = 30;
-    private final long total;
-
-    Progress(long total) {
-      this.total = total;
-    }
-
-    void update(long done, double seconds) {
-      int filled = (int) (WIDTH * done / total);
-      System.err.printf("\r[ingest] [%s%s] %,d/%,d (%3d%%) %,.0f vectors/s", "#".repeat(filled),
-          ".".repeat(WIDTH - filled), done, total, 100 * done / total, done / Math.max(seconds, 1e-9));
-      System.err.flush();
-    }
-
-    void finish() {
-      System.err.println();
     }
   }
 }

@@ -22,7 +22,8 @@ import picocli.CommandLine.Option;
     description = "Codebook: vector-quantized embedding retrieval.",
     subcommands = {
       BenchCommand.class, BuildCommand.class, CollectionsCommand.class, InfoCommand.class,
-      IngestCommand.class, SearchCommand.class, ServeCommand.class, CommandLine.HelpCommand.class})
+      IngestCommand.class, JobsCommand.class, SearchCommand.class, ServeCommand.class,
+      CommandLine.HelpCommand.class})
 public final class Main {
 
   @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT,

@@ -1,6 +1,7 @@
 package dev.codebook.cli;
 
 import dev.codebook.client.CodebookClient;
+import dev.codebook.client.Filters;
 import dev.codebook.client.SearchHit;
 import dev.codebook.client.SearchOptions;
 import dev.codebook.index.vector.AnnDataset;
@@ -62,6 +63,14 @@ public final class SearchCommand implements Callable<Integer> {
   @Option(names = "--rerank", paramLabel = "F", description = "Re-rank factor (RFlat).")
   Integer rerank;
 
+  @Option(names = "--filter", paramLabel = "EXPR",
+      description = "Only vectors whose attributes match, e.g. 'lang = en AND year >= 2020'"
+          + " (operators = != < <= > >=, IN (..), CONTAINS, EXISTS, AND, OR, NOT, parentheses).")
+  String filter;
+
+  @Option(names = "--attributes", description = "Print each hit's attributes.")
+  boolean attributes;
+
   @Override
   public Integer call() throws IOException {
     int modes = (vector != null ? 1 : 0) + (queryRow != null ? 1 : 0) + (queries != null ? 1 : 0);
@@ -75,7 +84,8 @@ public final class SearchCommand implements Callable<Integer> {
     if (vector != null && data != null) {
       throw new IllegalArgumentException("--vector and --data exclude each other");
     }
-    SearchOptions options = SearchOptions.topK(k).withNprobe(nprobe).withRerank(rerank);
+    SearchOptions options = SearchOptions.topK(k).withNprobe(nprobe).withRerank(rerank)
+        .withAttributes(attributes).withFilter(filter == null ? null : Filters.parse(filter));
 
     float[][] q;
     int[] rows;
@@ -116,7 +126,8 @@ public final class SearchCommand implements Callable<Integer> {
       }
     }
     double ms = (System.nanoTime() - t0) / 1e6;
-    Double recall = queries != null && dataset != null && dataset.hasGroundTruth()
+    // The file's neighbours are unfiltered: no recall against them with a filter.
+    Double recall = queries != null && dataset != null && dataset.hasGroundTruth() && filter == null
         ? recallAt10(results, dataset, rows) : null;
 
     if (client.json) {
@@ -132,6 +143,9 @@ public final class SearchCommand implements Callable<Integer> {
           Map<String, Object> hit = new LinkedHashMap<>();
           hit.put("id", h.id());
           hit.put("score", h.score());
+          if (attributes) {
+            hit.put("attributes", h.attributes());
+          }
           hits.add(hit);
         }
         one.put("results", hits);
@@ -149,7 +163,8 @@ public final class SearchCommand implements Callable<Integer> {
         System.out.println(vector != null ? "query:" : "query row " + rows[i] + ":");
         int rank = 1;
         for (SearchHit h : results.get(i)) {
-          System.out.printf("  %3d. %-40s %.6f%n", rank++, h.id(), h.score());
+          System.out.printf("  %3d. %-40s %.6f%s%n", rank++, h.id(), h.score(),
+              attributes ? "  " + h.attributes() : "");
         }
       }
       if (shown < results.size()) {
@@ -158,6 +173,7 @@ public final class SearchCommand implements Callable<Integer> {
       if (queries != null) {
         System.out.printf("%,d queries in %.1f ms%s%n", results.size(), ms,
             recall != null ? String.format(", recall@10 %.4f", recall)
+                : filter != null ? " (no recall with --filter: the file's neighbours are unfiltered)"
                 : " (no ground truth in " + data + ")");
       }
     }

@@ -11,6 +11,7 @@ import dev.codebook.index.vector.Similarity;
 import dev.codebook.loadtest.bench.BenchCommand;
 import dev.codebook.server.CodebookServer;
 import dev.codebook.server.ServerConfig;
+import dev.codebook.server.ServerConfigFile;
 import dev.codebook.server.collection.Collection;
 import dev.codebook.server.collection.CollectionRegistry;
 import java.io.BufferedReader;
@@ -49,18 +50,22 @@ public final class ServeCommand implements Callable<Integer> {
   /** Index spec of the sample collection. */
   public static final String SAMPLE_SPEC = "IVF64,PQ48x4fs,RFlat";
 
-  @Option(names = "--host", paramLabel = "HOST", defaultValue = ServerConfig.DEFAULT_HOST,
-      description = "Address to bind (default: ${DEFAULT-VALUE}, loopback only; 0.0.0.0 for all"
-          + " interfaces).")
+  @Option(names = "--config", paramLabel = "FILE",
+      description = "YAML configuration file (keys in the README); flags override it.")
+  Path configFile;
+
+  @Option(names = "--host", paramLabel = "HOST",
+      description = "Address to bind (default: " + ServerConfig.DEFAULT_HOST + ", loopback only;"
+          + " 0.0.0.0 for all interfaces).")
   String host;
 
-  @Option(names = "--port", paramLabel = "PORT", defaultValue = "" + ServerConfig.DEFAULT_PORT,
-      description = "TCP port (default: ${DEFAULT-VALUE}; 0 picks a free one).")
-  int port;
+  @Option(names = "--port", paramLabel = "PORT",
+      description = "TCP port (default: " + ServerConfig.DEFAULT_PORT + "; 0 picks a free one).")
+  Integer port;
 
-  @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "./data",
-      description = "Storage directory (default: ${DEFAULT-VALUE}), created if missing; one"
-          + " directory per collection under DIR/collections/.")
+  @Option(names = "--data-dir", paramLabel = "DIR",
+      description = "Storage directory (default: the config file's, else ./data), created if"
+          + " missing; one directory per collection under DIR/collections/.")
   Path dataDir;
 
   @Option(names = "--durability", paramLabel = "POLICY", defaultValue = "group:5ms",
@@ -87,16 +92,56 @@ public final class ServeCommand implements Callable<Integer> {
           + " (default: " + ServerConfig.DEFAULT_SEARCH_QUEUE_CAPACITY + ").")
   Integer searchQueue;
 
-  @Override
-  public Integer call() throws IOException, InterruptedException {
-    Files.createDirectories(dataDir);
-    ServerConfig config = ServerConfig.defaults().withHost(host).withPort(port);
+  @Option(names = "--metrics-port", paramLabel = "PORT",
+      description = "Serve Prometheus metrics at http://HOST:PORT/metrics (default: off;"
+          + " 0 picks a free port, -1 turns it off).")
+  Integer metricsPort;
+
+  @Option(names = "--tls-cert", paramLabel = "PEM",
+      description = "Serve TLS with this certificate chain (needs --tls-key).")
+  Path tlsCert;
+
+  @Option(names = "--tls-key", paramLabel = "PEM", description = "The TLS private key (PKCS#8).")
+  Path tlsKey;
+
+  /** The configuration: defaults, then the file, then the flags. */
+  ServerConfig config() throws IOException {
+    ServerConfig base = ServerConfig.defaults();
+    if (configFile != null) {
+      ServerConfigFile f = ServerConfigFile.load(configFile);
+      base = f.config();
+      if (dataDir == null) {
+        dataDir = f.dataDir();
+      }
+    }
+    if (dataDir == null) {
+      dataDir = Path.of("./data");
+    }
+    ServerConfig.Builder b = base.toBuilder();
+    if (host != null) {
+      b.host(host);
+    }
+    if (port != null) {
+      b.port(port);
+    }
     if (searchThreads != null) {
-      config = config.withSearchThreads(searchThreads);
+      b.searchThreads(searchThreads);
     }
     if (searchQueue != null) {
-      config = config.withSearchQueueCapacity(searchQueue);
+      b.searchQueueCapacity(searchQueue);
     }
+    if (metricsPort != null) {
+      b.metricsPort(metricsPort);
+    }
+    if (tlsCert != null || tlsKey != null) {
+      b.tls(tlsCert, tlsKey);
+    }
+    return b.build();
+  }
+
+  @Override
+  public Integer call() throws IOException, InterruptedException {
+    ServerConfig config = config();
     CollectionStore.Options storeOptions = CollectionStore.Options.defaults()
         .withDurability(Durability.parse(durability)).withFlushRows(flushRows);
     long t0 = System.nanoTime();
@@ -110,12 +155,15 @@ public final class ServeCommand implements Callable<Integer> {
       throw e;
     }
     Runtime.getRuntime().addShutdownHook(new Thread(server::close, "codebook-shutdown"));
-    System.out.printf("codebook: serving codebook.v1 on %s (%s); data dir %s: %d collections"
-            + " opened in %.2f s%s, durability %s%n", server.address(), server.transport(),
-        dataDir, registry.size(), openSeconds,
+    System.out.printf("codebook: serving codebook.v1 on %s (%s, %s%s); data dir %s: %d"
+            + " collections opened in %.2f s%s, durability %s%s%n", server.address(),
+        server.transport(), config.tls() ? "TLS" : "plaintext",
+        config.apiKeys().isEmpty() ? "" : ", API key required", dataDir, registry.size(),
+        openSeconds,
         registry.failures().isEmpty() ? "" : ", " + registry.failures().size()
             + " failed to open (calls to them get DATA_LOSS): " + registry.failures().keySet(),
-        storeOptions.durability());
+        storeOptions.durability(), server.metricsPort() < 0 ? ""
+            : "; metrics on http://" + config.host() + ":" + server.metricsPort() + "/metrics");
     if (!noSample && !Files.exists(registry.directoryOf(SAMPLE_COLLECTION))) {
       loadSample(server.registry());
     }

@@ -109,6 +109,98 @@ class ClientCommandsTest {
   }
 
   @Test
+  void buildRunsAsAJobThatTheJobsCommandsFollow() {
+    assertEquals(0, run("ingest", "--target", target, "--collection", "jobs", "--create",
+        "--index", "IVF32,PQ48x4fs", "--data", SAMPLE.toString(), "--json").code());
+    MainTest.Run started = run("build", "--target", target, "--collection", "jobs", "--no-wait",
+        "--json");
+    assertEquals(0, started.code(), started.err());
+    JsonObject op = JsonParser.parseString(started.out().strip()).getAsJsonObject();
+    String name = op.get("name").getAsString();
+    assertTrue(name.startsWith("operations/"), name);
+    assertEquals("collections/jobs", op.get("collection").getAsString());
+
+    MainTest.Run waited = run("jobs", "wait", "--target", target, "--name", name);
+    assertEquals(0, waited.code(), waited.err());
+    assertTrue(waited.err().contains("[wait] ["), "a progress bar: " + waited.err());
+    assertTrue(waited.out().contains(name) && waited.out().contains("SUCCEEDED"), waited.out());
+
+    MainTest.Run get = run("jobs", "get", "--target", target, "--name", name, "--json");
+    assertEquals(0, get.code(), get.err());
+    JsonObject done = JsonParser.parseString(get.out().strip()).getAsJsonObject();
+    assertEquals("SUCCEEDED", done.get("state").getAsString());
+    assertEquals(1.0, done.get("progress").getAsDouble());
+    assertEquals(5000, done.get("training_vector_count").getAsLong());
+
+    MainTest.Run list = run("jobs", "list", "--target", target, "--collection", "jobs", "--json");
+    assertEquals(0, list.code(), list.err());
+    assertTrue(list.out().contains(name), list.out());
+    // Cancelling a finished job leaves it as it was.
+    MainTest.Run cancel = run("jobs", "cancel", "--target", target, "--name", name);
+    assertEquals(0, cancel.code(), cancel.err());
+    assertTrue(cancel.out().contains("SUCCEEDED"), cancel.out());
+
+    // build waits by default, drawing its progress on stderr.
+    MainTest.Run build = run("build", "--target", target, "--collection", "jobs");
+    assertEquals(0, build.code(), build.err());
+    assertTrue(build.err().contains("[build] ["), build.err());
+    assertTrue(build.out().contains("built collections/jobs"), build.out());
+
+    assertCleanError(run("jobs", "get", "--target", target, "--name", "build-index-99999"),
+        "NOT_FOUND");
+    assertEquals(0, run("collections", "delete", "--target", target, "--name", "jobs").code());
+  }
+
+  @Test
+  void apiKeyAndTlsOptionsReachASecuredServer() throws Exception {
+    java.nio.file.Path tls = java.nio.file.Path.of("../server/src/test/resources/tls");
+    ServerConfig config = ServerConfig.defaults().withPort(0)
+        .withShutdownGrace(Duration.ofSeconds(5)).toBuilder()
+        .tls(tls.resolve("cert.pem"), tls.resolve("key.pem"))
+        .apiKeys(java.util.Set.of("cli-secret")).build();
+    try (CodebookServer secured = CodebookServer.start(config)) {
+      String at = "localhost:" + secured.port();
+      String ca = tls.resolve("cert.pem").toString();
+      MainTest.Run ok = run("collections", "list", "--target", at, "--tls-ca", ca, "--api-key",
+          "cli-secret", "--json");
+      assertEquals(0, ok.code(), ok.err());
+      assertCleanError(run("collections", "list", "--target", at, "--tls-ca", ca, "--api-key",
+          "wrong"), "UNAUTHENTICATED");
+      assertCleanError(run("collections", "list", "--target", at, "--tls-ca", ca, "--retries",
+          "0"), "UNAUTHENTICATED: missing API key");
+    }
+  }
+
+  @Test
+  void searchWithAFilterExpression() throws Exception {
+    var base = dev.codebook.index.vector.AnnBenchmarksHdf5.read(SAMPLE).train();
+    try (var c = dev.codebook.client.CodebookClient.builder().target(target).build()) {
+      c.createCollection("cli-filter", base.dim(), dev.codebook.api.v1.Metric.COSINE, "Flat");
+      var records = new java.util.ArrayList<dev.codebook.client.VectorRecord>();
+      for (int i = 0; i < 100; i++) {
+        records.add(new dev.codebook.client.VectorRecord("r" + i, base.row(i),
+            java.util.Map.of("lang", i % 4 == 0 ? "en" : "de", "year", 2000L + i)));
+      }
+      c.upsert("cli-filter", records);
+    }
+    MainTest.Run search = run("search", "--target", target, "--collection", "cli-filter",
+        "--data", SAMPLE.toString(), "--query-row", "0", "--k", "100", "--attributes",
+        "--filter", "lang = en AND year >= 2050", "--json");
+    assertEquals(0, search.code(), search.err());
+    JsonArray results = JsonParser.parseString(search.out().strip()).getAsJsonObject()
+        .getAsJsonArray("queries").get(0).getAsJsonObject().getAsJsonArray("results");
+    assertEquals(12, results.size(), search.out()); // rows 52, 56, ..., 96
+    for (var hit : results) {
+      JsonObject attrs = hit.getAsJsonObject().getAsJsonObject("attributes");
+      assertEquals("en", attrs.get("lang").getAsString());
+      assertTrue(attrs.get("year").getAsLong() >= 2050);
+    }
+    assertCleanError(run("search", "--target", target, "--collection", "cli-filter", "--vector",
+        "1" + ",0".repeat(383), "--filter", "lang = = en"), "INVALID_ARGUMENT");
+    assertEquals(0, run("collections", "delete", "--target", target, "--name", "cli-filter").code());
+  }
+
+  @Test
   void unknownCollectionIsOneErrorLine() {
     assertCleanError(run("search", "--target", target, "--collection", "nope", "--vector", "1,2,3"),
         "NOT_FOUND");

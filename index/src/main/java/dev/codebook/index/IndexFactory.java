@@ -18,6 +18,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.CancellationException;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
@@ -36,17 +38,37 @@ public final class IndexFactory {
    * @param seed random seed for sampling and initialization
    * @param threads training threads
    * @param progress receives a human-readable line per step (may be a no-op)
+   * @param steps receives each trainer step as numbers (a build job turns them into a progress
+   *     fraction); called from worker threads, see {@link TrainingProgress}
+   * @param cancelled polled at every trainer step and between phases (and by callers between
+   *     encoding chunks, {@link #checkCancelled}); when it turns true the build stops with a
+   *     {@link CancellationException}
    */
-  public record BuildOptions(long seed, int threads, Consumer<String> progress) {
+  public record BuildOptions(long seed, int threads, Consumer<String> progress,
+      TrainingProgress steps, BooleanSupplier cancelled) {
     public BuildOptions {
       if (threads <= 0) {
         throw new IllegalArgumentException("threads must be positive, got " + threads);
       }
       progress = progress == null ? s -> {} : progress;
+      steps = steps == null ? TrainingProgress.NONE : steps;
+      cancelled = cancelled == null ? () -> false : cancelled;
+    }
+
+    /** Progress as lines only, never cancelled. */
+    public BuildOptions(long seed, int threads, Consumer<String> progress) {
+      this(seed, threads, progress, TrainingProgress.NONE, () -> false);
     }
 
     public static BuildOptions defaults() {
       return new BuildOptions(DEFAULT_SEED, Runtime.getRuntime().availableProcessors(), s -> {});
+    }
+
+    /** @throws CancellationException if {@link #cancelled} says so */
+    public void checkCancelled() {
+      if (cancelled.getAsBoolean()) {
+        throw new CancellationException("build cancelled");
+      }
     }
   }
 
@@ -104,7 +126,15 @@ public final class IndexFactory {
       x = new FloatMatrix(x.rows(), d, x.data().clone());
       VectorUtil.normalizeRows(x, "training vectors");
     }
-    TrainingProgress progress = TrainingProgress.lines(options.progress());
+    TrainingProgress lines = TrainingProgress.lines(options.progress());
+    // Every trainer step is also a cancellation point: k-means iterations, PQ sub-spaces, OPQ
+    // rounds. The exception unwinds through the trainers' worker pools, which close themselves.
+    TrainingProgress progress = (task, step, steps, objective) -> {
+      options.checkCancelled();
+      lines.onStep(task, step, steps, objective);
+      options.steps().onStep(task, step, steps, objective);
+    };
+    options.checkCancelled();
     OpqRotation rotation = null;
     if (spec.opqM() > 0) {
       // As FAISS's OPQMatrix: the rotation is learned with an 8-bit PQ of opqM sub-spaces, which
@@ -114,6 +144,7 @@ public final class IndexFactory {
           .withSeed(options.seed() + 2).withThreads(options.threads()).withProgress(progress))
           .rotation();
       x = rotation.applyAll(x, options.threads());
+      options.checkCancelled();
     }
     CoarseQuantizer coarse = null;
     FloatMatrix pqInput = x;
@@ -140,6 +171,7 @@ public final class IndexFactory {
         }
         pqInput = new FloatMatrix(x.rows(), d, r);
       }
+      options.checkCancelled();
     }
     ProductQuantizer pq = PqTrainer.train(pqInput, spec.pqM(), spec.nbits(),
         PqTrainer.Params.defaults().withSeed(options.seed() + 1).withThreads(options.threads())

@@ -5,7 +5,17 @@ import dev.codebook.api.v1.SearchServiceGrpc;
 import dev.codebook.api.v1.SystemServiceGrpc;
 import dev.codebook.api.v1.VectorServiceGrpc;
 import dev.codebook.server.collection.CollectionRegistry;
+import dev.codebook.api.v1.OperationServiceGrpc;
+import dev.codebook.server.grpc.ApiKeyInterceptor;
+import dev.codebook.server.grpc.CallLogInterceptor;
 import dev.codebook.server.grpc.CollectionGrpcService;
+import dev.codebook.server.grpc.OperationGrpcService;
+import dev.codebook.server.job.JobRegistry;
+import dev.codebook.server.metrics.ServerMetrics;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.ServerCredentials;
+import io.grpc.TlsServerCredentials;
+import java.io.UncheckedIOException;
 import dev.codebook.server.grpc.DrainingInterceptor;
 import dev.codebook.server.grpc.SearchGrpcService;
 import dev.codebook.server.grpc.SystemGrpcService;
@@ -51,6 +61,14 @@ import org.slf4j.LoggerFactory;
  * it is full a search gets RESOURCE_EXHAUSTED at once instead of queueing without bound. No
  * index work runs on an event loop.
  *
+ * <p><b>Jobs.</b> BuildIndex runs as a long-running operation on a {@link JobRegistry} pool
+ * ({@link ServerConfig#buildJobs} at once), followed through {@code OperationService}.
+ *
+ * <p><b>Security.</b> TLS when {@link ServerConfig#tls()}; with {@link ServerConfig#apiKeys} every
+ * call but health checks needs a bearer key ({@link ApiKeyInterceptor}). Every call is counted,
+ * timed and logged by {@link CallLogInterceptor}; {@link ServerMetrics} serves them to
+ * Prometheus when {@link ServerConfig#metricsPort} is set.
+ *
  * <p><b>Shutdown</b> ({@link #close()} or {@link #shutdown(Duration)}): health turns NOT_SERVING
  * so load balancers stop sending calls, the server stops accepting new calls (clients get
  * UNAVAILABLE, also for a call that slips in during the GOAWAY exchange: {@link
@@ -69,6 +87,9 @@ public final class CodebookServer implements AutoCloseable {
   private final CollectionRegistry registry;
   private final HealthStatusManager health = new HealthStatusManager();
   private final DrainingInterceptor draining = new DrainingInterceptor();
+  private final JobRegistry jobs;
+  private final ServerMetrics metrics;
+  private volatile int metricsPort = -1;
   private final EventLoopGroup boss;
   private final EventLoopGroup workers;
   private final ExecutorService callExecutor;
@@ -95,8 +116,10 @@ public final class CodebookServer implements AutoCloseable {
     this.searchExecutor = new ThreadPoolExecutor(config.searchThreads(), config.searchThreads(),
         0L, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(config.searchQueueCapacity()),
         new DefaultThreadFactory("codebook-search", true), new ThreadPoolExecutor.AbortPolicy());
-    this.server = NettyServerBuilder
-        .forAddress(new InetSocketAddress(config.host(), config.port()))
+    this.jobs = new JobRegistry(config.buildJobs());
+    this.metrics = new ServerMetrics(registry, searchExecutor, jobs);
+    NettyServerBuilder builder = NettyServerBuilder
+        .forAddress(new InetSocketAddress(config.host(), config.port()), credentials(config))
         .channelType(channelType)
         .bossEventLoopGroup(boss)
         .workerEventLoopGroup(workers)
@@ -107,14 +130,38 @@ public final class CodebookServer implements AutoCloseable {
         .permitKeepAliveTime(config.permitKeepAliveTime().toNanos(), TimeUnit.NANOSECONDS)
         .permitKeepAliveWithoutCalls(true)
         .maxConnectionIdle(config.maxConnectionIdle().toNanos(), TimeUnit.NANOSECONDS)
-        .addService(new CollectionGrpcService(registry, config.buildThreads()))
+        .addService(new CollectionGrpcService(registry, jobs, config.buildThreads()))
+        .addService(new OperationGrpcService(jobs))
         .addService(new VectorGrpcService(registry))
-        .addService(new SearchGrpcService(registry, searchExecutor, config.searchQueueCapacity()))
+        .addService(new SearchGrpcService(registry, searchExecutor, config.searchQueueCapacity(),
+            metrics).definition())
         .addService(new SystemGrpcService())
         .addService(health.getHealthService())
-        .addService(ProtoReflectionServiceV1.newInstance())
+        .addService(ProtoReflectionServiceV1.newInstance());
+    // The last added runs first: log and count every call, then refuse it while draining,
+    // then check its API key.
+    if (!config.apiKeys().isEmpty()) {
+      builder.intercept(new ApiKeyInterceptor(config.apiKeys()));
+    }
+    this.server = builder
         .intercept(draining)
+        .intercept(new CallLogInterceptor(metrics))
         .build();
+  }
+
+  /** TLS from the configured PEM files, else plaintext. */
+  private static ServerCredentials credentials(ServerConfig config) {
+    if (!config.tls()) {
+      return InsecureServerCredentials.create();
+    }
+    try {
+      return TlsServerCredentials.create(config.tlsCertChain().toFile(),
+          config.tlsPrivateKey().toFile());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the TLS certificate chain "
+          + config.tlsCertChain() + " or private key " + config.tlsPrivateKey() + ": "
+          + e.getMessage(), e);
+    }
   }
 
   /**
@@ -147,13 +194,26 @@ public final class CodebookServer implements AutoCloseable {
       throw new IOException("cannot listen on " + config.host() + ":" + config.port() + ": "
           + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()), e);
     }
+    if (config.metricsPort() != ServerConfig.METRICS_OFF) {
+      try {
+        s.metricsPort = s.metrics.serve(config.host(), config.metricsPort());
+      } catch (IOException e) {
+        s.server.shutdownNow();
+        s.stopExecutorsAndLoops();
+        throw e;
+      }
+    }
     for (String service : List.of(CollectionServiceGrpc.SERVICE_NAME,
         VectorServiceGrpc.SERVICE_NAME, SearchServiceGrpc.SERVICE_NAME,
+        OperationServiceGrpc.SERVICE_NAME,
         SystemServiceGrpc.SERVICE_NAME, HealthStatusManager.SERVICE_NAME_ALL_SERVICES)) {
       s.health.setStatus(service, ServingStatus.SERVING);
     }
-    LOG.info("listening on {}:{} ({} transport, {} search threads, queue {})", config.host(),
-        s.port(), s.transport, config.searchThreads(), config.searchQueueCapacity());
+    LOG.info("listening on {}:{} ({} transport, {}, {} search threads, queue {}, API keys {},"
+            + " metrics {})", config.host(), s.port(), s.transport,
+        config.tls() ? "TLS" : "plaintext", config.searchThreads(), config.searchQueueCapacity(),
+        config.apiKeys().isEmpty() ? "off" : "required",
+        s.metricsPort < 0 ? "off" : "on port " + s.metricsPort);
     return s;
   }
 
@@ -178,6 +238,19 @@ public final class CodebookServer implements AutoCloseable {
   /** The Netty transport in use: {@code "epoll"} or {@code "nio"}. */
   public String transport() {
     return transport;
+  }
+
+  /** The port of the Prometheus endpoint, or -1 when it is off. */
+  public int metricsPort() {
+    return metricsPort;
+  }
+
+  public ServerMetrics metrics() {
+    return metrics;
+  }
+
+  public JobRegistry jobs() {
+    return jobs;
   }
 
   /** Whether a shutdown has begun: new calls get UNAVAILABLE from then on. */
@@ -216,6 +289,9 @@ public final class CodebookServer implements AutoCloseable {
     try {
       health.enterTerminalState();
       draining.startDraining();
+      // Builds are cancelled rather than waited for (they can take minutes); WaitOperation
+      // calls then answer with the CANCELLED operation, so they do not hold up the drain.
+      jobs.close(HARD_STOP_WAIT.toMillis());
       server.shutdown();
       clean = server.awaitTermination(grace.toNanos(), TimeUnit.NANOSECONDS);
       if (!clean) {
@@ -257,6 +333,8 @@ public final class CodebookServer implements AutoCloseable {
   }
 
   private void stopExecutorsAndLoops() {
+    metrics.close();
+    jobs.close(0);
     searchExecutor.shutdown();
     callExecutor.shutdown();
     try {

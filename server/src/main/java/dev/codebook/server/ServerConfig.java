@@ -1,6 +1,8 @@
 package dev.codebook.server;
 
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Set;
 import java.util.Objects;
 
 /**
@@ -21,6 +23,13 @@ import java.util.Objects;
  * @param maxConnectionIdle connections without calls for this long are closed with a GOAWAY
  *     (gRPC A9); clients reconnect on their next call
  * @param shutdownGrace how long a graceful shutdown waits for calls in flight
+ * @param buildJobs index builds that run at once (each with {@code buildThreads}); more wait
+ * @param tlsCertChain PEM certificate chain to serve TLS with; null for plaintext
+ * @param tlsPrivateKey PEM private key (PKCS#8) of that chain; null for plaintext
+ * @param apiKeys bearer tokens a call must carry ({@code authorization: Bearer KEY}); empty to
+ *     accept every call. Health checks are exempt.
+ * @param metricsPort HTTP port of the Prometheus {@code /metrics} endpoint on {@code host}; 0
+ *     picks a free one, {@value #METRICS_OFF} (the default) serves none
  */
 public record ServerConfig(
     String host,
@@ -34,7 +43,12 @@ public record ServerConfig(
     Duration keepAliveTimeout,
     Duration permitKeepAliveTime,
     Duration maxConnectionIdle,
-    Duration shutdownGrace) {
+    Duration shutdownGrace,
+    int buildJobs,
+    Path tlsCertChain,
+    Path tlsPrivateKey,
+    Set<String> apiKeys,
+    int metricsPort) {
 
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 7300;
@@ -47,6 +61,10 @@ public record ServerConfig(
   public static final Duration DEFAULT_PERMIT_KEEPALIVE_TIME = Duration.ofSeconds(10);
   public static final Duration DEFAULT_MAX_CONNECTION_IDLE = Duration.ofMinutes(30);
   public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(30);
+  /** One build at a time: a build already uses every core. */
+  public static final int DEFAULT_BUILD_JOBS = 1;
+  /** {@link #metricsPort} value for "no metrics endpoint". */
+  public static final int METRICS_OFF = -1;
 
   public ServerConfig {
     Objects.requireNonNull(host, "host");
@@ -58,11 +76,27 @@ public record ServerConfig(
     positive("searchQueueCapacity", searchQueueCapacity);
     positive("buildThreads", buildThreads);
     positive("maxInboundMessageSize", maxInboundMessageSize);
+    positive("buildJobs", buildJobs);
     for (Duration d : new Duration[] {keepAliveTime, keepAliveTimeout, permitKeepAliveTime,
         maxConnectionIdle, shutdownGrace}) {
       if (d == null || d.isNegative() || d.isZero()) {
         throw new IllegalArgumentException("durations must be positive, got " + d);
       }
+    }
+    if ((tlsCertChain == null) != (tlsPrivateKey == null)) {
+      throw new IllegalArgumentException("TLS needs both a certificate chain and a private key;"
+          + " got only the " + (tlsCertChain != null ? "certificate chain" : "private key"));
+    }
+    apiKeys = apiKeys == null ? Set.of() : Set.copyOf(apiKeys);
+    for (String key : apiKeys) {
+      if (key.isBlank() || !key.strip().equals(key)) {
+        throw new IllegalArgumentException("API keys must be non-blank without surrounding"
+            + " whitespace");
+      }
+    }
+    if (metricsPort < METRICS_OFF || metricsPort > 65535) {
+      throw new IllegalArgumentException(
+          "metrics port must be 0 to 65535, or -1 for none, got " + metricsPort);
     }
   }
 
@@ -72,42 +106,121 @@ public record ServerConfig(
     return new ServerConfig(DEFAULT_HOST, DEFAULT_PORT, cores, cores,
         DEFAULT_SEARCH_QUEUE_CAPACITY, cores, DEFAULT_MAX_INBOUND_MESSAGE_SIZE,
         DEFAULT_KEEPALIVE_TIME, DEFAULT_KEEPALIVE_TIMEOUT, DEFAULT_PERMIT_KEEPALIVE_TIME,
-        DEFAULT_MAX_CONNECTION_IDLE, DEFAULT_SHUTDOWN_GRACE);
+        DEFAULT_MAX_CONNECTION_IDLE, DEFAULT_SHUTDOWN_GRACE, DEFAULT_BUILD_JOBS, null, null,
+        Set.of(), METRICS_OFF);
+  }
+
+  /** Whether the server speaks TLS. */
+  public boolean tls() {
+    return tlsCertChain != null;
+  }
+
+  /** A builder starting from this configuration. */
+  public Builder toBuilder() {
+    return new Builder(this);
   }
 
   public ServerConfig withHost(String host) {
-    return new ServerConfig(host, port, eventLoopThreads, searchThreads, searchQueueCapacity,
-        buildThreads, maxInboundMessageSize, keepAliveTime, keepAliveTimeout,
-        permitKeepAliveTime, maxConnectionIdle, shutdownGrace);
+    return toBuilder().host(host).build();
   }
 
   public ServerConfig withPort(int port) {
-    return new ServerConfig(host, port, eventLoopThreads, searchThreads, searchQueueCapacity,
-        buildThreads, maxInboundMessageSize, keepAliveTime, keepAliveTimeout,
-        permitKeepAliveTime, maxConnectionIdle, shutdownGrace);
+    return toBuilder().port(port).build();
   }
 
   public ServerConfig withSearchThreads(int searchThreads) {
-    return new ServerConfig(host, port, eventLoopThreads, searchThreads, searchQueueCapacity,
-        buildThreads, maxInboundMessageSize, keepAliveTime, keepAliveTimeout,
-        permitKeepAliveTime, maxConnectionIdle, shutdownGrace);
+    return toBuilder().searchThreads(searchThreads).build();
   }
 
   public ServerConfig withSearchQueueCapacity(int searchQueueCapacity) {
-    return new ServerConfig(host, port, eventLoopThreads, searchThreads, searchQueueCapacity,
-        buildThreads, maxInboundMessageSize, keepAliveTime, keepAliveTimeout,
-        permitKeepAliveTime, maxConnectionIdle, shutdownGrace);
+    return toBuilder().searchQueueCapacity(searchQueueCapacity).build();
   }
 
   public ServerConfig withShutdownGrace(Duration shutdownGrace) {
-    return new ServerConfig(host, port, eventLoopThreads, searchThreads, searchQueueCapacity,
-        buildThreads, maxInboundMessageSize, keepAliveTime, keepAliveTimeout,
-        permitKeepAliveTime, maxConnectionIdle, shutdownGrace);
+    return toBuilder().shutdownGrace(shutdownGrace).build();
+  }
+
+  /** Changes some fields of a configuration; {@link #build} checks the result. */
+  public static final class Builder {
+    private String host;
+    private int port;
+    private int eventLoopThreads;
+    private int searchThreads;
+    private int searchQueueCapacity;
+    private int buildThreads;
+    private int maxInboundMessageSize;
+    private Duration keepAliveTime;
+    private Duration keepAliveTimeout;
+    private Duration permitKeepAliveTime;
+    private Duration maxConnectionIdle;
+    private Duration shutdownGrace;
+    private int buildJobs;
+    private Path tlsCertChain;
+    private Path tlsPrivateKey;
+    private Set<String> apiKeys;
+    private int metricsPort;
+
+    private Builder(ServerConfig c) {
+      host = c.host;
+      port = c.port;
+      eventLoopThreads = c.eventLoopThreads;
+      searchThreads = c.searchThreads;
+      searchQueueCapacity = c.searchQueueCapacity;
+      buildThreads = c.buildThreads;
+      maxInboundMessageSize = c.maxInboundMessageSize;
+      keepAliveTime = c.keepAliveTime;
+      keepAliveTimeout = c.keepAliveTimeout;
+      permitKeepAliveTime = c.permitKeepAliveTime;
+      maxConnectionIdle = c.maxConnectionIdle;
+      shutdownGrace = c.shutdownGrace;
+      buildJobs = c.buildJobs;
+      tlsCertChain = c.tlsCertChain;
+      tlsPrivateKey = c.tlsPrivateKey;
+      apiKeys = c.apiKeys;
+      metricsPort = c.metricsPort;
+    }
+
+    public Builder host(String v) { host = v; return this; }
+    public Builder port(int v) { port = v; return this; }
+    public Builder eventLoopThreads(int v) { eventLoopThreads = v; return this; }
+    public Builder searchThreads(int v) { searchThreads = v; return this; }
+    public Builder searchQueueCapacity(int v) { searchQueueCapacity = v; return this; }
+    public Builder buildThreads(int v) { buildThreads = v; return this; }
+    public Builder maxInboundMessageSize(int v) { maxInboundMessageSize = v; return this; }
+    public Builder keepAliveTime(Duration v) { keepAliveTime = v; return this; }
+    public Builder keepAliveTimeout(Duration v) { keepAliveTimeout = v; return this; }
+    public Builder permitKeepAliveTime(Duration v) { permitKeepAliveTime = v; return this; }
+    public Builder maxConnectionIdle(Duration v) { maxConnectionIdle = v; return this; }
+    public Builder shutdownGrace(Duration v) { shutdownGrace = v; return this; }
+    public Builder buildJobs(int v) { buildJobs = v; return this; }
+    public Builder tls(Path certChain, Path privateKey) {
+      tlsCertChain = certChain;
+      tlsPrivateKey = privateKey;
+      return this;
+    }
+    public Builder apiKeys(Set<String> v) { apiKeys = v; return this; }
+    public Builder metricsPort(int v) { metricsPort = v; return this; }
+
+    public ServerConfig build() {
+      return new ServerConfig(host, port, eventLoopThreads, searchThreads, searchQueueCapacity,
+          buildThreads, maxInboundMessageSize, keepAliveTime, keepAliveTimeout,
+          permitKeepAliveTime, maxConnectionIdle, shutdownGrace, buildJobs, tlsCertChain,
+          tlsPrivateKey, apiKeys, metricsPort);
+    }
   }
 
   private static void positive(String name, int value) {
     if (value <= 0) {
       throw new IllegalArgumentException(name + " must be positive, got " + value);
     }
+  }
+
+  /** The record's text without the API keys' values. */
+  @Override
+  public String toString() {
+    return "ServerConfig[host=" + host + ", port=" + port + ", searchThreads=" + searchThreads
+        + ", searchQueueCapacity=" + searchQueueCapacity + ", buildThreads=" + buildThreads
+        + ", buildJobs=" + buildJobs + ", maxInboundMessageSize=" + maxInboundMessageSize
+        + ", tls=" + tls() + ", apiKeys=" + apiKeys.size() + ", metricsPort=" + metricsPort + "]";
   }
 }

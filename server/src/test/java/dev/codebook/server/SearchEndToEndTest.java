@@ -1,6 +1,7 @@
 package dev.codebook.server;
 
 import static dev.codebook.server.ServerTestSupport.assertStatus;
+import static dev.codebook.server.ServerTestSupport.buildAndWait;
 import static dev.codebook.server.ServerTestSupport.create;
 import static dev.codebook.server.ServerTestSupport.ids;
 import static dev.codebook.server.ServerTestSupport.recall;
@@ -14,8 +15,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.codebook.api.v1.AttributeValue;
-import dev.codebook.api.v1.BuildIndexRequest;
 import dev.codebook.api.v1.BuildIndexResponse;
+import dev.codebook.api.v1.Operation;
 import dev.codebook.api.v1.Collection;
 import dev.codebook.api.v1.DeleteVectorsRequest;
 import dev.codebook.api.v1.DeleteVectorsResponse;
@@ -131,8 +132,10 @@ class SearchEndToEndTest {
     assertEquals(1.0, recall(truth, got, K));
 
     // Build IVF-PQ and search through it.
-    BuildIndexResponse built = stubs.collections().buildIndex(
-        BuildIndexRequest.newBuilder().setName(name).build());
+    Operation op = buildAndWait(stubs, name, 0);
+    assertEquals(Operation.State.SUCCEEDED, op.getState(), op::toString);
+    assertEquals(1.0, op.getProgress());
+    BuildIndexResponse built = op.getBuildResult();
     assertEquals(Collection.State.READY, built.getCollection().getState());
     assertEquals(N, built.getTrainingVectorCount());
     assertEquals(N, built.getCollection().getVectorCount());

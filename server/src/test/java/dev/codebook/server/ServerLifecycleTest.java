@@ -140,6 +140,28 @@ class ServerLifecycleTest {
   }
 
   @Test
+  void anIdleConnectionIsClosedAfterMaxConnectionIdleAndTheClientReconnects() throws Exception {
+    ServerConfig config = ServerTestSupport.testConfig().toBuilder()
+        .maxConnectionIdle(Duration.ofMillis(300)).build();
+    try (CodebookServer server = CodebookServer.start(config)) {
+      ManagedChannel channel = ServerTestSupport.channel(server);
+      try {
+        var collections = dev.codebook.api.v1.CollectionServiceGrpc.newBlockingStub(channel);
+        var list = dev.codebook.api.v1.ListCollectionsRequest.getDefaultInstance();
+        collections.listCollections(list);
+        assertEquals(io.grpc.ConnectivityState.READY, channel.getState(false));
+        // The server sends GOAWAY to a connection without calls; the channel goes IDLE.
+        awaitTrue("the idle connection to be closed",
+            () -> channel.getState(false) == io.grpc.ConnectivityState.IDLE);
+        // The next call simply reconnects.
+        assertEquals(0, collections.listCollections(list).getCollectionsCount());
+      } finally {
+        ServerTestSupport.close(channel);
+      }
+    }
+  }
+
+  @Test
   void aFullSearchQueueAnswersResourceExhaustedAndKeepsServing() throws Exception {
     ServerConfig config = ServerTestSupport.testConfig().withSearchThreads(1)
         .withSearchQueueCapacity(1);

@@ -9,7 +9,11 @@ import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.BadRequest;
 import com.google.rpc.ErrorInfo;
+import dev.codebook.api.v1.BuildIndexRequest;
 import dev.codebook.api.v1.Collection;
+import dev.codebook.api.v1.Operation;
+import dev.codebook.api.v1.OperationServiceGrpc;
+import dev.codebook.api.v1.WaitOperationRequest;
 import dev.codebook.api.v1.CollectionServiceGrpc;
 import dev.codebook.api.v1.CreateCollectionRequest;
 import dev.codebook.api.v1.Metric;
@@ -76,11 +80,24 @@ final class ServerTestSupport {
   /** Clients of the three data services over one channel. */
   record Stubs(CollectionServiceGrpc.CollectionServiceBlockingStub collections,
       VectorServiceGrpc.VectorServiceBlockingStub vectors,
-      SearchServiceGrpc.SearchServiceBlockingStub search) {
+      SearchServiceGrpc.SearchServiceBlockingStub search,
+      OperationServiceGrpc.OperationServiceBlockingStub operations) {
     static Stubs of(ManagedChannel ch) {
       return new Stubs(CollectionServiceGrpc.newBlockingStub(ch),
-          VectorServiceGrpc.newBlockingStub(ch), SearchServiceGrpc.newBlockingStub(ch));
+          VectorServiceGrpc.newBlockingStub(ch), SearchServiceGrpc.newBlockingStub(ch),
+          OperationServiceGrpc.newBlockingStub(ch));
     }
+  }
+
+  /** Starts BuildIndex and waits for its operation to finish; returns the final operation. */
+  static Operation buildAndWait(Stubs s, String collection, long seed) {
+    Operation op = s.collections().buildIndex(
+        BuildIndexRequest.newBuilder().setName(collection).setSeed(seed).build());
+    while (!op.getDone()) {
+      op = s.operations().waitOperation(WaitOperationRequest.newBuilder().setName(op.getName())
+          .setTimeoutMillis(10_000).build());
+    }
+    return op;
   }
 
   static Collection create(Stubs s, String id, int dim, Metric metric, String spec) {

@@ -6,6 +6,7 @@ import dev.codebook.index.VectorIndex;
 import dev.codebook.index.quant.OpqRotation;
 import dev.codebook.index.quant.ProductQuantizer;
 import dev.codebook.index.search.AcceptOrds;
+import dev.codebook.index.search.KthLargest;
 import dev.codebook.index.search.SearchResults;
 import dev.codebook.index.search.TopK;
 import dev.codebook.index.simd.KernelSupport;
@@ -363,6 +364,27 @@ public final class IvfPqIndex implements VectorIndex {
   }
 
   /**
+   * The best {@code heap.k()} vectors for one prepared query into {@code heap} (cleared first),
+   * re-ranking {@code rerank} times as many with {@code RFlat}: the coarse quantizer's
+   * pre-selection searches its centroids' index with this. Only for indexes without IVF.
+   */
+  void bestInto(float[] q, int qOff, int rerank, TopK heap) {
+    assert coarse == null;
+    int k = heap.k();
+    Scratch s = scratch(1, raw != null ? Math.multiplyExact(k, rerank) : k, k);
+    searchOne(q, qOff, 1, 1, s);
+    TopK best = raw != null ? s.reranked : s.heap;
+    if (raw != null) {
+      rerank(q, qOff, s);
+    }
+    int n = best.drainBestFirst(s.candidateIds, s.candidateScores, 0);
+    heap.clear();
+    for (int i = 0; i < n; i++) {
+      heap.offer(s.candidateIds[i], s.candidateScores[i]);
+    }
+  }
+
+  /**
    * With a filter, how many times {@code nprobe} lists a query may scan before it settles for
    * fewer than k accepted results. Filters too restrictive for this are better served by scoring
    * the accepted vectors directly, which callers choose by the filter's cardinality.
@@ -398,6 +420,53 @@ public final class IvfPqIndex implements VectorIndex {
     final float[] residualQuery = new float[dim];
     final float[] row = new float[dim];
     final QuantizedLut qlut = new QuantizedLut(m, ksub);
+    final short[] sums = new short[FastScanLayout.BLOCK];
+    /** Lower bounds of the deferred scan's survivors: the k-th is the bar candidates must clear. */
+    final KthLargest bounds;
+    /** Deferred candidates: id, list, code position, upper bound and list bias. */
+    int[] ids = new int[64];
+    int[] lists = new int[64];
+    int[] ats = new int[64];
+    float[] upper = new float[64];
+    float[] biases = new float[64];
+    int count;
+
+    void addCandidate(int id, int list, int at, float up, float bias) {
+      if (count == ids.length) {
+        compactCandidates();
+      }
+      ids[count] = id;
+      lists[count] = list;
+      ats[count] = at;
+      upper[count] = up;
+      biases[count] = bias;
+      count++;
+    }
+
+    /** Drops candidates below the bar, which only rises; grows the arrays if that frees little. */
+    private void compactCandidates() {
+      float bar = bounds.bar();
+      int kept = 0;
+      for (int i = 0; i < count; i++) {
+        if (upper[i] >= bar) {
+          ids[kept] = ids[i];
+          lists[kept] = lists[i];
+          ats[kept] = ats[i];
+          upper[kept] = upper[i];
+          biases[kept] = biases[i];
+          kept++;
+        }
+      }
+      count = kept;
+      if (kept > ids.length / 2) {
+        int cap = ids.length * 2;
+        ids = Arrays.copyOf(ids, cap);
+        lists = Arrays.copyOf(lists, cap);
+        ats = Arrays.copyOf(ats, cap);
+        upper = Arrays.copyOf(upper, cap);
+        biases = Arrays.copyOf(biases, cap);
+      }
+    }
     final int[] candidateIds;
     final float[] candidateScores;
     final int[] probeIds;
@@ -417,6 +486,7 @@ public final class IvfPqIndex implements VectorIndex {
       probeIds = new int[nprobe];
       probeScores = new float[nprobe];
       heap = new TopK(candidates);
+      bounds = new KthLargest(candidates);
       reranked = raw != null ? new TopK(k) : null;
       candidateIds = new int[candidates];
       candidateScores = new float[candidates];
@@ -433,8 +503,12 @@ public final class IvfPqIndex implements VectorIndex {
     if (sharedLut) {
       buildLut(q, qOff, s.lut);
       s.qlut.quantize(s.lut);
+      s.bounds.clear();
+      s.count = 0;
     }
-    for (int p = 0; p < lined && (p < nprobe || !s.heap.isFull()); p++) {
+    // Under a filter, lists past nprobe are scanned until enough vectors passed it.
+    for (int p = 0; p < lined && (p < nprobe || !(sharedLut ? s.bounds.isFull() : s.heap.isFull()));
+        p++) {
       int list = coarse == null ? 0 : s.probeIds[p];
       float bias = residual && innerProduct ? s.probeScores[p] : 0f;
       if (!sharedLut) {
@@ -445,7 +519,14 @@ public final class IvfPqIndex implements VectorIndex {
         buildLut(s.residualQuery, 0, s.lut);
         s.qlut.quantize(s.lut);
       }
-      scanList(list, bias, s);
+      if (sharedLut) {
+        scanListDeferred(list, bias, s);
+      } else {
+        scanList(list, bias, s);
+      }
+    }
+    if (sharedLut) {
+      rescoreCandidates(s);
     }
   }
 
@@ -461,7 +542,10 @@ public final class IvfPqIndex implements VectorIndex {
     }
   }
 
-  /** Scans one list: the byte-table kernel filters each block, survivors get float scores. */
+  /**
+   * Scans one list with a table of its own (L2 over residuals): the byte-table kernel filters each
+   * block, and survivors are re-scored with the float table right away, while it is current.
+   */
   private void scanList(int list, float bias, Scratch s) {
     KernelSupport k = VectorKernels.support();
     int n = listSizes[list];
@@ -474,8 +558,8 @@ public final class IvfPqIndex implements VectorIndex {
     int threshold = s.qlut.threshold(heap.threshold(), bias);
     for (int b = 0, blockOff = 0; b < n; b += FastScanLayout.BLOCK, blockOff += blockBytes) {
       long mask = fastScan
-          ? k.fastScan4(codes, blockOff, pairs, tables, threshold)
-          : k.fastScan8(codes, blockOff, m, tables, threshold);
+          ? k.fastScan4(codes, blockOff, pairs, tables, threshold, s.sums)
+          : k.fastScan8(codes, blockOff, m, tables, threshold, s.sums);
       int valid = n - b;
       if (valid < FastScanLayout.BLOCK) {
         mask &= (1L << valid) - 1;
@@ -491,6 +575,68 @@ public final class IvfPqIndex implements VectorIndex {
         if (heap.offer(ids[b + v], score)) {
           threshold = s.qlut.threshold(heap.threshold(), bias);
         }
+      }
+    }
+  }
+
+  /**
+   * Scans one list under the query's one table, deferring float scores: each survivor's byte sum
+   * bounds its score from both sides ({@link QuantizedLut#lowerBound}), the k-th largest lower
+   * bound ({@link KthLargest}) sets the bar, and survivors whose upper bound clears it are kept as candidates, re-scored
+   * once every list is scanned ({@link #rescoreCandidates}). Most of the vectors that enter a
+   * top-k during a scan leave it again; they never get a float score.
+   */
+  private void scanListDeferred(int list, float bias, Scratch s) {
+    KernelSupport k = VectorKernels.support();
+    int n = listSizes[list];
+    byte[] codes = listCodes[list];
+    int[] ids = listIds[list];
+    KthLargest bounds = s.bounds;
+    QuantizedLut ql = s.qlut;
+    short[] sums = s.sums;
+    int pairs = FastScanLayout.pairs(m);
+    byte[] tables = ql.tables();
+    float bar = bounds.bar();
+    int threshold = ql.threshold(bar, bias);
+    for (int b = 0, blockOff = 0; b < n; b += FastScanLayout.BLOCK, blockOff += blockBytes) {
+      long mask = fastScan
+          ? k.fastScan4(codes, blockOff, pairs, tables, threshold, sums)
+          : k.fastScan8(codes, blockOff, m, tables, threshold, sums);
+      int valid = n - b;
+      if (valid < FastScanLayout.BLOCK) {
+        mask &= (1L << valid) - 1;
+      }
+      while (mask != 0) {
+        int v = Long.numberOfTrailingZeros(mask);
+        mask &= mask - 1;
+        int id = ids[b + v];
+        if (s.accept != null && !s.accept.accept(id)) {
+          continue;
+        }
+        int sum = sums[v];
+        float upper = ql.upperBound(sum, bias);
+        if (upper < bar) {
+          continue; // the bar rose since the kernel filtered this block
+        }
+        if (bounds.add(ql.lowerBound(sum, bias))) {
+          bar = bounds.bar();
+          threshold = ql.threshold(bar, bias);
+        }
+        s.addCandidate(id, list, blockOff + FastScanLayout.position(v), upper, bias);
+      }
+    }
+  }
+
+  /** Float scores for the candidates whose upper bound clears the final bar, into the heap. */
+  private void rescoreCandidates(Scratch s) {
+    float bar = s.bounds.exactBar();
+    float[] lut = s.lut;
+    for (int i = 0; i < s.count; i++) {
+      if (s.upper[i] >= bar) {
+        byte[] codes = listCodes[s.lists[i]];
+        float score = s.biases[i]
+            + (fastScan ? rescore(codes, s.ats[i], lut) : rescore8(codes, s.ats[i], lut));
+        s.heap.offer(s.ids[i], score);
       }
     }
   }

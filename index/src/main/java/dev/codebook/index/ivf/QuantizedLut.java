@@ -23,6 +23,7 @@ public final class QuantizedLut {
   private final float[] mins;
   private final float[] range = new float[2]; // one table's min and max
   private float scale;
+  private double invScale; // 1 / scale: bounds multiply, survivors are many
   private float offset;
 
   /** A table for 4-bit codes. */
@@ -65,7 +66,24 @@ public final class QuantizedLut {
       k.quantizeBytes(lut, s * ksub, ksub, mins[s], a, maxEntry, tables, s * ksub);
     }
     this.scale = a;
+    this.invScale = a > 0 ? 1.0 / a : 0;
     this.offset = sumMin;
+  }
+
+  /**
+   * The lowest float score a vector whose byte sum is {@code sum} can have (its float table
+   * score plus {@code bias}): each of the m entries was rounded by at most half a step, and one
+   * more step covers float rounding. Negative infinity for a flat table, where bytes say nothing.
+   */
+  public float lowerBound(int sum, float bias) {
+    return scale == 0f ? Float.NEGATIVE_INFINITY
+        : Math.nextDown((float) (bias + offset + (sum - 0.5 * m - 1) * invScale));
+  }
+
+  /** The highest float score a vector whose byte sum is {@code sum} can have; see lowerBound. */
+  public float upperBound(int sum, float bias) {
+    return scale == 0f ? Float.POSITIVE_INFINITY
+        : Math.nextUp((float) (bias + offset + (sum + 0.5 * m + 1) * invScale));
   }
 
   /**

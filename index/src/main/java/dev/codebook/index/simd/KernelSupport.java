@@ -50,17 +50,21 @@ public interface KernelSupport {
    * 64-byte slabs in 16-bit lanes and returns the mask of vectors whose sum is at least {@code
    * threshold} (bit {@code v} for vector {@code v}); a threshold at or below 0 selects all. Every
    * sum must fit in 15 bits ({@code QuantizedLut} keeps {@code m * maxEntry <= 32767}), so no
-   * vector reaches a threshold above 32767.
+   * vector reaches a threshold above 32767. Unless the threshold is above 32767 (nothing can
+   * pass), the sums are written to {@code sums[0..64)}, vector {@code v}'s at {@code sums[v]}, so
+   * callers can bound each survivor's score without re-scoring it.
    */
-  long fastScan4(byte[] codes, int blockOffset, int pairs, byte[] tables, int threshold);
+  long fastScan4(byte[] codes, int blockOffset, int pairs, byte[] tables, int threshold,
+      short[] sums);
 
   /**
    * 8-bit fast-scan of one block of 64 vectors in {@code dev.codebook.index.ivf.FastScan8Layout}:
    * sums the byte tables ({@code tables}, 256 bytes per sub-quantizer) over {@code m} 64-byte slabs
    * in 16-bit lanes and returns the mask of vectors whose sum is at least {@code threshold}, as
-   * {@link #fastScan4} does, with the same 15-bit bound on every sum.
+   * {@link #fastScan4} does, with the same 15-bit bound on every sum and the same {@code sums}.
    */
-  long fastScan8(byte[] codes, int blockOffset, int m, byte[] tables, int threshold);
+  long fastScan8(byte[] codes, int blockOffset, int m, byte[] tables, int threshold,
+      short[] sums);
 
   /**
    * The smallest and largest of {@code v[offset..offset+length)} ({@code length > 0}, no NaN)

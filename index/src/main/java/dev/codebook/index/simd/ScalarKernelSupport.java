@@ -131,9 +131,10 @@ public final class ScalarKernelSupport implements KernelSupport {
   }
 
   @Override
-  public long fastScan4(byte[] codes, int blockOffset, int pairs, byte[] tables, int threshold) {
-    if (threshold <= 0) {
-      return -1L;
+  public long fastScan4(byte[] codes, int blockOffset, int pairs, byte[] tables, int threshold,
+      short[] sums) {
+    if (threshold > Short.MAX_VALUE) {
+      return 0L;
     }
     long mask = 0;
     for (int v = 0; v < 64; v++) {
@@ -144,6 +145,7 @@ public final class ScalarKernelSupport implements KernelSupport {
         int t = (p >>> 1) * 64 + (p & 1) * 32;
         sum += (tables[t + (b & 0x0F)] & 0xFF) + (tables[t + 16 + ((b >>> 4) & 0x0F)] & 0xFF);
       }
+      sums[v] = (short) sum;
       if (sum >= threshold) {
         mask |= 1L << v;
       }
@@ -152,9 +154,10 @@ public final class ScalarKernelSupport implements KernelSupport {
   }
 
   @Override
-  public long fastScan8(byte[] codes, int blockOffset, int m, byte[] tables, int threshold) {
-    if (threshold <= 0) {
-      return -1L;
+  public long fastScan8(byte[] codes, int blockOffset, int m, byte[] tables, int threshold,
+      short[] sums) {
+    if (threshold > Short.MAX_VALUE) {
+      return 0L;
     }
     long mask = 0;
     for (int v = 0; v < 64; v++) {
@@ -163,6 +166,7 @@ public final class ScalarKernelSupport implements KernelSupport {
       for (int s = 0; s < m; s++) {
         sum += tables[s * 256 + (codes[pos + s * 64] & 0xFF)] & 0xFF;
       }
+      sums[v] = (short) sum;
       if (sum >= threshold) {
         mask |= 1L << v;
       }

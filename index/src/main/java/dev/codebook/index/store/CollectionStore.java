@@ -4,6 +4,10 @@ import dev.codebook.index.IndexFactory;
 import dev.codebook.index.IndexSpec;
 import dev.codebook.index.SearchParams;
 import dev.codebook.index.VectorIndex;
+import dev.codebook.index.filter.AttributeIndex;
+import dev.codebook.index.filter.AttributeValue;
+import dev.codebook.index.filter.Filter;
+import dev.codebook.index.filter.FilteredSearch;
 import dev.codebook.index.flat.FlatIndex;
 import dev.codebook.index.ivf.IvfPqCodebook;
 import dev.codebook.index.ivf.IvfPqIndex;
@@ -40,6 +44,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import org.apache.lucene.index.CorruptIndexException;
 import org.apache.lucene.store.Directory;
 import org.apache.lucene.store.FSDirectory;
@@ -90,6 +95,9 @@ public final class CollectionStore implements Closeable {
 
   private static final Logger LOG = LoggerFactory.getLogger(CollectionStore.class);
 
+  /** The task name a build reports its encoding steps under ({@link IndexFactory.BuildOptions#steps}). */
+  public static final String ENCODE_TASK = "encode";
+
   /**
    * Tuning.
    *
@@ -98,15 +106,19 @@ public final class CollectionStore implements Closeable {
    * @param maxSegments more segments than this trigger a merge of the smallest
    * @param mergeDeletedRatio a segment with this fraction of rows deleted is rewritten
    * @param backgroundMaintenance flush and merge on a background thread (off: only when asked)
+   * @param attributeDecoder turns a row's attribute blob into filterable values (for {@link
+   *     Filter}s; the default sees no attributes)
    */
   public record Options(Durability durability, int flushRows, int maxSegments,
-      double mergeDeletedRatio, boolean backgroundMaintenance) {
+      double mergeDeletedRatio, boolean backgroundMaintenance,
+      Function<byte[], Map<String, AttributeValue>> attributeDecoder) {
 
     public static final int DEFAULT_FLUSH_ROWS = 20_000;
     public static final int DEFAULT_MAX_SEGMENTS = 8;
     public static final double DEFAULT_MERGE_DELETED_RATIO = 0.3;
 
     public Options {
+      attributeDecoder = attributeDecoder == null ? b -> Map.of() : attributeDecoder;
       if (flushRows <= 0 || maxSegments < 1 || !(mergeDeletedRatio > 0)) {
         throw new IllegalArgumentException("bad store options: flushRows " + flushRows
             + ", maxSegments " + maxSegments + ", mergeDeletedRatio " + mergeDeletedRatio);
@@ -115,24 +127,32 @@ public final class CollectionStore implements Closeable {
 
     public static Options defaults() {
       return new Options(Durability.group(Durability.DEFAULT_INTERVAL), DEFAULT_FLUSH_ROWS,
-          DEFAULT_MAX_SEGMENTS, DEFAULT_MERGE_DELETED_RATIO, true);
+          DEFAULT_MAX_SEGMENTS, DEFAULT_MERGE_DELETED_RATIO, true, null);
     }
 
     public Options withDurability(Durability d) {
-      return new Options(d, flushRows, maxSegments, mergeDeletedRatio, backgroundMaintenance);
+      return new Options(d, flushRows, maxSegments, mergeDeletedRatio, backgroundMaintenance,
+          attributeDecoder);
     }
 
     public Options withFlushRows(int rows) {
       return new Options(durability, rows, maxSegments, mergeDeletedRatio,
-          backgroundMaintenance);
+          backgroundMaintenance, attributeDecoder);
     }
 
     public Options withMaxSegments(int n) {
-      return new Options(durability, flushRows, n, mergeDeletedRatio, backgroundMaintenance);
+      return new Options(durability, flushRows, n, mergeDeletedRatio, backgroundMaintenance,
+          attributeDecoder);
     }
 
     public Options withBackgroundMaintenance(boolean on) {
-      return new Options(durability, flushRows, maxSegments, mergeDeletedRatio, on);
+      return new Options(durability, flushRows, maxSegments, mergeDeletedRatio, on,
+          attributeDecoder);
+    }
+
+    public Options withAttributeDecoder(Function<byte[], Map<String, AttributeValue>> decoder) {
+      return new Options(durability, flushRows, maxSegments, mergeDeletedRatio,
+          backgroundMaintenance, decoder);
     }
   }
 
@@ -301,7 +321,8 @@ public final class CollectionStore implements Closeable {
       rows += seg.size;
     }
     deleteUnreferenced(m);
-    buffer = new Buffer(nextSegment++, m.walCheckpoint(), dim, similarity);
+    buffer = new Buffer(nextSegment++, m.walCheckpoint(), dim, similarity,
+        options.attributeDecoder());
     int[] replayed = new int[1];
     WriteAheadLog.Replayed r = WriteAheadLog.replay(dir, path, m.walCheckpoint(), dim, rec -> {
       replayed[0]++;
@@ -615,7 +636,22 @@ public final class CollectionStore implements Closeable {
    */
   public Hit[][] search(FloatMatrix queries, int k, SearchParams params, boolean withValues,
       boolean withAttributes, BooleanSupplier cancelled) {
-    return search(queries, k, params, null, withValues, withAttributes, cancelled);
+    return search(queries, k, params, (java.util.function.Predicate<byte[]>) null, withValues,
+        withAttributes, cancelled);
+  }
+
+  /**
+   * As {@link #search(FloatMatrix, int, SearchParams, boolean, boolean, BooleanSupplier)},
+   * returning only rows whose attributes match {@code filter} (null: all). Each part of the
+   * snapshot evaluates it on its own {@link AttributeIndex} (a segment's is built on first use
+   * from its attributes through {@link Options#attributeDecoder}) into a bitmap of accepted local
+   * ordinals, and a {@link FilteredSearch} scores few accepted rows exactly and otherwise widens
+   * the probe.
+   */
+  public Hit[][] search(FloatMatrix queries, int k, SearchParams params, Filter filter,
+      boolean withValues, boolean withAttributes, BooleanSupplier cancelled) {
+    return search(queries, k, params, filter == null ? null : part -> part.evaluate(filter),
+        null, withValues, withAttributes, cancelled);
   }
 
   /**
@@ -628,6 +664,17 @@ public final class CollectionStore implements Closeable {
   public Hit[][] search(FloatMatrix queries, int k, SearchParams params,
       java.util.function.Predicate<byte[]> filter, boolean withValues, boolean withAttributes,
       BooleanSupplier cancelled) {
+    return search(queries, k, params, null, filter, withValues, withAttributes, cancelled);
+  }
+
+  /** What a filter sees of one part of a snapshot. */
+  private interface Part {
+    RoaringBitmap evaluate(Filter filter);
+  }
+
+  private Hit[][] search(FloatMatrix queries, int k, SearchParams params,
+      Function<Part, RoaringBitmap> byIndex, java.util.function.Predicate<byte[]> filter,
+      boolean withValues, boolean withAttributes, BooleanSupplier cancelled) {
     if (queries.dim() != dim) {
       throw new IllegalArgumentException(
           "queries: vector dimensions differ: " + queries.dim() + "!=" + dim);
@@ -654,8 +701,10 @@ public final class CollectionStore implements Closeable {
         if (b.rows - b.deletes.getCardinality() <= 0) {
           continue;
         }
-        SearchResults r = searchIndex(b.flat, b.deletes.isEmpty() ? null : b.deletes,
-            accepted(filter, b.rows, b.attrs::get), queries, k, params, cancelled);
+        RoaringBitmap acc = byIndex != null ? byIndex.apply(b.attributeIndex()::evaluate)
+            : accepted(filter, b.rows, b.attrs::get);
+        SearchResults r = searchIndex(b.flat, b.deletes.isEmpty() ? null : b.deletes, acc,
+            b::rows, queries, k, params, cancelled);
         for (int q = 0; q < nq; q++) {
           for (int j = 0; j < r.k(); j++) {
             int ord = r.id(q, j);
@@ -679,8 +728,11 @@ public final class CollectionStore implements Closeable {
         if (s.size - del.getCardinality() <= 0) {
           continue;
         }
-        SearchResults r = searchIndex(s.index(), del.isEmpty() ? null : del,
-            accepted(filter, s.size, row -> s.attributes[row]), queries, k, params, cancelled);
+        RoaringBitmap acc = byIndex != null
+            ? byIndex.apply(f -> s.attributeIndex(options.attributeDecoder()).evaluate(f))
+            : accepted(filter, s.size, row -> s.attributes[row]);
+        SearchResults r = searchIndex(s.index(), del.isEmpty() ? null : del, acc, s::rows,
+            queries, k, params, cancelled);
         for (int q = 0; q < nq; q++) {
           for (int j = 0; j < r.k(); j++) {
             int ord = r.id(q, j);
@@ -761,35 +813,43 @@ public final class CollectionStore implements Closeable {
   }
 
   private static SearchResults searchIndex(VectorIndex index, RoaringBitmap deleted,
-      RoaringBitmap accepted, FloatMatrix queries, int k, SearchParams params,
-      BooleanSupplier cancelled) {
+      RoaringBitmap accepted, Function<int[], FloatMatrix> rows, FloatMatrix queries, int k,
+      SearchParams params, BooleanSupplier cancelled) {
     int nq = queries.rows();
     int fetch = Math.min(k, index.size());
-    SearchResults r = new SearchResults(nq, Math.max(1, fetch));
-    if (fetch == 0) {
-      return r;
-    }
-    FloatMatrix prepared = index.prepareQueries(queries);
-    if (accepted != null && deleted != null) {
-      accepted = RoaringBitmap.andNot(accepted, deleted);
-      deleted = null;
-    }
-    RoaringBitmap ok = accepted;
-    RoaringBitmap dead = deleted;
-    AcceptOrds accept = ok != null ? ok::contains : dead != null ? ord -> !dead.contains(ord) : null;
-    if (ok != null && ok.isEmpty()) {
-      return r;
+    if (fetch == 0 || (accepted != null && accepted.isEmpty())) {
+      return new SearchResults(nq, Math.max(1, fetch));
     }
     SearchParams p = params;
     if (index instanceof IvfPqIndex ivf && params.nprobe() > ivf.nlist()) {
       p = new SearchParams(ivf.nlist(), params.rerank());
     }
+    FloatMatrix prepared = index.prepareQueries(queries);
+    FilteredSearch filtered = null;
+    AcceptOrds accept = null;
+    if (accepted != null) {
+      if (deleted != null) {
+        accepted = RoaringBitmap.andNot(accepted, deleted);
+      }
+      filtered = new FilteredSearch(index, accepted, rows, p);
+    } else if (deleted != null) {
+      RoaringBitmap dead = deleted;
+      accept = ord -> !dead.contains(ord);
+    }
+    SearchResults r = new SearchResults(nq, fetch);
     for (int from = 0; from < nq; from += 16) {
       if (cancelled.getAsBoolean()) {
         throw new CancellationException("search cancelled after " + from + " of " + nq
             + " queries");
       }
-      index.search(prepared, from, Math.min(nq, from + 16), p, accept, r);
+      int to = Math.min(nq, from + 16);
+      if (filtered != null) {
+        SearchResults part = filtered.search(queries, prepared, from, to, fetch);
+        System.arraycopy(part.ids(), 0, r.ids(), from * fetch, (to - from) * fetch);
+        System.arraycopy(part.scores(), 0, r.scores(), from * fetch, (to - from) * fetch);
+      } else {
+        index.search(prepared, from, to, p, accept, r);
+      }
     }
     return r;
   }
@@ -858,7 +918,7 @@ public final class CollectionStore implements Closeable {
         }
         long gen = wal.roll();
         frozen = buffer;
-        buffer = new Buffer(nextSegment++, gen, dim, similarity);
+        buffer = new Buffer(nextSegment++, gen, dim, similarity, options.attributeDecoder());
       }
       b = frozen;
       cbv = codebookVersion;
@@ -962,11 +1022,11 @@ public final class CollectionStore implements Closeable {
     } finally {
       lock.readLock().unlock();
     }
-    mergeLocked(sources, cb, cbv, 0);
+    mergeLocked(sources, cb, cbv, 0, null);
   }
 
-  private void mergeLocked(List<Segment> sources, IvfPqCodebook cb, int cbv, long newBuildTime)
-      throws IOException {
+  private void mergeLocked(List<Segment> sources, IvfPqCodebook cb, int cbv, long newBuildTime,
+      SegmentWriter.EncodeListener listener) throws IOException {
     List<RoaringBitmap> dels = new ArrayList<>();
     long number;
     lock.writeLock().lock();
@@ -1000,6 +1060,8 @@ public final class CollectionStore implements Closeable {
       Segment merged = null;
       if (total > 0) {
         byte[] segId = StringHelper.randomId();
+        boolean written = false;
+        try {
         int n = total;
         SegmentWriter.write(dir, number, segId, dim, new SegmentWriter.RowSource() {
           @Override
@@ -1021,13 +1083,22 @@ public final class CollectionStore implements Closeable {
           public void vector(int row, float[] dst, int offset) {
             sources.get(srcSeg[row]).vector(srcOrd[row], dst, offset);
           }
-        }, cb, cbv);
+        }, cb, cbv, listener);
         Map<Integer, IvfPqCodebook> with = new HashMap<>(codebooksCopy());
         if (cb != null) {
           with.put(cbv, cb);
         }
         merged = Segment.open(dir, path, new Manifest.SegmentInfo(number, segId, n, cbv, 0, 0),
             dim, similarity, with::get);
+        written = true;
+        } finally {
+          if (!written) {
+            // Cancelled or failed: nothing refers to these files.
+            for (String ext : new String[] {"vec", "ids", "ivf"}) {
+              StoreFiles.deleteQuietly(dir, StoreFiles.segment(number, ext));
+            }
+          }
+        }
       }
       lock.writeLock().lock();
       try {
@@ -1099,6 +1170,7 @@ public final class CollectionStore implements Closeable {
     maintenance.lock();
     try {
       ensureOpen();
+      buildOptions.checkCancelled();
       flushLocked();
       List<Segment> sources;
       lock.writeLock().lock();
@@ -1133,10 +1205,14 @@ public final class CollectionStore implements Closeable {
               Files.deleteIfExists(m.file());
             }
           }
+          buildOptions.checkCancelled();
           cbv = codebookVersion() + 1;
           CodebookFile.write(dir, cbv, cb);
         }
-        mergeLocked(sources, cb, cbv, System.currentTimeMillis());
+        mergeLocked(sources, cb, cbv, System.currentTimeMillis(), (c, n) -> {
+          buildOptions.steps().onStep(ENCODE_TASK, c, n, Double.NaN);
+          buildOptions.checkCancelled();
+        });
         return new BuildResult(sample, cbv, live);
       } finally {
         for (Segment s : sources) {
@@ -1488,8 +1564,12 @@ public final class CollectionStore implements Closeable {
     int rows;
     final FlatIndex flat;
     final RoaringBitmap deletes = new RoaringBitmap();
+    final Function<byte[], Map<String, AttributeValue>> decoder;
+    private AttributeIndex attributeIndex; // built on the first filtered search, then kept up
 
-    Buffer(long number, long walGen, int dim, Similarity similarity) {
+    Buffer(long number, long walGen, int dim, Similarity similarity,
+        Function<byte[], Map<String, AttributeValue>> decoder) {
+      this.decoder = decoder;
       this.number = number;
       this.walGen = walGen;
       this.dim = dim;
@@ -1504,7 +1584,32 @@ public final class CollectionStore implements Closeable {
       System.arraycopy(v, 0, values, rows * dim, n * dim);
       ids.addAll(newIds);
       attrs.addAll(a);
+      if (attributeIndex != null) {
+        for (int i = 0; i < n; i++) {
+          attributeIndex.add(rows + i, decoder.apply(a.get(i)));
+        }
+      }
       rows += n;
+    }
+
+    /** Caller holds the collection's read lock (first use races only with other readers). */
+    synchronized AttributeIndex attributeIndex() {
+      if (attributeIndex == null) {
+        AttributeIndex idx = new AttributeIndex();
+        for (int r = 0; r < rows; r++) {
+          idx.add(r, decoder.apply(attrs.get(r)));
+        }
+        attributeIndex = idx;
+      }
+      return attributeIndex;
+    }
+
+    FloatMatrix rows(int[] ords) {
+      float[] out = new float[Math.multiplyExact(ords.length, dim)];
+      for (int i = 0; i < ords.length; i++) {
+        System.arraycopy(values, ords[i] * dim, out, i * dim, dim);
+      }
+      return new FloatMatrix(ords.length, dim, out);
     }
 
     /** Grows the value array for {@code need} floats; fails before anything changed. */

@@ -229,6 +229,36 @@ final class Segment {
     chunks[row / rowsPerChunk].get((row % rowsPerChunk) * dim, dst, offset, dim);
   }
 
+  /** The vectors of {@code rows}, in that order, as upserted. */
+  FloatMatrix rows(int[] rows) {
+    float[] out = new float[Math.multiplyExact(rows.length, dim)];
+    for (int i = 0; i < rows.length; i++) {
+      vector(rows[i], out, i * dim);
+    }
+    return new FloatMatrix(rows.length, dim, out);
+  }
+
+  private volatile dev.codebook.index.filter.AttributeIndex attributeIndex;
+
+  /** The attribute index over local ordinals, built on first use (filtered searches). */
+  dev.codebook.index.filter.AttributeIndex attributeIndex(java.util.function.Function<byte[],
+      java.util.Map<String, dev.codebook.index.filter.AttributeValue>> decoder) {
+    var idx = attributeIndex;
+    if (idx == null) {
+      synchronized (this) {
+        idx = attributeIndex;
+        if (idx == null) {
+          idx = new dev.codebook.index.filter.AttributeIndex();
+          for (int r = 0; r < size; r++) {
+            idx.add(r, decoder.apply(attributes[r]));
+          }
+          attributeIndex = idx;
+        }
+      }
+    }
+    return idx;
+  }
+
   float[] vector(int row) {
     float[] v = new float[dim];
     vector(row, v, 0);

@@ -58,6 +58,20 @@ final class SegmentWriter {
   /** Writes the segment files; returns the names written. */
   static List<String> write(Directory dir, long number, byte[] segId, int dim, RowSource rows,
       IvfPqCodebook codebook, int codebookVersion) throws IOException {
+    return write(dir, number, segId, dim, rows, codebook, codebookVersion, null);
+  }
+
+  /** Told after each encoded chunk; may throw (a cancelled build) to stop the write. */
+  @FunctionalInterface
+  interface EncodeListener {
+    void encoded(int chunk, int chunks);
+  }
+
+  /** Rows per chunk when a listener follows the encoding (progress and cancellation). */
+  static final int LISTENED_CHUNK = 4096;
+
+  static List<String> write(Directory dir, long number, byte[] segId, int dim, RowSource rows,
+      IvfPqCodebook codebook, int codebookVersion, EncodeListener listener) throws IOException {
     int n = rows.size();
     String vec = StoreFiles.segment(number, "vec");
     String ids = StoreFiles.segment(number, "ids");
@@ -90,7 +104,7 @@ final class SegmentWriter {
       return List.of(vec, ids);
     }
     String ivf = StoreFiles.segment(number, "ivf");
-    IvfPqIndex index = encode(codebook, dim, rows);
+    IvfPqIndex index = encode(codebook, dim, rows, listener);
     StoreFiles.write(dir, ivf, IVF_CODEC, VERSION_CURRENT, segId, out -> {
       out.writeVInt(codebookVersion);
       IvfPqIndexFormat.writeLists(out, index);
@@ -99,16 +113,22 @@ final class SegmentWriter {
   }
 
   /** Encodes every row with {@code codebook}; full vectors are not kept (the .vec has them). */
-  static IvfPqIndex encode(IvfPqCodebook codebook, int dim, RowSource rows) {
+  static IvfPqIndex encode(IvfPqCodebook codebook, int dim, RowSource rows,
+      EncodeListener listener) {
     IvfPqIndex index = codebook.newIndex(codebook.spec().refineFlat() ? new Discard(dim) : null);
     int n = rows.size();
-    for (int from = 0; from < n; from += ENCODE_CHUNK) {
-      int count = Math.min(ENCODE_CHUNK, n - from);
+    int chunk = listener == null ? ENCODE_CHUNK : LISTENED_CHUNK;
+    int chunks = Math.max(1, (n + chunk - 1) / chunk);
+    for (int from = 0, c = 0; from < n; from += chunk, c++) {
+      int count = Math.min(chunk, n - from);
       float[] x = new float[count * dim];
       for (int i = 0; i < count; i++) {
         rows.vector(from + i, x, i * dim);
       }
       index.add(new FloatMatrix(count, dim, x));
+      if (listener != null) {
+        listener.encoded(c + 1, chunks);
+      }
     }
     return index;
   }

@@ -36,4 +36,34 @@ class QuantizedLutTest {
       assertTrue(bytes <= 32767);
     }
   }
+
+  @ParameterizedTest
+  @ValueSource(ints = {1, 3, 8, 32, 48, 192})
+  void byteSumsBoundTheFloatScoreFromBothSides(int m) {
+    for (int ksub : new int[] {16, 256}) {
+      Random r = new Random(m * 31L + ksub);
+      float[] lut = new float[m * ksub];
+      for (int i = 0; i < lut.length; i++) {
+        lut[i] = (float) (r.nextGaussian() * (1 + (i / ksub) % 3) + 10);
+      }
+      QuantizedLut q = new QuantizedLut(m, ksub);
+      q.quantize(lut);
+      byte[] t = q.tables();
+      for (int trial = 0; trial < 2000; trial++) {
+        float exact = 0;
+        int bytes = 0;
+        for (int s = 0; s < m; s++) {
+          int c = r.nextInt(ksub);
+          exact += lut[s * ksub + c];
+          bytes += t[s * ksub + c] & 0xFF; // both layouts: entry (s, c) at s * ksub + c
+        }
+        float bias = (float) r.nextGaussian();
+        float score = exact + bias;
+        assertTrue(q.lowerBound(bytes, bias) <= score, "m=" + m + " lower bound above " + score);
+        assertTrue(q.upperBound(bytes, bias) >= score, "m=" + m + " upper bound below " + score);
+        // The kernel's threshold for a bar at this very score keeps this vector.
+        assertTrue(bytes >= q.threshold(score, bias));
+      }
+    }
+  }
 }

@@ -64,7 +64,7 @@ class CodeScanKernelsTest {
         sums[v] += tables[(s / 4) * 64 + (s % 4) * 16 + code[v][s]] & 0xFF;
       }
     }
-    int[] thresholds = {-5, 0, 1, sums[0], sums[17], sums[40], sums[63] + 1, 32767};
+    int[] thresholds = {-5, 0, 1, sums[0], sums[17], sums[40], sums[63] + 1, 32767, 40000};
     for (int t : thresholds) {
       long expected = 0;
       for (int v = 0; v < 64; v++) {
@@ -73,8 +73,14 @@ class CodeScanKernelsTest {
         }
       }
       for (KernelSupport k : BOTH) {
-        assertEquals(expected, k.fastScan4(codes, 3, FastScanLayout.pairs(m), tables, t),
+        short[] out = new short[64];
+        assertEquals(expected, k.fastScan4(codes, 3, FastScanLayout.pairs(m), tables, t, out),
             k.name() + " m=" + m + " threshold " + t);
+        if (t <= Short.MAX_VALUE) {
+          for (int v = 0; v < 64; v++) {
+            assertEquals(sums[v], out[v], k.name() + " sum of vector " + v);
+          }
+        }
       }
     }
   }
@@ -113,8 +119,12 @@ class CodeScanKernelsTest {
         }
       }
       for (KernelSupport k : BOTH) {
-        assertEquals(expected, k.fastScan8(codes, 5, m, tables, t),
+        short[] out = new short[64];
+        assertEquals(expected, k.fastScan8(codes, 5, m, tables, t, out),
             k.name() + " m=" + m + " threshold " + t);
+        for (int v = 0; v < 64; v++) {
+          assertEquals(sums[v], out[v], k.name() + " sum of vector " + v);
+        }
       }
     }
   }

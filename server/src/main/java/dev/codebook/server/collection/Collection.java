@@ -6,6 +6,7 @@ import dev.codebook.api.v1.Vector;
 import dev.codebook.index.IndexFactory;
 import dev.codebook.index.IndexSpec;
 import dev.codebook.index.SearchParams;
+import dev.codebook.index.filter.Filter;
 import dev.codebook.index.store.CollectionStore;
 import dev.codebook.index.vector.FloatMatrix;
 import dev.codebook.index.vector.Similarity;
@@ -50,6 +51,12 @@ public final class Collection {
    * and a cancelled or expired call stops within one such group.
    */
   public static final int QUERIES_PER_CANCELLATION_CHECK = 16;
+
+  /** Rows a build encodes between two progress reports and cancellation checks. */
+  public static final int BUILD_ADD_CHUNK = 4096;
+
+  /** The task name a build reports its encoding steps under. */
+  public static final String ENCODE_TASK = CollectionStore.ENCODE_TASK;
 
   /** Most vectors a build trains its quantizers on (a seeded sample of the live ones). */
   public static final int MAX_TRAINING_VECTORS = 100_000;
@@ -264,6 +271,21 @@ public final class Collection {
    */
   public Hit[][] search(FloatMatrix queries, int k, SearchParams params, boolean withValues,
       boolean withAttributes, BooleanSupplier cancelled) {
+    return search(queries, k, params, null, withValues, withAttributes, cancelled);
+  }
+
+  /**
+   * As {@link #search(FloatMatrix, int, SearchParams, boolean, boolean, BooleanSupplier)},
+   * returning only vectors whose attributes match {@code filter} (null: all). Each segment and
+   * the buffer evaluate it on their own attribute index into a bitmap of accepted ordinals; a
+   * {@link dev.codebook.index.filter.FilteredSearch} then scores few accepted rows exactly and
+   * otherwise widens the probe.
+   *
+   * @throws dev.codebook.index.filter.FilterException when a comparison's kind cannot match the
+   *     attribute's values
+   */
+  public Hit[][] search(FloatMatrix queries, int k, SearchParams params, Filter filter,
+      boolean withValues, boolean withAttributes, BooleanSupplier cancelled) {
     if (k <= 0) {
       throw new IllegalArgumentException("k must be positive, got " + k);
     }
@@ -278,7 +300,7 @@ public final class Collection {
     VectorUtil.prepareQueries(queries, dimension, similarity);
     CollectionStore.Hit[][] hits;
     try {
-      hits = store.search(queries, k, params, withValues, withAttributes, cancelled);
+      hits = store.search(queries, k, params, filter, withValues, withAttributes, cancelled);
     } catch (IllegalStateException e) {
       throw gone(e);
     }
@@ -297,7 +319,9 @@ public final class Collection {
   /**
    * Trains the spec on (a sample of) the live vectors, re-encodes every segment with the new
    * codebook and commits. Searches and writes continue meanwhile; synchronous: returns when the
-   * collection is READY.
+   * collection is READY. {@code options} carries the progress hook (encoding reported as task
+   * {@value #ENCODE_TASK}) and the cancel flag: a cancelled build throws CancellationException
+   * and leaves the collection as it was.
    *
    * @throws CollectionStateException if a build is running, or there are too few vectors to
    *     train on, or training rejects them

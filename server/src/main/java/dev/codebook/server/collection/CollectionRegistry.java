@@ -50,7 +50,8 @@ public final class CollectionRegistry implements Closeable {
 
   private CollectionRegistry(Path dataDir, CollectionStore.Options options, boolean ephemeral) {
     this.root = dataDir.resolve(COLLECTIONS_DIR);
-    this.options = options;
+    // Filters see the stored attribute maps as the index's values.
+    this.options = options.withAttributeDecoder(b -> Attributes.toIndex(Collection.decode(b)));
     this.ephemeral = ephemeral;
   }
 

@@ -22,6 +22,7 @@ public final class InvalidFieldException extends IllegalArgumentException {
   public static final String INVALID_NAME = "INVALID_NAME";
   public static final String INVALID_INDEX_SPEC = "INVALID_INDEX_SPEC";
   public static final String INVALID_VALUE = "INVALID_VALUE";
+  public static final String INVALID_FILTER = "INVALID_FILTER";
 
   private final String field;
   private final String reason;

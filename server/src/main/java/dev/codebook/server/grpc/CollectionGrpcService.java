@@ -11,12 +11,16 @@ import dev.codebook.api.v1.GetCollectionRequest;
 import dev.codebook.api.v1.ListCollectionsRequest;
 import dev.codebook.api.v1.ListCollectionsResponse;
 import dev.codebook.api.v1.Metric;
+import dev.codebook.api.v1.Operation;
 import dev.codebook.index.IndexFactory;
 import dev.codebook.index.IndexSpec;
 import dev.codebook.index.vector.Similarity;
 import dev.codebook.server.collection.Collection;
 import dev.codebook.server.collection.CollectionRegistry;
+import dev.codebook.server.collection.CollectionStateException;
 import dev.codebook.server.collection.InvalidFieldException;
+import dev.codebook.server.job.Job;
+import dev.codebook.server.job.JobRegistry;
 import io.grpc.stub.StreamObserver;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -39,13 +43,16 @@ public final class CollectionGrpcService extends CollectionServiceGrpc.Collectio
   private static final String TOKEN_PREFIX = "after:";
 
   private final CollectionRegistry registry;
+  private final JobRegistry jobs;
   private final int buildThreads;
 
   /**
-   * @param buildThreads threads BuildIndex trains with
+   * @param jobs where BuildIndex runs its jobs
+   * @param buildThreads threads one build trains with
    */
-  public CollectionGrpcService(CollectionRegistry registry, int buildThreads) {
+  public CollectionGrpcService(CollectionRegistry registry, JobRegistry jobs, int buildThreads) {
     this.registry = registry;
+    this.jobs = jobs;
     this.buildThreads = buildThreads;
   }
 
@@ -123,24 +130,61 @@ public final class CollectionGrpcService extends CollectionServiceGrpc.Collectio
     responseObserver.onCompleted();
   }
 
+  /**
+   * Starts the build as a job and answers with its operation at once. The obvious refusals (a
+   * build running, too few vectors) are answered here, synchronously; the rest show up as the
+   * operation's error.
+   */
   @Override
-  public void buildIndex(BuildIndexRequest request,
-      StreamObserver<BuildIndexResponse> responseObserver) {
+  public void buildIndex(BuildIndexRequest request, StreamObserver<Operation> responseObserver) {
     Unary.respond(responseObserver, () -> {
       Collection c = registry.get(Requests.collectionId("name", request.getName()));
       long seed = request.getSeed() != 0 ? request.getSeed() : IndexFactory.DEFAULT_SEED;
-      LOG.info("{}: building {} on {} vectors", c.name(), c.spec(), c.info().vectorCount());
-      Collection.BuildResult r = c.build(new IndexFactory.BuildOptions(seed, buildThreads,
-          line -> LOG.debug("{}: {}", c.name(), line)));
-      LOG.info("{}: built {} from {} vectors in {} ms", c.name(), c.spec(), r.trainingVectors(),
-          r.duration().toMillis());
-      return BuildIndexResponse.newBuilder()
-          .setCollection(toProto(c))
-          .setTrainingVectorCount(r.trainingVectors())
-          .setBuildDuration(com.google.protobuf.Duration.newBuilder()
-              .setSeconds(r.duration().getSeconds()).setNanos(r.duration().getNano()))
-          .build();
+      Collection.Info info = c.info();
+      int min = Collection.minTrainingVectors(c.spec());
+      if (info.vectorCount() < min) {
+        throw new CollectionStateException(CollectionStateException.TOO_FEW_VECTORS,
+            c.name() + " has " + info.vectorCount() + " vectors; " + c.spec()
+                + " needs at least " + min + " to train on");
+      }
+      Job job = jobs.submit(Job.Kind.BUILD_INDEX, c.name(), buildPhases(c.spec()),
+          j -> build(c, seed, j),
+          () -> new CollectionStateException(CollectionStateException.BUILD_RUNNING,
+              "a build of " + c.name() + " is already running; follow it with"
+                  + " OperationService.ListOperations or wait for it"));
+      LOG.info("{}: {} builds {} on {} vectors", c.name(), job.name(), c.spec(),
+          info.vectorCount());
+      return OperationGrpcService.toProto(job);
     });
+  }
+
+  private BuildIndexResponse build(Collection c, long seed, Job job) {
+    Collection.BuildResult r = c.build(new IndexFactory.BuildOptions(seed, buildThreads,
+        line -> LOG.debug("{}: {}", c.name(), line), job, job::cancelRequested));
+    LOG.info("{}: built {} from {} vectors in {} ms", c.name(), c.spec(), r.trainingVectors(),
+        r.duration().toMillis());
+    return BuildIndexResponse.newBuilder()
+        .setCollection(toProto(c))
+        .setTrainingVectorCount(r.trainingVectors())
+        .setBuildDuration(com.google.protobuf.Duration.newBuilder()
+            .setSeconds(r.duration().getSeconds()).setNanos(r.duration().getNano()))
+        .build();
+  }
+
+  /** The task-name prefixes of a build's phases, in the order IndexFactory runs them. */
+  static List<String> buildPhases(IndexSpec spec) {
+    List<String> phases = new java.util.ArrayList<>();
+    if (!spec.isFlat()) {
+      if (spec.opqM() > 0) {
+        phases.add("OPQ");
+      }
+      if (spec.hasIvf()) {
+        phases.add("k-means");
+      }
+      phases.add("PQ");
+    }
+    phases.add(Collection.ENCODE_TASK);
+    return phases;
   }
 
   /** The API view of a collection. */

@@ -73,18 +73,23 @@ final class Requests {
 
   /** The values of upserted vectors as one matrix, each checked, and their ids checked. */
   static FloatMatrix vectors(List<Vector> vectors, int dim, Similarity similarity) {
+    return vectors(vectors, dim, similarity, "");
+  }
+
+  /** As {@link #vectors(List, int, Similarity)}, field names prefixed (a stream's batch). */
+  static FloatMatrix vectors(List<Vector> vectors, int dim, Similarity similarity, String prefix) {
     int n = vectors.size();
     float[] data = new float[Math.multiplyExact(n, dim)];
     for (int i = 0; i < n; i++) {
       Vector v = vectors.get(i);
-      checkId("vectors[" + i + "].id", v.getId());
-      copyChecked("vectors[" + i + "].values", v.getValuesCount(), v::getValues, dim, similarity,
-          data, i * dim);
+      checkId(prefix + "vectors[" + i + "].id", v.getId());
+      copyChecked(prefix + "vectors[" + i + "].values", v.getValuesCount(), v::getValues, dim,
+          similarity, data, i * dim);
       for (Map.Entry<String, AttributeValue> a : v.getAttributesMap().entrySet()) {
-        String field = "vectors[" + i + "].attributes[" + a.getKey() + "]";
+        String field = prefix + "vectors[" + i + "].attributes[" + a.getKey() + "]";
         if (a.getKey().isEmpty()) {
-          throw new InvalidFieldException("vectors[" + i + "].attributes", INVALID_VALUE,
-              "vectors[" + i + "].attributes has an empty key");
+          throw new InvalidFieldException(prefix + "vectors[" + i + "].attributes", INVALID_VALUE,
+              prefix + "vectors[" + i + "].attributes has an empty key");
         }
         if (a.getValue().getKindCase() == AttributeValue.KindCase.KIND_NOT_SET) {
           throw new InvalidFieldException(field, MISSING_FIELD,

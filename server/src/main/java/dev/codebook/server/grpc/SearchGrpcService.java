@@ -6,11 +6,14 @@ import dev.codebook.api.v1.SearchRequest;
 import dev.codebook.api.v1.SearchResponse;
 import dev.codebook.api.v1.SearchServiceGrpc;
 import dev.codebook.index.SearchParams;
+import dev.codebook.index.filter.FilterException;
 import dev.codebook.index.vector.FloatMatrix;
 import dev.codebook.server.collection.Collection;
 import dev.codebook.server.collection.CollectionRegistry;
 import dev.codebook.server.collection.InvalidFieldException;
+import dev.codebook.server.metrics.ServerMetrics;
 import io.grpc.Context;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.RejectedExecutionException;
@@ -44,6 +47,7 @@ public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImpl
   private final CollectionRegistry registry;
   private final ThreadPoolExecutor executor;
   private final int queueCapacity;
+  private final ServerMetrics metrics;
 
   /**
    * @param executor the bounded search executor; its rejections become RESOURCE_EXHAUSTED, or
@@ -51,10 +55,21 @@ public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImpl
    * @param queueCapacity the capacity of its queue, for the error message
    */
   public SearchGrpcService(CollectionRegistry registry, ThreadPoolExecutor executor,
-      int queueCapacity) {
+      int queueCapacity, ServerMetrics metrics) {
     this.registry = registry;
+    this.metrics = metrics;
     this.executor = executor;
     this.queueCapacity = queueCapacity;
+  }
+
+  /**
+   * The service to register: {@link #bindService()} with a request parser that lets requests
+   * that do not parse (a filter nested too deep) get INVALID_ARGUMENT instead of grpc-java's
+   * UNKNOWN.
+   */
+  public ServerServiceDefinition definition() {
+    return UnparsedRequests.lenient(bindService(), SearchServiceGrpc.getSearchMethod(),
+        SearchRequest.getDefaultInstance());
   }
 
   @Override
@@ -63,8 +78,18 @@ public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImpl
     Collection collection;
     FloatMatrix queries;
     SearchParams params;
+    Filters filter;
     int k;
     try {
+      String unparsed = UnparsedRequests.parseError(request);
+      if (unparsed != null) {
+        throw unparsed.contains("nesting")
+            ? new InvalidFieldException("filter", InvalidFieldException.INVALID_FILTER,
+                "filter nests too deeply to parse (" + unparsed + "); at most "
+                    + dev.codebook.index.filter.Filter.MAX_DEPTH + " levels are allowed")
+            : new InvalidFieldException("request", InvalidFieldException.INVALID_VALUE,
+                "the request is not a valid codebook.v1.SearchRequest: " + unparsed);
+      }
       String id = Requests.collectionId("collection", request.getCollection());
       if (request.getQueriesCount() == 0) {
         throw new InvalidFieldException("queries", InvalidFieldException.MISSING_FIELD,
@@ -89,6 +114,7 @@ public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImpl
                 + " re-rank candidates per query; lower rerank");
       }
       params = new SearchParams(nprobe, rerank);
+      filter = request.hasFilter() ? Filters.of("filter", request.getFilter()) : null;
       collection = registry.get(id);
       queries = Requests.queries(request.getQueriesList(), collection.dimension(),
           collection.similarity());
@@ -96,7 +122,8 @@ public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImpl
       responseObserver.onError(StatusMapper.toStatusException(e));
       return;
     }
-    Runnable task = () -> run(context, collection, queries, k, params, request, responseObserver);
+    Runnable task =
+        () -> run(context, collection, queries, k, params, filter, request, responseObserver);
     try {
       executor.execute(context.wrap(task));
     } catch (RejectedExecutionException e) {
@@ -108,7 +135,8 @@ public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImpl
   }
 
   private void run(Context context, Collection collection, FloatMatrix queries, int k,
-      SearchParams params, SearchRequest request, StreamObserver<SearchResponse> observer) {
+      SearchParams params, Filters filter, SearchRequest request,
+      StreamObserver<SearchResponse> observer) {
     SearchResponse response;
     try {
       if (context.isCancelled()) {
@@ -116,8 +144,13 @@ public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImpl
         return;
       }
       Collection.Hit[][] hits = collection.search(queries, k, params,
-          request.getIncludeVectors(), request.getIncludeAttributes(), context::isCancelled);
+          filter == null ? null : filter.filter(), request.getIncludeVectors(),
+          request.getIncludeAttributes(), context::isCancelled);
       response = toResponse(hits);
+      metrics.queries(collection.id(), hits.length);
+    } catch (FilterException e) {
+      observer.onError(StatusMapper.toStatusException(filter.toInvalidField(e)));
+      return;
     } catch (CancellationException e) {
       observer.onError(StatusMapper.cancelled(context, e.getMessage()));
       return;

@@ -15,6 +15,7 @@ import dev.codebook.server.collection.CollectionNotFoundException;
 import dev.codebook.server.collection.CollectionStateException;
 import dev.codebook.server.collection.InvalidFieldException;
 import dev.codebook.server.collection.VectorsNotFoundException;
+import dev.codebook.server.job.JobNotFoundException;
 import io.grpc.Context;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
@@ -39,12 +40,14 @@ import org.slf4j.LoggerFactory;
  *   <caption>Mapping</caption>
  *   <tr><th>exception</th><th>code</th></tr>
  *   <tr><td>{@link InvalidFieldException}, other IllegalArgumentException</td><td>INVALID_ARGUMENT</td></tr>
- *   <tr><td>{@link CollectionNotFoundException}, {@link VectorsNotFoundException}</td><td>NOT_FOUND</td></tr>
+ *   <tr><td>{@link CollectionNotFoundException}, {@link VectorsNotFoundException},
+ *       {@link JobNotFoundException}</td><td>NOT_FOUND</td></tr>
  *   <tr><td>{@link CollectionAlreadyExistsException}</td><td>ALREADY_EXISTS</td></tr>
  *   <tr><td>{@link CollectionStateException}</td><td>FAILED_PRECONDITION</td></tr>
  *   <tr><td>RejectedExecutionException (see {@link #searchQueueFull}),
  *       {@link CapacityExceededException}</td><td>RESOURCE_EXHAUSTED</td></tr>
  *   <tr><td>shutting down ({@link #draining})</td><td>UNAVAILABLE</td></tr>
+ *   <tr><td>no or a wrong API key ({@link #unauthenticated})</td><td>UNAUTHENTICATED</td></tr>
  *   <tr><td>CancellationException (see {@link #cancelled})</td><td>CANCELLED or DEADLINE_EXCEEDED</td></tr>
  *   <tr><td>UnsupportedOperationException</td><td>UNIMPLEMENTED</td></tr>
  *   <tr><td>CorruptIndexException, MalformedVectorFileException, or an UncheckedIOException
@@ -68,7 +71,8 @@ public final class StatusMapper {
    * Index messages that name a row of the request: {@code "queries[3] has a non-finite value"},
    * {@code "vectors[2]: vector dimensions differ"}.
    */
-  private static final Pattern INDEXED_ROW = Pattern.compile("^(queries|vectors)\\[(\\d+)]");
+  private static final Pattern INDEXED_ROW =
+      Pattern.compile("^((?:batches\\[\\d+]\\.)?)(queries|vectors)\\[(\\d+)]");
 
   private StatusMapper() {}
 
@@ -99,6 +103,10 @@ public final class StatusMapper {
               Map.of("collection", e.collection(), "missing_count", Integer.toString(missing.size()),
                   "first_missing_id", missing.get(0))),
           resource("codebook.v1.Vector", e.collection() + "/vectors/" + missing.get(0), msg));
+    }
+    if (t instanceof JobNotFoundException e) {
+      return status(Code.NOT_FOUND, msg, errorInfo("OPERATION_NOT_FOUND",
+          Map.of("operation", e.name())), resource("codebook.v1.Operation", e.name(), msg));
     }
     if (t instanceof CollectionAlreadyExistsException e) {
       return status(Code.ALREADY_EXISTS, msg, errorInfo("COLLECTION_EXISTS",
@@ -158,8 +166,8 @@ public final class StatusMapper {
         : msg.contains("cannot be normalized") ? InvalidFieldException.ZERO_VECTOR
         : InvalidFieldException.INVALID_VALUE;
     if (m.find()) {
-      String field = m.group(1) + "[" + m.group(2) + "]"
-          + (m.group(1).equals("queries") ? ".vector" : ".values");
+      String field = m.group(1) + m.group(2) + "[" + m.group(3) + "]"
+          + (m.group(2).equals("queries") ? ".vector" : ".values");
       return invalidArgument(field, reason, msg);
     }
     return status(Code.INVALID_ARGUMENT, msg, errorInfo(reason, Map.of()));
@@ -172,6 +180,12 @@ public final class StatusMapper {
             + " queued searches); retry with backoff, or send fewer concurrent searches",
         errorInfo("SEARCH_QUEUE_FULL", Map.of("queue_capacity", Integer.toString(queueCapacity))),
         retryInfo()));
+  }
+
+  /** UNAUTHENTICATED: the call carried no API key, or one the server does not accept. */
+  public static StatusRuntimeException unauthenticated(String message) {
+    return StatusProto.toStatusRuntimeException(status(Code.UNAUTHENTICATED, message,
+        errorInfo("API_KEY_INVALID", Map.of())));
   }
 
   /** UNAVAILABLE while the server shuts down: retry elsewhere or later. */

@@ -2,6 +2,8 @@ package dev.codebook.server.grpc;
 
 import dev.codebook.api.v1.AttributeValue;
 import dev.codebook.api.v1.DeleteVectorsRequest;
+import dev.codebook.api.v1.StreamVectorsRequest;
+import dev.codebook.api.v1.StreamVectorsResponse;
 import dev.codebook.api.v1.DeleteVectorsResponse;
 import dev.codebook.api.v1.GetVectorsRequest;
 import dev.codebook.api.v1.GetVectorsResponse;
@@ -13,12 +15,13 @@ import dev.codebook.index.vector.FloatMatrix;
 import dev.codebook.server.collection.Collection;
 import dev.codebook.server.collection.CollectionRegistry;
 import dev.codebook.server.collection.InvalidFieldException;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-/** {@code codebook.v1.VectorService}: upsert, delete and get vectors by id. */
+/** {@code codebook.v1.VectorService}: upsert (one request or a stream), delete and get by id. */
 public final class VectorGrpcService extends VectorServiceGrpc.VectorServiceImplBase {
 
   private final CollectionRegistry registry;
@@ -30,28 +33,120 @@ public final class VectorGrpcService extends VectorServiceGrpc.VectorServiceImpl
   @Override
   public void upsertVectors(UpsertVectorsRequest request,
       StreamObserver<UpsertVectorsResponse> responseObserver) {
-    Unary.respond(responseObserver, () -> {
-      String id = Requests.collectionId("collection", request.getCollection());
-      if (request.getVectorsCount() == 0) {
-        throw new InvalidFieldException("vectors", InvalidFieldException.MISSING_FIELD,
-            "vectors is empty; give at least one vector to upsert");
+    Unary.respond(responseObserver,
+        () -> upsert(request.getCollection(), request.getVectorsList(), ""));
+  }
+
+  /** One all-or-nothing upsert; field names in errors get {@code prefix} in front. */
+  private UpsertVectorsResponse upsert(String collection, List<Vector> vectors, String prefix) {
+    String id = Requests.collectionId(prefix + "collection", collection);
+    if (vectors.isEmpty()) {
+      throw new InvalidFieldException(prefix + "vectors", InvalidFieldException.MISSING_FIELD,
+          prefix + "vectors is empty; give at least one vector to upsert");
+    }
+    Collection c = registry.get(id);
+    FloatMatrix values = Requests.vectors(vectors, c.dimension(), c.similarity(), prefix);
+    List<String> ids = new ArrayList<>(vectors.size());
+    List<Map<String, AttributeValue>> attrs = new ArrayList<>(vectors.size());
+    for (Vector v : vectors) {
+      ids.add(v.getId());
+      attrs.add(v.getAttributesCount() == 0 ? Map.of() : Map.copyOf(v.getAttributesMap()));
+    }
+    Collection.UpsertResult r = c.upsert(ids, values, attrs);
+    return UpsertVectorsResponse.newBuilder()
+        .setUpsertedCount(r.upserted())
+        .setReplacedCount(r.replaced())
+        .setVectorCount(r.vectorCount())
+        .build();
+  }
+
+  /**
+   * Bulk ingest with inbound flow control done by hand: automatic requests are off, one batch is
+   * requested at the start and the next only after the previous one is applied and acknowledged.
+   * So a client writing faster than the collection absorbs is held back by HTTP/2 flow control
+   * (its stream stops being ready) rather than buffered here. Batches are applied on the call
+   * executor, one at a time per stream, in order.
+   */
+  @Override
+  public StreamObserver<StreamVectorsRequest> streamVectors(
+      StreamObserver<StreamVectorsResponse> responseObserver) {
+    ServerCallStreamObserver<StreamVectorsResponse> out =
+        (ServerCallStreamObserver<StreamVectorsResponse>) responseObserver;
+    out.disableAutoRequest();
+    out.request(1);
+    return new StreamObserver<>() {
+      private String collectionName;
+      private long batch;
+      private long acknowledged;
+      private boolean failed;
+
+      @Override
+      public void onNext(StreamVectorsRequest request) {
+        if (failed) {
+          return;
+        }
+        String prefix = "batches[" + batch + "].";
+        StreamVectorsResponse ack;
+        try {
+          if (collectionName == null) {
+            if (request.getCollection().isEmpty()) {
+              throw new InvalidFieldException(prefix + "collection",
+                  InvalidFieldException.MISSING_FIELD, prefix + "collection is required in the"
+                      + " first batch: a collection name like 'collections/my-vectors'");
+            }
+            Requests.collectionId(prefix + "collection", request.getCollection());
+            collectionName = request.getCollection();
+          } else if (!request.getCollection().isEmpty()
+              && !request.getCollection().equals(collectionName)) {
+            throw new InvalidFieldException(prefix + "collection",
+                InvalidFieldException.INVALID_VALUE, prefix + "collection '"
+                    + Requests.clip(request.getCollection()) + "' differs from the stream's '"
+                    + collectionName + "'; one stream writes one collection");
+          }
+          UpsertVectorsResponse r = upsert(collectionName, request.getVectorsList(), prefix);
+          acknowledged += r.getUpsertedCount();
+          ack = StreamVectorsResponse.newBuilder()
+              .setBatch(batch)
+              .setUpsertedCount(r.getUpsertedCount())
+              .setReplacedCount(r.getReplacedCount())
+              .setAcknowledged(acknowledged)
+              .setVectorCount(r.getVectorCount())
+              .build();
+        } catch (RuntimeException e) {
+          failed = true;
+          out.onError(StatusMapper.toStatusException(prefixed(e, prefix)));
+          return;
+        }
+        batch++;
+        out.onNext(ack);
+        out.request(1);
       }
-      Collection c = registry.get(id);
-      List<Vector> vectors = request.getVectorsList();
-      FloatMatrix values = Requests.vectors(vectors, c.dimension(), c.similarity());
-      List<String> ids = new ArrayList<>(vectors.size());
-      List<Map<String, AttributeValue>> attrs = new ArrayList<>(vectors.size());
-      for (Vector v : vectors) {
-        ids.add(v.getId());
-        attrs.add(v.getAttributesCount() == 0 ? Map.of() : Map.copyOf(v.getAttributesMap()));
+
+      @Override
+      public void onError(Throwable t) {
+        // The client cancelled or the connection broke: the acknowledged batches stay written.
+        failed = true;
       }
-      Collection.UpsertResult r = c.upsert(ids, values, attrs);
-      return UpsertVectorsResponse.newBuilder()
-          .setUpsertedCount(r.upserted())
-          .setReplacedCount(r.replaced())
-          .setVectorCount(r.vectorCount())
-          .build();
-    });
+
+      @Override
+      public void onCompleted() {
+        if (!failed) {
+          out.onCompleted();
+        }
+      }
+    };
+  }
+
+  /**
+   * Index messages name rows as {@code vectors[3]}; within a stream the row is in a batch, so
+   * the message is re-thrown with {@code batches[7].} in front for the status mapper.
+   */
+  private static RuntimeException prefixed(RuntimeException e, String prefix) {
+    if (e instanceof IllegalArgumentException && !(e instanceof InvalidFieldException)
+        && e.getMessage() != null && e.getMessage().startsWith("vectors[")) {
+      return new IllegalArgumentException(prefix + e.getMessage(), e);
+    }
+    return e;
   }
 
   @Override

@@ -183,21 +183,21 @@ public final class PanamaKernelSupport implements KernelSupport {
   }
 
   @Override
-  public long fastScan4(byte[] codes, int blockOffset, int pairs, byte[] tables, int threshold) {
-    if (threshold <= 0) {
-      return -1L;
-    }
+  public long fastScan4(byte[] codes, int blockOffset, int pairs, byte[] tables, int threshold,
+      short[] sums) {
     if (!WIDE) {
-      return ScalarKernelSupport.INSTANCE.fastScan4(codes, blockOffset, pairs, tables, threshold);
+      return ScalarKernelSupport.INSTANCE.fastScan4(
+          codes, blockOffset, pairs, tables, threshold, sums);
     }
     if (threshold > Short.MAX_VALUE) {
       return 0L; // sums fit in 16 bits, so none reaches it; the kernels compare in 16 bits
     }
+    threshold = Math.max(0, threshold); // sums are non-negative: at or below 0 all pass
     // Two kernels rather than one with a tail: each stays under FreqInlineSize, and neither takes
     // or returns a vector, which would be boxed whenever C2 declined to inline it.
     return (pairs & 1) == 0
-        ? fastScanPairs(codes, blockOffset, pairs, tables, threshold)
-        : fastScanOddPairs(codes, blockOffset, pairs, tables, threshold);
+        ? fastScanPairs(codes, blockOffset, pairs, tables, threshold, sums)
+        : fastScanOddPairs(codes, blockOffset, pairs, tables, threshold, sums);
   }
 
   // Fast-scan accumulates as FAISS does: each looked-up register, read as 16-bit lanes, holds the
@@ -208,7 +208,7 @@ public final class PanamaKernelSupport implements KernelSupport {
 
   /** An even number of slabs, two per iteration: one table register serves both. */
   private static long fastScanPairs(
-      byte[] codes, int blockOffset, int pairs, byte[] tables, int threshold) {
+      byte[] codes, int blockOffset, int pairs, byte[] tables, int threshold, short[] sums) {
     ShortVector all = ShortVector.zero(S512);
     ShortVector high = ShortVector.zero(S512);
     for (int p = 0, off = blockOffset; p < pairs; p += 2, off += 128) {
@@ -232,6 +232,8 @@ public final class PanamaKernelSupport implements KernelSupport {
               .add(d.lanewise(VectorOperators.LSHR, (short) 8)));
     }
     ShortVector low = all.sub(high.lanewise(VectorOperators.LSHL, (short) 8));
+    low.intoArray(sums, 0);
+    high.intoArray(sums, 32);
     short t = (short) threshold;
     // A mask of 32 lanes converts to bits 0..31 only.
     return low.compare(VectorOperators.GE, t).toLong()
@@ -240,7 +242,7 @@ public final class PanamaKernelSupport implements KernelSupport {
 
   /** An odd number of slabs (m = 4k+1 or 4k+2), one per iteration. */
   private static long fastScanOddPairs(
-      byte[] codes, int blockOffset, int pairs, byte[] tables, int threshold) {
+      byte[] codes, int blockOffset, int pairs, byte[] tables, int threshold, short[] sums) {
     ShortVector all = ShortVector.zero(S512);
     ShortVector high = ShortVector.zero(S512);
     for (int p = 0; p < pairs; p++) {
@@ -258,6 +260,8 @@ public final class PanamaKernelSupport implements KernelSupport {
           .add(b.lanewise(VectorOperators.LSHR, (short) 8)));
     }
     ShortVector low = all.sub(high.lanewise(VectorOperators.LSHL, (short) 8));
+    low.intoArray(sums, 0);
+    high.intoArray(sums, 32);
     short t = (short) threshold;
     // A mask of 32 lanes converts to bits 0..31 only.
     return low.compare(VectorOperators.GE, t).toLong()
@@ -265,17 +269,15 @@ public final class PanamaKernelSupport implements KernelSupport {
   }
 
   @Override
-  public long fastScan8(byte[] codes, int blockOffset, int m, byte[] tables, int threshold) {
-    if (threshold <= 0) {
-      return -1L;
-    }
+  public long fastScan8(byte[] codes, int blockOffset, int m, byte[] tables, int threshold,
+      short[] sums) {
     if (!WIDE) {
-      return ScalarKernelSupport.INSTANCE.fastScan8(codes, blockOffset, m, tables, threshold);
+      return ScalarKernelSupport.INSTANCE.fastScan8(codes, blockOffset, m, tables, threshold, sums);
     }
     if (threshold > Short.MAX_VALUE) {
       return 0L;
     }
-    return fastScan8Block(codes, blockOffset, m, tables, threshold);
+    return fastScan8Block(codes, blockOffset, m, tables, Math.max(0, threshold), sums);
   }
 
   /**
@@ -284,7 +286,7 @@ public final class PanamaKernelSupport implements KernelSupport {
    * (vpermi2b, {@code selectFrom(v1, v2)}) would halve the permutes but needs JDK 24.
    */
   private static long fastScan8Block(
-      byte[] codes, int blockOffset, int m, byte[] tables, int threshold) {
+      byte[] codes, int blockOffset, int m, byte[] tables, int threshold, short[] sums) {
     ShortVector all = ShortVector.zero(S512);
     ShortVector high = ShortVector.zero(S512);
     for (int s = 0, off = blockOffset, t = 0; s < m; s++, off += 64, t += 256) {
@@ -300,6 +302,8 @@ public final class PanamaKernelSupport implements KernelSupport {
       high = high.add(v.lanewise(VectorOperators.LSHR, (short) 8));
     }
     ShortVector low = all.sub(high.lanewise(VectorOperators.LSHL, (short) 8));
+    low.intoArray(sums, 0);
+    high.intoArray(sums, 32);
     short t = (short) threshold;
     return low.compare(VectorOperators.GE, t).toLong()
         | high.compare(VectorOperators.GE, t).toLong() << 32;

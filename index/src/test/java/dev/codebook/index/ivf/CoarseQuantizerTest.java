@@ -1,0 +1,59 @@
+package dev.codebook.index.ivf;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.codebook.index.search.TopK;
+import dev.codebook.index.vector.FloatMatrix;
+import java.util.Arrays;
+import java.util.Random;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The probe: exact below FAST_PROBE_MIN_NLIST lists, pre-selected by fast-scan above. */
+class CoarseQuantizerTest {
+
+  private static Set<Integer> exactBest(CoarseQuantizer cq, float[] q, int nprobe) {
+    TopK heap = new TopK(nprobe);
+    cq.probe(q, 0, heap);
+    int[] ids = new int[nprobe];
+    heap.drainBestFirst(ids, null, 0);
+    return Arrays.stream(ids).boxed().collect(Collectors.toSet());
+  }
+
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void preselectedProbesFindTheExactBestListsWithExactScores(boolean innerProduct) {
+    Random r = new Random(innerProduct ? 1 : 2);
+    int nlist = CoarseQuantizer.FAST_PROBE_MIN_NLIST, d = 48, nq = 40, nprobe = 16;
+    FloatMatrix centroids = IvfPqIndexTest.mixture(r, nlist, d, 9);
+    FloatMatrix queries = IvfPqIndexTest.mixture(r, nq, d, 9);
+    CoarseQuantizer cq = new CoarseQuantizer(centroids, innerProduct);
+    assertTrue(cq.preselects(nprobe));
+    assertFalse(cq.preselects(nlist / CoarseQuantizer.FAST_PROBE_OVERSAMPLE));
+    TopK[] heaps = new TopK[nq];
+    for (int i = 0; i < nq; i++) {
+      heaps[i] = new TopK(nprobe);
+    }
+    cq.probeBatch(queries, 0, nq, heaps, new float[4 * nlist]);
+    int found = 0;
+    for (int i = 0; i < nq; i++) {
+      Set<Integer> exact = exactBest(cq, queries.row(i), nprobe);
+      int[] ids = new int[nprobe];
+      float[] scores = new float[nprobe];
+      assertEquals(nprobe, heaps[i].drainBestFirst(ids, scores, 0));
+      for (int j = 0; j < nprobe; j++) {
+        found += exact.contains(ids[j]) ? 1 : 0;
+        // Exact scores (dot product, or negated squared distance): inner-product residual
+        // search adds them to every code's score.
+        float expected = cq.score(queries.row(i), 0, ids[j]);
+        assertEquals(expected, scores[j], 1e-4f * Math.max(1, Math.abs(expected)));
+      }
+    }
+    assertTrue(found >= 0.97 * nq * nprobe,
+        found + " of " + nq * nprobe + " probed lists are among the exact best");
+  }
+}

@@ -1,0 +1,170 @@
+package dev.codebook.server.grpc;
+
+import com.google.protobuf.Timestamp;
+import dev.codebook.api.v1.BuildIndexResponse;
+import dev.codebook.api.v1.CancelOperationRequest;
+import dev.codebook.api.v1.GetOperationRequest;
+import dev.codebook.api.v1.ListOperationsRequest;
+import dev.codebook.api.v1.ListOperationsResponse;
+import dev.codebook.api.v1.Operation;
+import dev.codebook.api.v1.OperationServiceGrpc;
+import dev.codebook.api.v1.WaitOperationRequest;
+import dev.codebook.server.collection.InvalidFieldException;
+import dev.codebook.server.job.Job;
+import dev.codebook.server.job.JobRegistry;
+import io.grpc.Context;
+import io.grpc.Deadline;
+import io.grpc.stub.StreamObserver;
+import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+/** {@code codebook.v1.OperationService}: get, list, cancel and wait for background jobs. */
+public final class OperationGrpcService extends OperationServiceGrpc.OperationServiceImplBase {
+
+  /** WaitOperation's wait when the request leaves timeout_millis 0. */
+  static final long DEFAULT_WAIT_MILLIS = 30_000;
+
+  /** WaitOperation's longest wait. */
+  static final long MAX_WAIT_MILLIS = 600_000;
+
+  private static final Pattern ID = Pattern.compile("[a-z0-9-]{1,64}");
+
+  private final JobRegistry jobs;
+
+  public OperationGrpcService(JobRegistry jobs) {
+    this.jobs = jobs;
+  }
+
+  @Override
+  public void getOperation(GetOperationRequest request, StreamObserver<Operation> observer) {
+    Unary.respond(observer, () -> toProto(jobs.get(operationId(request.getName()))));
+  }
+
+  @Override
+  public void listOperations(ListOperationsRequest request,
+      StreamObserver<ListOperationsResponse> observer) {
+    Unary.respond(observer, () -> {
+      int size = request.getPageSize();
+      if (size < 0) {
+        throw new InvalidFieldException("page_size", InvalidFieldException.OUT_OF_RANGE,
+            "page_size must not be negative, got " + size);
+      }
+      size = size == 0 ? CollectionGrpcService.DEFAULT_PAGE_SIZE
+          : Math.min(size, CollectionGrpcService.MAX_PAGE_SIZE);
+      String collection = request.getCollection().isEmpty() ? null
+          : dev.codebook.server.collection.Collection.nameOf(
+              Requests.collectionId("collection", request.getCollection()));
+      ListOperationsResponse.Builder b = ListOperationsResponse.newBuilder();
+      for (Job j : jobs.list(collection, size)) {
+        b.addOperations(toProto(j));
+      }
+      return b.build();
+    });
+  }
+
+  @Override
+  public void cancelOperation(CancelOperationRequest request, StreamObserver<Operation> observer) {
+    Unary.respond(observer, () -> toProto(jobs.cancel(operationId(request.getName()))));
+  }
+
+  /**
+   * Answers when the job completes or the wait ends, without holding a thread meanwhile (so a
+   * graceful shutdown, which cancels jobs first, is not held up by waiters).
+   */
+  @Override
+  public void waitOperation(WaitOperationRequest request, StreamObserver<Operation> observer) {
+    Context context = Context.current();
+    Job job;
+    long wait;
+    try {
+      job = jobs.get(operationId(request.getName()));
+      long t = request.getTimeoutMillis();
+      if (t < 0 || t > MAX_WAIT_MILLIS) {
+        throw new InvalidFieldException("timeout_millis", InvalidFieldException.OUT_OF_RANGE,
+            "timeout_millis must be 0 (the default, " + DEFAULT_WAIT_MILLIS + ") to "
+                + MAX_WAIT_MILLIS + ", got " + t);
+      }
+      wait = t == 0 ? DEFAULT_WAIT_MILLIS : t;
+      Deadline deadline = context.getDeadline();
+      if (deadline != null) {
+        // Answer a little before the caller gives up, so it gets the state rather than an error.
+        long left = deadline.timeRemaining(TimeUnit.MILLISECONDS);
+        wait = Math.max(0, Math.min(wait, left - Math.min(200, left / 10)));
+      }
+    } catch (RuntimeException e) {
+      observer.onError(StatusMapper.toStatusException(e));
+      return;
+    }
+    CompletableFuture<Object> timer = new CompletableFuture<>();
+    CompletableFuture.delayedExecutor(wait, TimeUnit.MILLISECONDS)
+        .execute(() -> timer.complete(null));
+    CompletableFuture.anyOf(job.completion(), timer).whenComplete((v, t) -> {
+      // Runs on the job's or the timer's thread: the call's own context says if it is over.
+      if (context.isCancelled()) {
+        return;
+      }
+      try {
+        observer.onNext(toProto(job));
+        observer.onCompleted();
+      } catch (RuntimeException e) {
+        // the call was cancelled meanwhile: nobody to answer
+      }
+    });
+  }
+
+  /** The id in an {@code operations/{id}} name. */
+  static String operationId(String name) {
+    if (name.isEmpty()) {
+      throw new InvalidFieldException("name", InvalidFieldException.MISSING_FIELD,
+          "name is required: an operation name like 'operations/build-index-1'");
+    }
+    String id = name.startsWith(Job.NAME_PREFIX) ? name.substring(Job.NAME_PREFIX.length()) : "";
+    if (!ID.matcher(id).matches()) {
+      throw new InvalidFieldException("name", InvalidFieldException.INVALID_NAME,
+          "name: expected an operation name like 'operations/build-index-1', got '"
+              + Requests.clip(name) + "'");
+    }
+    return id;
+  }
+
+  /** The API view of a job. */
+  public static Operation toProto(Job job) {
+    Job.Snapshot s = job.snapshot();
+    Operation.Builder b = Operation.newBuilder()
+        .setName(job.name())
+        .setCollection(job.collection())
+        .setKind(switch (job.kind()) {
+          case BUILD_INDEX -> Operation.Kind.BUILD_INDEX;
+        })
+        .setState(switch (s.state()) {
+          case RUNNING -> Operation.State.RUNNING;
+          case SUCCEEDED -> Operation.State.SUCCEEDED;
+          case FAILED -> Operation.State.FAILED;
+          case CANCELLED -> Operation.State.CANCELLED;
+        })
+        .setDone(s.done())
+        .setProgress(s.progress())
+        .setPhase(s.phase())
+        .setStartTime(timestamp(job.startTime()))
+        .setCancelRequested(s.cancelRequested());
+    if (s.endTime() != null) {
+      b.setEndTime(timestamp(s.endTime()));
+    }
+    if (s.error() != null) {
+      b.setError(s.state() == Job.State.CANCELLED
+          ? com.google.rpc.Status.newBuilder().setCode(com.google.rpc.Code.CANCELLED_VALUE)
+              .setMessage("operation cancelled: " + s.error().getMessage()).build()
+          : StatusMapper.toStatus(s.error()));
+    }
+    if (s.result() instanceof BuildIndexResponse r) {
+      b.setBuildResult(r);
+    }
+    return b.build();
+  }
+
+  static Timestamp timestamp(Instant t) {
+    return Timestamp.newBuilder().setSeconds(t.getEpochSecond()).setNanos(t.getNano()).build();
+  }
+}
