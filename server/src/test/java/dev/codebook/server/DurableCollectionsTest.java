@@ -5,7 +5,6 @@ import static dev.codebook.server.ServerTestSupport.create;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.codebook.api.v1.BuildIndexRequest;
 import dev.codebook.api.v1.Collection;
 import dev.codebook.api.v1.DeleteCollectionRequest;
 import dev.codebook.api.v1.DeleteVectorsRequest;
@@ -57,8 +56,7 @@ class DurableCollectionsTest {
       ServerTestSupport.Stubs s = ServerTestSupport.Stubs.of(ch);
       create(s, "docs", 384, Metric.COSINE, "IVF32,PQ48x4fs,RFlat");
       ServerTestSupport.upsertRows(s, "collections/docs", train, 0, 3000);
-      s.collections().buildIndex(BuildIndexRequest.newBuilder().setName("collections/docs")
-          .build());
+      ServerTestSupport.buildAndWait(s, "collections/docs", 0);
       ServerTestSupport.upsertRows(s, "collections/docs", train, 3000, 3500);
       s.vectors().deleteVectors(DeleteVectorsRequest.newBuilder().setCollection("collections/docs")
           .addIds("7").addIds("3100").build());
