@@ -2,15 +2,21 @@ package dev.codebook.index.search;
 
 /**
  * Tracks a lower bound on the {@code k}-th largest of a stream of floats, for scans that need a
- * bar, not the values: a buffer of {@code 2k}, and when it fills, a selection of its {@code k}
- * largest (linear time) raises the bar to the smallest of them and drops the rest. Each value
- * costs O(1) amortized where a heap sifts {@code log k} levels, which matters when {@code k} is
- * the 100 candidates of a re-ranked search. The bar lags a heap's between selections, but it is
- * never above the true k-th largest, so a scan filtering with it keeps every value that matters.
+ * bar, not the values. Up to {@value #HEAP_MAX_K}, a min-heap of floats: the bar is exact after
+ * every value, at {@code log k} levels a sift. Above, a buffer of {@code 2k}, and when it fills, a
+ * selection of its {@code k} largest (linear time) raises the bar to the smallest of them and
+ * drops the rest: O(1) amortized a value, which matters when {@code k} is the 100 candidates of a
+ * re-ranked search; the bar lags between selections (a small k would let many more values
+ * through meanwhile), but it is never above the true k-th largest, so a scan filtering with it
+ * keeps every value that matters.
  */
 public final class KthLargest {
 
+  /** Largest k kept in a heap rather than a selection buffer. */
+  static final int HEAP_MAX_K = 32;
+
   private final int k;
+  private final boolean heap;
   private final float[] buf;
   private int size;
   private int offered;
@@ -21,7 +27,8 @@ public final class KthLargest {
       throw new IllegalArgumentException("k must be positive, got " + k);
     }
     this.k = k;
-    this.buf = new float[2 * k];
+    this.heap = k <= HEAP_MAX_K;
+    this.buf = new float[heap ? k : 2 * k];
   }
 
   public int k() {
@@ -50,6 +57,9 @@ public final class KthLargest {
       return false;
     }
     offered++;
+    if (heap) {
+      return addToHeap(v);
+    }
     buf[size++] = v;
     if (size == k && bar == Float.NEGATIVE_INFINITY) {
       float min = buf[0];
@@ -65,9 +75,46 @@ public final class KthLargest {
     return false;
   }
 
+  /** Min-heap of the k largest, smallest at the root: the bar once full. */
+  private boolean addToHeap(float v) {
+    if (size < k) {
+      int i = size++;
+      while (i > 0) {
+        int parent = (i - 1) >>> 1;
+        if (buf[parent] <= v) {
+          break;
+        }
+        buf[i] = buf[parent];
+        i = parent;
+      }
+      buf[i] = v;
+      if (size == k) {
+        bar = buf[0];
+        return true;
+      }
+      return false;
+    }
+    int i = 0;
+    int half = k >>> 1;
+    while (i < half) {
+      int child = 2 * i + 1;
+      if (child + 1 < k && buf[child + 1] < buf[child]) {
+        child++;
+      }
+      if (buf[child] >= v) {
+        break;
+      }
+      buf[i] = buf[child];
+      i = child;
+    }
+    buf[i] = v;
+    bar = buf[0];
+    return true;
+  }
+
   /** The exact k-th largest of the values kept (selects now); negative infinity below k. */
   public float exactBar() {
-    if (size > k) {
+    if (!heap && size > k) {
       select();
     }
     return bar;

@@ -31,6 +31,9 @@ import java.util.function.Consumer;
  */
 public final class Bench {
 
+  /** Untimed searching before each setting is measured. */
+  static final double WARMUP_SECONDS = 0.5;
+
   /**
    * What to run.
    *
@@ -107,8 +110,14 @@ public final class Bench {
     int nq = queries.rows();
     int k = config.k();
 
-    // Warm-up pass; its results also give the recall (searches are deterministic).
+    // Warm-up passes; the first one's results also give the recall (searches are
+    // deterministic). Half a second of them lets C2 compile the kernels before the clock
+    // starts: one pass of 1,000 queries takes milliseconds, so the first setting of a sweep
+    // would otherwise be timed on the interpreter's and C1's code.
     SearchResults results = BatchSearch.search(index, queries, k, params, threads);
+    for (long warm = System.nanoTime(); seconds(warm) < WARMUP_SECONDS; ) {
+      BatchSearch.search(index, queries, k, params, threads);
+    }
     double best = Double.MAX_VALUE;
     long start = System.nanoTime();
     int passes = 0;
