@@ -3,6 +3,8 @@ package dev.codebook.cli;
 import dev.codebook.api.v1.AttributeValue;
 import dev.codebook.index.IndexFactory;
 import dev.codebook.index.IndexSpec;
+import dev.codebook.index.store.CollectionStore;
+import dev.codebook.index.store.Durability;
 import dev.codebook.index.vector.AnnBenchmarksHdf5;
 import dev.codebook.index.vector.FloatMatrix;
 import dev.codebook.index.vector.Similarity;
@@ -36,8 +38,9 @@ import picocli.CommandLine.Option;
       "until SIGTERM or SIGINT (Ctrl-C), then drains the calls in flight and stops.",
       "Binds to loopback by default. Unless --no-sample, the bundled sample is loaded",
       "into collections/" + ServeCommand.SAMPLE_COLLECTION + " (cosine, "
-          + ServeCommand.SAMPLE_SPEC + ") and its index built.",
-      "Collections live in memory for now: they are gone when the server stops."
+          + ServeCommand.SAMPLE_SPEC + ") and its index built, unless the data directory",
+      "already holds it. Collections are durable: each is a directory under",
+      "DIR/collections/, reopened at start-up (write-ahead log replayed)."
     })
 public final class ServeCommand implements Callable<Integer> {
 
@@ -61,9 +64,21 @@ public final class ServeCommand implements Callable<Integer> {
   Integer port;
 
   @Option(names = "--data-dir", paramLabel = "DIR",
-      description = "Storage directory (default: ./data). Created if missing, but not"
-          + " used yet: collections are held in memory until durable storage lands.")
+      description = "Storage directory (default: the config file's, else ./data), created if"
+          + " missing; one directory per collection under DIR/collections/.")
   Path dataDir;
+
+  @Option(names = "--durability", paramLabel = "POLICY", defaultValue = "group:5ms",
+      description = "When a write is acknowledged: fsync (an fsync per request), group:<N>ms"
+          + " (at most one fsync per N ms, covering every writer waiting; default: ${DEFAULT-VALUE}) or"
+          + " none (written to the OS only: survives a process crash, not a power failure).")
+  String durability;
+
+  @Option(names = "--flush-rows", paramLabel = "N",
+      defaultValue = "" + CollectionStore.Options.DEFAULT_FLUSH_ROWS,
+      description = "Buffered vectors that trigger a flush into a segment (default:"
+          + " ${DEFAULT-VALUE}).")
+  int flushRows;
 
   @Option(names = "--no-sample", description = "Do not load the bundled sample collection.")
   boolean noSample;
@@ -127,16 +142,29 @@ public final class ServeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException, InterruptedException {
     ServerConfig config = config();
-    Files.createDirectories(dataDir);
-    CodebookServer server = CodebookServer.start(config);
+    CollectionStore.Options storeOptions = CollectionStore.Options.defaults()
+        .withDurability(Durability.parse(durability)).withFlushRows(flushRows);
+    long t0 = System.nanoTime();
+    CollectionRegistry registry = CollectionRegistry.open(dataDir, storeOptions);
+    double openSeconds = (System.nanoTime() - t0) / 1e9;
+    CodebookServer server;
+    try {
+      server = CodebookServer.start(config, registry);
+    } catch (IOException | RuntimeException e) {
+      registry.close();
+      throw e;
+    }
     Runtime.getRuntime().addShutdownHook(new Thread(server::close, "codebook-shutdown"));
-    System.out.println("codebook: serving codebook.v1 on " + server.address() + " ("
-        + server.transport() + ", " + (config.tls() ? "TLS" : "plaintext")
-        + (config.apiKeys().isEmpty() ? "" : ", API key required") + "); data dir " + dataDir
-        + " (not used yet)"
-        + (server.metricsPort() < 0 ? ""
-            : "; metrics on http://" + config.host() + ":" + server.metricsPort() + "/metrics"));
-    if (!noSample) {
+    System.out.printf("codebook: serving codebook.v1 on %s (%s, %s%s); data dir %s: %d"
+            + " collections opened in %.2f s%s, durability %s%s%n", server.address(),
+        server.transport(), config.tls() ? "TLS" : "plaintext",
+        config.apiKeys().isEmpty() ? "" : ", API key required", dataDir, registry.size(),
+        openSeconds,
+        registry.failures().isEmpty() ? "" : ", " + registry.failures().size()
+            + " failed to open (calls to them get DATA_LOSS): " + registry.failures().keySet(),
+        storeOptions.durability(), server.metricsPort() < 0 ? ""
+            : "; metrics on http://" + config.host() + ":" + server.metricsPort() + "/metrics");
+    if (!noSample && !Files.exists(registry.directoryOf(SAMPLE_COLLECTION))) {
       loadSample(server.registry());
     }
     System.out.println("codebook: ready; SIGTERM or Ctrl-C stops the server gracefully");

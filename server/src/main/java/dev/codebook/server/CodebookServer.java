@@ -164,13 +164,23 @@ public final class CodebookServer implements AutoCloseable {
     }
   }
 
-  /** Starts a server with an empty registry. */
+  /**
+   * Starts a server with an empty registry in a temporary directory, removed when the server
+   * stops (tests; {@code codebook serve} passes a registry over its data directory).
+   */
   public static CodebookServer start(ServerConfig config) throws IOException {
-    return start(config, new CollectionRegistry());
+    CollectionRegistry registry = new CollectionRegistry();
+    try {
+      return start(config, registry);
+    } catch (IOException | RuntimeException e) {
+      registry.close();
+      throw e;
+    }
   }
 
   /**
-   * Starts a server serving {@code registry}'s collections.
+   * Starts a server serving {@code registry}'s collections; the server closes the registry
+   * (flushing every collection) when it stops.
    *
    * @throws IOException if it cannot listen, e.g. the port is taken
    */
@@ -294,6 +304,7 @@ public final class CodebookServer implements AutoCloseable {
       Thread.currentThread().interrupt();
     } finally {
       stopExecutorsAndLoops();
+      registry.close();
       drainedCleanly = clean;
       terminated.countDown();
       LOG.info("stopped");

@@ -234,6 +234,157 @@ public final class IvfPqIndexFormat {
     return index;
   }
 
+  /**
+   * Writes the quantizers of {@code codebook} (no lists, no vectors):
+   *
+   * <pre>
+   * String spec; Byte similarity; VInt dimension
+   * Float[dimension * dimension]  OPQ rotation, only with OPQ
+   * VInt nlist; Float[nlist * dimension] coarse centroids
+   * VInt m; VInt nbits; Float[m * 2^nbits * dsub] PQ centroids
+   * </pre>
+   *
+   * The caller writes the header and footer of the file this goes into.
+   */
+  public static void writeCodebook(DataOutput out, IvfPqCodebook codebook) throws IOException {
+    out.writeString(codebook.spec().toString());
+    out.writeByte((byte) codebook.similarity().ordinal());
+    int dim = codebook.dimension();
+    out.writeVInt(dim);
+    if (codebook.rotation() != null) {
+      writeFloats(out, codebook.rotation().matrix(), dim * dim);
+    }
+    CoarseQuantizer coarse = codebook.coarse();
+    out.writeVInt(coarse == null ? 0 : coarse.nlist());
+    if (coarse != null) {
+      writeFloats(out, coarse.centroids().data(), coarse.nlist() * dim);
+    }
+    ProductQuantizer pq = codebook.pq();
+    out.writeVInt(pq.m());
+    out.writeVInt(pq.nbits());
+    writeFloats(out, pq.centroids(), pq.centroids().length);
+  }
+
+  /**
+   * Reads what {@link #writeCodebook} wrote.
+   *
+   * @throws CorruptIndexException for a shape that does not fit the spec
+   */
+  public static IvfPqCodebook readCodebook(IndexInput in) throws IOException {
+    IndexSpec spec;
+    try {
+      spec = IndexSpec.parse(in.readString());
+    } catch (IllegalArgumentException e) {
+      throw new CorruptIndexException("bad index spec: " + e.getMessage(), in);
+    }
+    int simOrdinal = in.readByte();
+    if (simOrdinal < 0 || simOrdinal >= Similarity.values().length) {
+      throw new CorruptIndexException("bad similarity " + simOrdinal, in);
+    }
+    Similarity similarity = Similarity.values()[simOrdinal];
+    int dim = checkRange(in, in.readVInt(), 1, 1 << 16, "dimension");
+    OpqRotation rotation = null;
+    if (spec.opqM() > 0) {
+      if (dim % spec.opqM() != 0) {
+        throw new CorruptIndexException(spec + " does not fit dimension " + dim, in);
+      }
+      rotation = new OpqRotation(dim, readFloats(in, Math.multiplyExact(dim, dim)));
+    }
+    int nlist = in.readVInt();
+    if (nlist != spec.nlist()) {
+      throw new CorruptIndexException("nlist " + nlist + " but spec " + spec, in);
+    }
+    CoarseQuantizer coarse = null;
+    if (nlist > 0) {
+      coarse = new CoarseQuantizer(new FloatMatrix(nlist, dim,
+          readFloats(in, Math.multiplyExact(nlist, dim))), similarity != Similarity.EUCLIDEAN);
+    }
+    int m = in.readVInt();
+    int nbits = in.readVInt();
+    if (m != spec.pqM() || nbits != spec.nbits() || dim % m != 0) {
+      throw new CorruptIndexException("PQ" + m + "x" + nbits + " does not fit " + spec
+          + " at dimension " + dim, in);
+    }
+    ProductQuantizer pq = new ProductQuantizer(dim, m, nbits,
+        readFloats(in, Math.multiplyExact(m, Math.multiplyExact(1 << nbits, dim / m))));
+    return new IvfPqCodebook(spec, similarity, rotation, coarse, pq);
+  }
+
+  /**
+   * Writes the inverted lists of {@code index} (no quantizers): VInt layoutVersion (this
+   * format's version, which fixes the code layout), VInt size, then per list VInt n, Int[n] ids,
+   * VInt codeBytes, Byte[codeBytes] codes.
+   */
+  public static void writeLists(DataOutput out, IvfPqIndex index) throws IOException {
+    out.writeVInt(VERSION_CURRENT);
+    out.writeVInt(index.size());
+    for (int l = 0; l < index.nlist(); l++) {
+      int n = index.listSize(l);
+      out.writeVInt(n);
+      for (int i = 0; i < n; i++) {
+        out.writeInt(index.idAt(l, i));
+      }
+      int bytes = index.codeBytes(n);
+      out.writeVInt(bytes);
+      out.writeBytes(index.listCodes(l), 0, bytes);
+    }
+  }
+
+  /**
+   * Reads lists written by {@link #writeLists} into the empty {@code index}, checking every
+   * length against {@code expectedSize} and the index's shape.
+   */
+  public static void readLists(IndexInput in, IvfPqIndex index, int expectedSize)
+      throws IOException {
+    int version = in.readVInt();
+    if (version < VERSION_START || version > VERSION_CURRENT) {
+      throw new CorruptIndexException("code layout version " + version + " not in ["
+          + VERSION_START + ", " + VERSION_CURRENT + "]", in);
+    }
+    boolean contiguous8 = version < VERSION_BLOCKED8 && !index.spec().fastScan();
+    int m = index.spec().pqM();
+    int size = in.readVInt();
+    if (size != expectedSize) {
+      throw new CorruptIndexException("lists hold " + size + " vectors, expected "
+          + expectedSize, in);
+    }
+    int lists = index.nlist();
+    int[][] ids = new int[lists][];
+    byte[][] codes = new byte[lists][];
+    int[] sizes = new int[lists];
+    long total = 0;
+    for (int l = 0; l < lists; l++) {
+      int n = checkRange(in, in.readVInt(), 0, size, "list " + l + " size");
+      total += n;
+      if (total > size) {
+        throw new CorruptIndexException("lists hold more than " + size + " vectors", in);
+      }
+      ids[l] = new int[Math.max(n, 1)];
+      in.readInts(ids[l], 0, n);
+      for (int i = 0; i < n; i++) {
+        if (ids[l][i] < 0 || ids[l][i] >= size) {
+          throw new CorruptIndexException("list " + l + ": id " + ids[l][i] + " out of range", in);
+        }
+      }
+      int bytes = in.readVInt();
+      int expected = contiguous8 ? Math.multiplyExact(n, m) : index.codeBytes(n);
+      if (bytes != expected) {
+        throw new CorruptIndexException("list " + l + ": " + bytes + " code bytes for " + n
+            + " vectors, expected " + expected, in);
+      }
+      codes[l] = new byte[Math.max(bytes, 1)];
+      in.readBytes(codes[l], 0, bytes);
+      if (contiguous8) {
+        codes[l] = IvfPqIndex.blockContiguous8(codes[l], n, m);
+      }
+      sizes[l] = n;
+    }
+    if (total != size) {
+      throw new CorruptIndexException("lists hold " + total + " vectors, header says " + size, in);
+    }
+    index.restoreLists(ids, codes, sizes, size);
+  }
+
   private static int checkRange(DataInput in, int v, int lo, int hi, String what)
       throws CorruptIndexException {
     if (v < lo || v > hi) {
@@ -243,7 +394,8 @@ public final class IvfPqIndexFormat {
     return v;
   }
 
-  private static void writeFloats(DataOutput out, float[] src, int len) throws IOException {
+  /** Writes {@code len} floats little-endian, in 256 KiB pieces. */
+  public static void writeFloats(DataOutput out, float[] src, int len) throws IOException {
     ByteBuffer buf = ByteBuffer.allocate(4 * Math.min(len, 1 << 16)).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < len; ) {
       int n = Math.min(len - i, buf.capacity() / 4);

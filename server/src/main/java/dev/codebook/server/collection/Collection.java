@@ -1,60 +1,45 @@
 package dev.codebook.server.collection;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import dev.codebook.api.v1.AttributeValue;
+import dev.codebook.api.v1.Vector;
 import dev.codebook.index.IndexFactory;
 import dev.codebook.index.IndexSpec;
 import dev.codebook.index.SearchParams;
-import dev.codebook.index.VectorIndex;
-import dev.codebook.index.filter.AttributeIndex;
 import dev.codebook.index.filter.Filter;
-import dev.codebook.index.filter.FilteredSearch;
-import dev.codebook.index.flat.FlatIndex;
-import dev.codebook.index.search.AcceptOrds;
-import dev.codebook.index.search.SearchResults;
+import dev.codebook.index.store.CollectionStore;
 import dev.codebook.index.vector.FloatMatrix;
 import dev.codebook.index.vector.Similarity;
+import dev.codebook.index.vector.VectorUtil;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
-import org.roaringbitmap.RoaringBitmap;
 
 /**
- * A named collection held in memory: its schema (dimension, similarity, index spec), the vectors
- * as upserted, and the index that answers searches.
+ * A named collection: its schema (dimension, similarity, index spec) and its vectors, kept
+ * durably by a {@link CollectionStore} in its own directory (segments, a write-ahead log, a
+ * manifest; see that class for the format and the concurrency rules).
  *
- * <p><b>Ordinals.</b> Every upserted vector gets the next dense ordinal; the value store, the
- * ordinal-to-id list, the attributes and the active index all share that numbering. Live ids map
- * to their ordinal. A delete, or an upsert of an id that exists, adds the old ordinal to a
- * {@link RoaringBitmap} of tombstones, and searches drop tombstoned ordinals from their results.
+ * <p><b>Ordinals.</b> Rows have per-segment ordinals; within one search snapshot a row's global
+ * ordinal is its segment's base (segments in order, then the buffers) plus its local ordinal, so
+ * a RoaringBitmap accept-set over global ordinals maps to each segment by subtracting the base.
+ * Deletes are per-segment RoaringBitmap tombstones the scan skips.
  *
- * <p><b>States.</b> While UNTRAINED the active index is a {@link FlatIndex} over every buffered
- * vector, so searches are exact. {@link #build} trains the collection's spec on a snapshot of the
- * live vectors without holding the lock (searches and writes go on against the previous index),
- * then, under the write lock, adds what was upserted meanwhile and swaps the new index in with a
- * fresh, compacted ordinal space: READY. New upserts are then encoded with the trained
- * quantizers.
+ * <p><b>States.</b> UNTRAINED until the first build: searches are exact over every segment and
+ * the buffer. {@link #build} trains the spec's codebook on the live vectors, re-encodes every
+ * segment with it and commits; searches and writes go on meanwhile (BUILDING). READY after: each
+ * segment is searched through IVF-PQ, unflushed writes exactly, and the results merged.
  *
- * <p><b>Tombstones at search time.</b> The index skips tombstoned ordinals inside its scan
- * ({@link AcceptOrds}), so a search still returns {@code k} live vectors however many are
- * deleted. An untrained buffer is compacted once tombstones outnumber live vectors; a built
- * index is compacted by the next build.
- *
- * <p><b>Filters.</b> An {@link AttributeIndex} over the same ordinals turns a search's {@link
- * Filter} into a bitmap; without the tombstones, it goes to a {@link FilteredSearch}, which
- * scores few accepted rows exactly and otherwise searches the index with a widened nprobe.
- *
- * <p><b>Locking.</b> Writers (upsert, delete, the build's snapshot and swap) take the write lock;
- * searches and reads take the read lock for their whole duration, so an index never sees {@link
- * VectorIndex#add} during a search. The schema fields are immutable.
+ * <p><b>Attributes</b> are stored as the serialized attribute map of a {@code codebook.v1.Vector}.
  */
 public final class Collection {
 
@@ -71,10 +56,10 @@ public final class Collection {
   public static final int BUILD_ADD_CHUNK = 4096;
 
   /** The task name a build reports its encoding steps under. */
-  public static final String ENCODE_TASK = "encode";
+  public static final String ENCODE_TASK = CollectionStore.ENCODE_TASK;
 
-  /** An untrained buffer is compacted once it holds this many tombstones and more than live. */
-  static final int COMPACT_MIN_TOMBSTONES = 1024;
+  /** Most vectors a build trains its quantizers on (a seeded sample of the live ones). */
+  public static final int MAX_TRAINING_VECTORS = 100_000;
 
   /** Where a collection is in its life (mirrors {@code codebook.v1.Collection.State}). */
   public enum State {
@@ -102,46 +87,21 @@ public final class Collection {
   public record Info(long vectorCount, State state, Instant buildTime) {}
 
   private final String id;
+  private final CollectionStore store;
   private final int dimension;
   private final Similarity similarity;
   private final IndexSpec spec;
   private final Instant createTime;
-  private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+  private final AtomicBoolean building = new AtomicBoolean();
+  private volatile boolean deleted;
 
-  // Guarded by lock.
-  private VectorStore store;
-  private ArrayList<String> ids;
-  private ArrayList<Map<String, AttributeValue>> attributes;
-  private HashMap<String, Integer> ordinals;
-  private RoaringBitmap tombstones;
-  private AttributeIndex attributeIndex = new AttributeIndex();
-  private VectorIndex active;
-  private boolean trained;
-  private boolean building;
-  private boolean deleted;
-  private Instant buildTime;
-
-  /** Written under the write lock, read without it by {@link #info}. */
-  private volatile Info info;
-
-  Collection(String id, int dimension, Similarity similarity, IndexSpec spec, Instant createTime) {
+  Collection(String id, CollectionStore store) {
     this.id = Objects.requireNonNull(id, "id");
-    if (dimension <= 0) {
-      throw new IllegalArgumentException("dimension must be positive, got " + dimension);
-    }
-    this.dimension = dimension;
-    this.similarity = Objects.requireNonNull(similarity, "similarity");
-    this.spec = Objects.requireNonNull(spec, "spec");
-    spec.validateFor(dimension);
-    checkBuildable(spec);
-    this.createTime = Objects.requireNonNull(createTime, "createTime");
-    this.store = new VectorStore(dimension);
-    this.ids = new ArrayList<>();
-    this.attributes = new ArrayList<>();
-    this.ordinals = new HashMap<>();
-    this.tombstones = new RoaringBitmap();
-    this.active = new FlatIndex(dimension, similarity);
-    this.info = new Info(0, State.UNTRAINED, null);
+    this.store = Objects.requireNonNull(store, "store");
+    this.dimension = store.dimension();
+    this.similarity = store.similarity();
+    this.spec = store.spec();
+    this.createTime = Instant.ofEpochMilli(store.createTime());
   }
 
   /**
@@ -203,17 +163,26 @@ public final class Collection {
     return createTime;
   }
 
-  /** Live vector count, state and build time, without waiting for the lock. */
+  /** The store behind this collection (its directory, durability, stats). */
+  public CollectionStore store() {
+    return store;
+  }
+
+  /** Live vector count, state and build time, without waiting for a lock. */
   public Info info() {
-    return info;
+    long built = store.buildTime();
+    State state = building.get() ? State.BUILDING : built > 0 ? State.READY : State.UNTRAINED;
+    return new Info(store.liveCount(), state, built > 0 ? Instant.ofEpochMilli(built) : null);
   }
 
   /**
-   * Inserts or replaces vectors; all or nothing. A later entry for the same id wins.
+   * Inserts or replaces vectors; all or nothing. A later entry for the same id wins. Returns once
+   * the write is durable under the server's durability policy.
    *
    * @param newIds one id per row of {@code values}
    * @param values the vectors, already checked (dimension, finite, non-zero for cosine)
    * @param attrs one attribute map per row (empty for none)
+   * @throws UncheckedIOException if the write-ahead log cannot be written (not acknowledged)
    */
   public UpsertResult upsert(
       List<String> newIds, FloatMatrix values, List<Map<String, AttributeValue>> attrs) {
@@ -223,32 +192,22 @@ public final class Collection {
           newIds.size() + " ids and " + attrs.size() + " attribute maps for " + n + " vectors");
     }
     checkDimension(values.dim(), "vectors");
-    lock.writeLock().lock();
+    checkNotDeleted();
+    List<byte[]> blobs = new ArrayList<>(n);
+    for (Map<String, AttributeValue> a : attrs) {
+      blobs.add(encode(a));
+    }
+    float[] data = values.data();
+    if (values.offset(0) != 0 || data.length != n * dimension) {
+      data = Arrays.copyOfRange(data, values.offset(0), values.offset(0) + n * dimension);
+    }
     try {
-      checkNotDeleted();
-      store.ensureCapacity(n);
-      // The one step that can fail; it checks everything before it changes anything.
-      active.add(values);
-      int base = store.rows();
-      store.append(values);
-      int replaced = 0;
-      for (int i = 0; i < n; i++) {
-        String vid = newIds.get(i);
-        ids.add(vid);
-        attributes.add(attrs.get(i));
-        attributeIndex.add(base + i, Attributes.toIndex(attrs.get(i)));
-        Integer old = ordinals.put(vid, base + i);
-        if (old != null) {
-          tombstones.add(old);
-          attributeIndex.remove(old);
-          replaced++;
-        }
-      }
-      maybeCompact();
-      publishInfo();
-      return new UpsertResult(n, replaced, ordinals.size());
-    } finally {
-      lock.writeLock().unlock();
+      CollectionStore.UpsertResult r = store.upsert(newIds, data, blobs);
+      return new UpsertResult(r.upserted(), r.replaced(), r.liveCount());
+    } catch (IOException e) {
+      throw storageFailure("upsert", e);
+    } catch (IllegalStateException e) {
+      throw gone(e);
     }
   }
 
@@ -259,35 +218,17 @@ public final class Collection {
    * @throws VectorsNotFoundException if ids are missing and {@code allowMissing} is false
    */
   public DeleteResult delete(List<String> deleteIds, boolean allowMissing) {
-    lock.writeLock().lock();
+    checkNotDeleted();
     try {
-      checkNotDeleted();
-      LinkedHashSet<String> distinct = new LinkedHashSet<>(deleteIds);
-      if (!allowMissing) {
-        List<String> missing = new ArrayList<>();
-        for (String vid : distinct) {
-          if (!ordinals.containsKey(vid)) {
-            missing.add(vid);
-          }
-        }
-        if (!missing.isEmpty()) {
-          throw new VectorsNotFoundException(name(), missing);
-        }
+      CollectionStore.DeleteResult r = store.delete(deleteIds, allowMissing);
+      if (!r.missing().isEmpty()) {
+        throw new VectorsNotFoundException(name(), r.missing());
       }
-      int count = 0;
-      for (String vid : distinct) {
-        Integer ord = ordinals.remove(vid);
-        if (ord != null) {
-          tombstones.add(ord);
-          attributeIndex.remove(ord);
-          count++;
-        }
-      }
-      maybeCompact();
-      publishInfo();
-      return new DeleteResult(count, ordinals.size());
-    } finally {
-      lock.writeLock().unlock();
+      return new DeleteResult(r.deleted(), r.liveCount());
+    } catch (IOException e) {
+      throw storageFailure("delete", e);
+    } catch (IllegalStateException e) {
+      throw gone(e);
     }
   }
 
@@ -297,26 +238,27 @@ public final class Collection {
    * @throws VectorsNotFoundException if any id does not exist
    */
   public List<StoredVector> get(List<String> getIds) {
-    lock.readLock().lock();
+    checkNotDeleted();
+    List<CollectionStore.Row> rows;
     try {
-      checkNotDeleted();
-      List<String> missing = new ArrayList<>();
-      List<StoredVector> out = new ArrayList<>(getIds.size());
-      for (String vid : getIds) {
-        Integer ord = ordinals.get(vid);
-        if (ord == null) {
-          missing.add(vid);
-        } else if (missing.isEmpty()) {
-          out.add(new StoredVector(vid, store.row(ord), attributes.get(ord)));
-        }
-      }
-      if (!missing.isEmpty()) {
-        throw new VectorsNotFoundException(name(), missing);
-      }
-      return out;
-    } finally {
-      lock.readLock().unlock();
+      rows = store.get(getIds);
+    } catch (IllegalStateException e) {
+      throw gone(e);
     }
+    List<String> missing = new ArrayList<>();
+    List<StoredVector> out = new ArrayList<>(getIds.size());
+    for (int i = 0; i < rows.size(); i++) {
+      CollectionStore.Row r = rows.get(i);
+      if (r == null) {
+        missing.add(getIds.get(i));
+      } else {
+        out.add(new StoredVector(r.id(), r.values(), decode(r.attributes())));
+      }
+    }
+    if (!missing.isEmpty()) {
+      throw new VectorsNotFoundException(name(), missing);
+    }
+    return out;
   }
 
   /**
@@ -334,7 +276,10 @@ public final class Collection {
 
   /**
    * As {@link #search(FloatMatrix, int, SearchParams, boolean, boolean, BooleanSupplier)},
-   * returning only vectors whose attributes match {@code filter} (null: all).
+   * returning only vectors whose attributes match {@code filter} (null: all). Each segment and
+   * the buffer evaluate it on their own attribute index into a bitmap of accepted ordinals; a
+   * {@link dev.codebook.index.filter.FilteredSearch} then scores few accepted rows exactly and
+   * otherwise widens the probe.
    *
    * @throws dev.codebook.index.filter.FilterException when a comparison's kind cannot match the
    *     attribute's values
@@ -345,297 +290,121 @@ public final class Collection {
       throw new IllegalArgumentException("k must be positive, got " + k);
     }
     checkDimension(queries.dim(), "queries");
-    lock.readLock().lock();
+    checkNotDeleted();
+    if (store.codebookVersion() > 0 && spec.hasIvf() && params.nprobe() > spec.nlist()) {
+      throw new InvalidFieldException("nprobe", InvalidFieldException.OUT_OF_RANGE,
+          "nprobe " + params.nprobe() + " exceeds nlist " + spec.nlist() + " of " + name()
+              + " (" + spec + "); use 1 to " + spec.nlist());
+    }
+    // Queries are validated up front, as the index would (NaN, zero vector for cosine).
+    VectorUtil.prepareQueries(queries, dimension, similarity);
+    CollectionStore.Hit[][] hits;
     try {
-      checkNotDeleted();
-      VectorIndex index = active;
-      if (trained && spec.hasIvf() && params.nprobe() > spec.nlist()) {
-        throw new InvalidFieldException("nprobe", InvalidFieldException.OUT_OF_RANGE,
-            "nprobe " + params.nprobe() + " exceeds nlist " + spec.nlist() + " of " + name()
-                + " (" + spec + "); use 1 to " + spec.nlist());
-      }
-      int nq = queries.rows();
-      Hit[][] out = new Hit[nq][];
-      FloatMatrix prepared = index.prepareQueries(queries);
-      int size = index.size();
-      int fetch = Math.min(size, k);
-      // Tombstones are skipped inside the scan (only candidates that beat the threshold are
-      // looked up); the read lock keeps the bitmap still meanwhile.
-      RoaringBitmap dead = tombstones;
-      AcceptOrds accept = dead.isEmpty() ? null : ord -> !dead.contains(ord);
-      FilteredSearch filtered = null;
-      if (filter != null) {
-        RoaringBitmap accepted = attributeIndex.evaluate(filter);
-        accepted.andNot(dead);
-        filtered = new FilteredSearch(index, accepted, store::rows, params);
-      }
-      for (int from = 0; from < nq; from += QUERIES_PER_CANCELLATION_CHECK) {
-        if (cancelled.getAsBoolean()) {
-          throw new CancellationException(
-              "search cancelled after " + from + " of " + nq + " queries");
-        }
-        int to = Math.min(nq, from + QUERIES_PER_CANCELLATION_CHECK);
-        if (fetch == 0) {
-          for (int q = from; q < to; q++) {
-            out[q] = new Hit[0];
-          }
-          continue;
-        }
-        SearchResults results;
-        if (filtered != null) {
-          results = filtered.search(queries, prepared, from, to, fetch);
-        } else {
-          FloatMatrix group = from == 0 && to == nq ? prepared : slice(prepared, from, to);
-          results = new SearchResults(to - from, fetch);
-          index.search(group, 0, to - from, params, accept, results);
-        }
-        for (int q = from; q < to; q++) {
-          out[q] = collect(results, q - from, k, withValues, withAttributes);
-        }
-      }
-      return out;
-    } finally {
-      lock.readLock().unlock();
+      hits = store.search(queries, k, params, filter, withValues, withAttributes, cancelled);
+    } catch (IllegalStateException e) {
+      throw gone(e);
     }
-  }
-
-  private Hit[] collect(SearchResults results, int q, int k, boolean withValues,
-      boolean withAttributes) {
-    int fetch = results.k();
-    int[] ords = results.ids();
-    float[] scores = results.scores();
-    Hit[] hits = new Hit[Math.min(k, fetch)];
-    int n = 0;
-    for (int r = 0, at = q * fetch; r < fetch && n < hits.length; r++, at++) {
-      int ord = ords[at];
-      if (ord < 0) {
-        break;
+    Hit[][] out = new Hit[hits.length][];
+    for (int q = 0; q < hits.length; q++) {
+      out[q] = new Hit[hits[q].length];
+      for (int j = 0; j < hits[q].length; j++) {
+        CollectionStore.Hit h = hits[q][j];
+        out[q][j] = new Hit(h.id(), h.score(), h.values(),
+            withAttributes ? decode(h.attributes()) : Map.of());
       }
-      if (tombstones.contains(ord)) {
-        continue;
-      }
-      hits[n++] = new Hit(ids.get(ord), scores[at], withValues ? store.row(ord) : null,
-          withAttributes ? attributes.get(ord) : Map.of());
     }
-    return n == hits.length ? hits : Arrays.copyOf(hits, n);
-  }
-
-  private static FloatMatrix slice(FloatMatrix m, int from, int to) {
-    float[] rows = new float[(to - from) * m.dim()];
-    System.arraycopy(m.data(), m.offset(from), rows, 0, rows.length);
-    return new FloatMatrix(to - from, m.dim(), rows);
+    return out;
   }
 
   /**
-   * Trains the spec on the live vectors, adds them to the new index and swaps it in. Searches
-   * and writes continue against the previous index meanwhile; writes made during the build are
-   * carried over. Synchronous: returns when the collection is READY. {@code options} carries the
-   * progress hook and the cancel flag: a cancelled build throws CancellationException and leaves
-   * the collection as it was.
+   * Trains the spec on (a sample of) the live vectors, re-encodes every segment with the new
+   * codebook and commits. Searches and writes continue meanwhile; synchronous: returns when the
+   * collection is READY. {@code options} carries the progress hook (encoding reported as task
+   * {@value #ENCODE_TASK}) and the cancel flag: a cancelled build throws CancellationException
+   * and leaves the collection as it was.
    *
    * @throws CollectionStateException if a build is running, or there are too few vectors to
    *     train on, or training rejects them
    */
   public BuildResult build(IndexFactory.BuildOptions options) {
     long start = System.nanoTime();
-    int snapshotSize;
-    int[] liveOrds;
-    FloatMatrix snapshot;
-    lock.writeLock().lock();
+    checkNotDeleted();
+    if (!building.compareAndSet(false, true)) {
+      throw new CollectionStateException(CollectionStateException.BUILD_RUNNING,
+          "a build of " + name() + " is already running; wait for it to finish");
+    }
     try {
-      checkNotDeleted();
-      if (building) {
-        throw new CollectionStateException(CollectionStateException.BUILD_RUNNING,
-            "a build of " + name() + " is already running; wait for it to finish");
-      }
       int min = minTrainingVectors(spec);
-      if (ordinals.size() < min) {
+      long live = store.liveCount();
+      if (live < min) {
         throw new CollectionStateException(CollectionStateException.TOO_FEW_VECTORS,
-            name() + " has " + ordinals.size() + " vectors; " + spec + " needs at least " + min
+            name() + " has " + live + " vectors; " + spec + " needs at least " + min
                 + " to train on");
       }
-      snapshotSize = store.rows();
-      liveOrds = liveOrdinals(snapshotSize);
-      snapshot = store.rows(liveOrds);
-      building = true;
-      publishInfo();
-    } finally {
-      lock.writeLock().unlock();
-    }
-
-    VectorIndex built;
-    try {
+      CollectionStore.BuildResult r;
       try {
-        built = IndexFactory.create(spec, dimension, similarity, snapshot, options);
+        r = store.build(options, MAX_TRAINING_VECTORS);
       } catch (IllegalArgumentException e) {
         throw new CollectionStateException("TRAINING_FAILED",
-            "cannot train " + spec + " on the " + liveOrds.length + " vectors of " + name() + ": "
+            "cannot train " + spec + " on the " + live + " vectors of " + name() + ": "
                 + e.getMessage());
+      } catch (IOException e) {
+        throw storageFailure("build", e);
       }
-      addInChunks(built, snapshot, options);
-      options.checkCancelled();
-    } catch (RuntimeException | Error e) {
-      lock.writeLock().lock();
-      try {
-        building = false;
-        publishInfo();
-      } finally {
-        lock.writeLock().unlock();
-      }
-      throw e;
-    }
-
-    lock.writeLock().lock();
-    try {
-      building = false;
-      checkNotDeleted();
-      swapIn(built, snapshot, liveOrds, snapshotSize);
-      trained = true;
-      buildTime = Instant.now();
-      return new BuildResult(liveOrds.length, Duration.ofNanos(System.nanoTime() - start));
+      int trained = r.trainingVectors() > 0 ? r.trainingVectors() : r.vectors();
+      return new BuildResult(trained, Duration.ofNanos(System.nanoTime() - start));
     } finally {
-      publishInfo();
-      lock.writeLock().unlock();
+      building.set(false);
     }
   }
 
-  /**
-   * Encodes a build's snapshot {@value #BUILD_ADD_CHUNK} rows at a time, reporting each chunk to
-   * {@code options.steps()} as task {@value #ENCODE_TASK} and checking for cancellation between
-   * chunks. Encoding is per row, so the index equals one {@code add} of all rows.
-   */
-  private static void addInChunks(VectorIndex index, FloatMatrix rows,
-      IndexFactory.BuildOptions options) {
-    int n = rows.rows();
-    int chunks = Math.max(1, (n + BUILD_ADD_CHUNK - 1) / BUILD_ADD_CHUNK);
-    for (int c = 0; c < chunks; c++) {
-      options.checkCancelled();
-      int from = c * BUILD_ADD_CHUNK;
-      int to = Math.min(n, from + BUILD_ADD_CHUNK);
-      index.add(from == 0 && to == n ? rows : slice(rows, from, to));
-      options.steps().onStep(ENCODE_TASK, c + 1, chunks, Double.NaN);
-    }
-  }
-
-  /**
-   * Replaces the ordinal space with the build's: its live snapshot first (tombstoned again if
-   * deleted or replaced during the build), then the live vectors upserted since, added to the new
-   * index here. Caller holds the write lock.
-   */
-  private void swapIn(VectorIndex built, FloatMatrix snapshot, int[] liveOrds, int snapshotSize) {
-    int total = store.rows();
-    RoaringBitmap since = RoaringBitmap.bitmapOfRange(snapshotSize, total);
-    since.andNot(tombstones);
-    int[] delta = since.toArray();
-    if (delta.length > 0) {
-      built.add(store.rows(delta));
-    }
-    VectorStore newStore = VectorStore.wrap(snapshot);
-    int n = liveOrds.length + delta.length;
-    ArrayList<String> newIds = new ArrayList<>(n);
-    ArrayList<Map<String, AttributeValue>> newAttrs = new ArrayList<>(n);
-    HashMap<String, Integer> newOrdinals = HashMap.newHashMap(n);
-    RoaringBitmap newTombstones = new RoaringBitmap();
-    for (int i = 0; i < liveOrds.length; i++) {
-      int old = liveOrds[i];
-      String vid = ids.get(old);
-      newIds.add(vid);
-      newAttrs.add(attributes.get(old));
-      if (tombstones.contains(old)) {
-        newTombstones.add(i);
-      } else {
-        newOrdinals.put(vid, i);
-      }
-    }
-    if (delta.length > 0) {
-      newStore.append(store.rows(delta));
-      for (int j = 0; j < delta.length; j++) {
-        String vid = ids.get(delta[j]);
-        newIds.add(vid);
-        newAttrs.add(attributes.get(delta[j]));
-        newOrdinals.put(vid, liveOrds.length + j);
-      }
-    }
-    store = newStore;
-    ids = newIds;
-    attributes = newAttrs;
-    ordinals = newOrdinals;
-    tombstones = newTombstones;
-    attributeIndex = attributeIndexOf(newAttrs);
-    active = built;
-  }
-
-  /** Live ordinals below {@code size}, ascending. */
-  private int[] liveOrdinals(int size) {
-    RoaringBitmap live = RoaringBitmap.bitmapOfRange(0, size);
-    live.andNot(tombstones);
-    return live.toArray();
-  }
-
-  /**
-   * Rewrites an untrained buffer without its tombstones once they outnumber the live vectors, so
-   * repeated upserts of the same ids do not grow it without bound. Not during a build, whose
-   * snapshot refers to the current ordinals. Caller holds the write lock.
-   */
-  private void maybeCompact() {
-    long dead = tombstones.getLongCardinality();
-    if (trained || building || dead < COMPACT_MIN_TOMBSTONES || dead <= ordinals.size()) {
-      return;
-    }
-    int[] live = liveOrdinals(store.rows());
-    FloatMatrix values = store.rows(live);
-    FlatIndex flat = FlatIndex.of(values, similarity);
-    ArrayList<String> newIds = new ArrayList<>(live.length);
-    ArrayList<Map<String, AttributeValue>> newAttrs = new ArrayList<>(live.length);
-    HashMap<String, Integer> newOrdinals = HashMap.newHashMap(live.length);
-    for (int i = 0; i < live.length; i++) {
-      String vid = ids.get(live[i]);
-      newIds.add(vid);
-      newAttrs.add(attributes.get(live[i]));
-      newOrdinals.put(vid, i);
-    }
-    store = VectorStore.wrap(values);
-    ids = newIds;
-    attributes = newAttrs;
-    ordinals = newOrdinals;
-    tombstones = new RoaringBitmap();
-    attributeIndex = attributeIndexOf(newAttrs);
-    active = flat;
-  }
-
-  /** An attribute index over {@code byOrdinal} (tombstoned rows too: searches subtract them). */
-  private static AttributeIndex attributeIndexOf(List<Map<String, AttributeValue>> byOrdinal) {
-    AttributeIndex idx = new AttributeIndex();
-    for (int ord = 0; ord < byOrdinal.size(); ord++) {
-      idx.add(ord, Attributes.toIndex(byOrdinal.get(ord)));
-    }
-    return idx;
-  }
-
-  /** Vectors held including tombstoned ones (for tests of compaction). */
-  int storedVectors() {
-    lock.readLock().lock();
+  /** Flushes buffered writes into a segment and merges away every deleted row. */
+  public void compact() {
+    checkNotDeleted();
     try {
-      return store.rows();
-    } finally {
-      lock.readLock().unlock();
+      store.forceMerge();
+    } catch (IOException e) {
+      throw storageFailure("compact", e);
     }
+  }
+
+  /** Vectors held including deleted ones not yet reclaimed (for tests of compaction). */
+  long storedVectors() {
+    return store.storedRows();
   }
 
   /** Marks the collection deleted: later calls on this object answer NOT_FOUND. */
   void markDeleted() {
-    lock.writeLock().lock();
+    deleted = true;
+  }
+
+  static byte[] encode(Map<String, AttributeValue> attrs) {
+    return attrs.isEmpty() ? new byte[0]
+        : Vector.newBuilder().putAllAttributes(attrs).build().toByteArray();
+  }
+
+  static Map<String, AttributeValue> decode(byte[] blob) {
+    if (blob == null || blob.length == 0) {
+      return Map.of();
+    }
     try {
-      deleted = true;
-    } finally {
-      lock.writeLock().unlock();
+      return Vector.parseFrom(blob).getAttributesMap();
+    } catch (InvalidProtocolBufferException e) {
+      throw new UncheckedIOException(new org.apache.lucene.index.CorruptIndexException(
+          "stored attributes do not parse: " + e.getMessage(), "attributes", e));
     }
   }
 
-  /** Caller holds the write lock. */
-  private void publishInfo() {
-    State state = building ? State.BUILDING : trained ? State.READY : State.UNTRAINED;
-    info = new Info(ordinals.size(), state, buildTime);
+  private UncheckedIOException storageFailure(String what, IOException e) {
+    return new UncheckedIOException(what + " on " + name() + " failed in storage: "
+        + e.getMessage(), e);
+  }
+
+  private RuntimeException gone(IllegalStateException e) {
+    if (deleted) {
+      return new CollectionNotFoundException(name());
+    }
+    return e;
   }
 
   private void checkNotDeleted() {

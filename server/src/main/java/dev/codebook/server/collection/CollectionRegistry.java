@@ -1,15 +1,33 @@
 package dev.codebook.server.collection;
 
 import dev.codebook.index.IndexSpec;
+import dev.codebook.index.store.CollectionStore;
 import dev.codebook.index.vector.Similarity;
-import java.time.Instant;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** The collections a server holds, by id, in id order. In memory for now. */
-public final class CollectionRegistry {
+/**
+ * The collections a server holds, by id, in id order. Each lives in its own directory, {@code
+ * <dataDir>/collections/<id>} (see {@link CollectionStore}); {@link #open} reopens them all at
+ * start-up. A collection that fails to open (a damaged or missing file) is held aside: calls to it
+ * get DATA_LOSS naming the file, while every other collection serves; deleting it removes its
+ * directory.
+ */
+public final class CollectionRegistry implements Closeable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(CollectionRegistry.class);
 
   /**
    * Collection ids (AIP-122): 1 to 63 characters, lower-case letters, digits and hyphens,
@@ -20,8 +38,81 @@ public final class CollectionRegistry {
   /** Largest dimension a collection accepts. */
   public static final int MAX_DIMENSION = 65_536;
 
+  /** Sub-directory of the data directory that holds one directory per collection. */
+  public static final String COLLECTIONS_DIR = "collections";
+
   private final ConcurrentSkipListMap<String, Collection> collections =
       new ConcurrentSkipListMap<>();
+  private final Map<String, IOException> failed = new ConcurrentHashMap<>();
+  private final Path root;
+  private final CollectionStore.Options options;
+  private final boolean ephemeral;
+
+  private CollectionRegistry(Path dataDir, CollectionStore.Options options, boolean ephemeral) {
+    this.root = dataDir.resolve(COLLECTIONS_DIR);
+    // Filters see the stored attribute maps as the index's values.
+    this.options = options.withAttributeDecoder(b -> Attributes.toIndex(Collection.decode(b)));
+    this.ephemeral = ephemeral;
+  }
+
+  /**
+   * A registry in a fresh temporary directory, deleted on {@link #close}: for tests and for
+   * servers started without a data directory. Writes are not synced.
+   */
+  public CollectionRegistry() {
+    this(tempDir(), CollectionStore.Options.defaults().withDurability(
+        dev.codebook.index.store.Durability.none()), true);
+  }
+
+  private static Path tempDir() {
+    try {
+      return Files.createTempDirectory("codebook-data-");
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create a temporary data directory", e);
+    }
+  }
+
+  /**
+   * Opens (creating if needed) the data directory and every collection in it.
+   *
+   * @return the registry; {@link #failures()} lists the collections that did not open
+   */
+  public static CollectionRegistry open(Path dataDir, CollectionStore.Options options)
+      throws IOException {
+    CollectionRegistry r = new CollectionRegistry(dataDir, options, false);
+    Files.createDirectories(r.root);
+    CollectionStore.deleteLeftovers(r.root);
+    try (var dirs = Files.list(r.root)) {
+      for (Path d : dirs.sorted().toList()) {
+        String id = d.getFileName().toString();
+        if (!Files.isDirectory(d) || !ID.matcher(id).matches()) {
+          continue;
+        }
+        try {
+          CollectionStore store = CollectionStore.open(d, options);
+          r.collections.put(id, new Collection(id, store));
+          CollectionStore.OpenStats st = store.openStats();
+          LOG.info("opened {}: {} vectors, {} segments, {} log records replayed in {} ms", id,
+              store.liveCount(), st.segments(), st.replayedRecords(), st.millis());
+        } catch (IOException | RuntimeException e) {
+          IOException io = e instanceof IOException x ? x : new IOException(e.getMessage(), e);
+          r.failed.put(id, io);
+          LOG.error("cannot open collection {}: {}", id, e.getMessage());
+        }
+      }
+    }
+    return r;
+  }
+
+  /** The directory of collection {@code id}. */
+  public Path directoryOf(String id) {
+    return root.resolve(id);
+  }
+
+  /** Collections that failed to open, with why. */
+  public Map<String, IOException> failures() {
+    return Map.copyOf(failed);
+  }
 
   /**
    * Creates an empty collection.
@@ -38,11 +129,24 @@ public final class CollectionRegistry {
       throw new IllegalArgumentException(
           "dimension must be 1 to " + MAX_DIMENSION + ", got " + dimension);
     }
-    Collection c = new Collection(id, dimension, similarity, spec, Instant.now());
-    if (collections.putIfAbsent(id, c) != null) {
-      throw new CollectionAlreadyExistsException(c.name());
+    spec.validateFor(dimension);
+    Collection.checkBuildable(spec);
+    synchronized (this) {
+      if (collections.containsKey(id) || failed.containsKey(id)
+          || Files.exists(root.resolve(id))) {
+        throw new CollectionAlreadyExistsException(Collection.nameOf(id));
+      }
+      try {
+        CollectionStore store = CollectionStore.create(root.resolve(id), dimension, similarity,
+            spec, options);
+        Collection c = new Collection(id, store);
+        collections.put(id, c);
+        return c;
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot create collection " + id + ": " + e.getMessage(),
+            e);
+      }
     }
-    return c;
   }
 
   /** The id rule, for messages. */
@@ -53,10 +157,17 @@ public final class CollectionRegistry {
 
   /**
    * @throws CollectionNotFoundException if there is no collection {@code id}
+   * @throws UncheckedIOException wrapping the {@code CorruptIndexException} of a collection that
+   *     failed to open (DATA_LOSS)
    */
   public Collection get(String id) {
     Collection c = collections.get(id);
     if (c == null) {
+      IOException why = failed.get(id);
+      if (why != null) {
+        throw new UncheckedIOException("collection " + Collection.nameOf(id)
+            + " is unavailable: " + why.getMessage(), why);
+      }
       throw new CollectionNotFoundException(Collection.nameOf(id));
     }
     return c;
@@ -81,19 +192,65 @@ public final class CollectionRegistry {
   }
 
   /**
-   * Deletes a collection; calls still holding it answer NOT_FOUND from then on.
+   * Deletes a collection and its directory; calls still holding it answer NOT_FOUND from then
+   * on. A collection that failed to open can be deleted too.
    *
    * @throws CollectionNotFoundException if there is no collection {@code id}
    */
   public void delete(String id) {
-    Collection c = collections.remove(id);
-    if (c == null) {
-      throw new CollectionNotFoundException(Collection.nameOf(id));
+    Collection c;
+    synchronized (this) {
+      c = collections.remove(id);
+      if (c == null && failed.remove(id) == null) {
+        throw new CollectionNotFoundException(Collection.nameOf(id));
+      }
     }
-    c.markDeleted();
+    try {
+      if (c != null) {
+        c.markDeleted();
+        c.store().destroy();
+      } else {
+        Path gone = root.resolve(".deleted-" + id + "-" + System.nanoTime());
+        Files.move(root.resolve(id), gone, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        deleteTree(gone);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("deleted " + id + " but could not remove its files: "
+          + e.getMessage(), e);
+    }
   }
 
   public int size() {
     return collections.size();
+  }
+
+  /** Flushes and closes every collection (and removes a temporary data directory). */
+  @Override
+  public void close() {
+    for (Collection c : collections.values()) {
+      try {
+        c.store().close();
+      } catch (IOException | RuntimeException e) {
+        LOG.warn("closing {} failed: {}", c.name(), e.getMessage());
+      }
+    }
+    if (ephemeral) {
+      try {
+        deleteTree(root.getParent());
+      } catch (IOException e) {
+        LOG.warn("cannot remove temporary data directory {}", root.getParent());
+      }
+    }
+  }
+
+  private static void deleteTree(Path p) throws IOException {
+    if (!Files.exists(p)) {
+      return;
+    }
+    try (var s = Files.walk(p)) {
+      for (Path f : s.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(f);
+      }
+    }
   }
 }

@@ -50,7 +50,10 @@ import org.slf4j.LoggerFactory;
  *   <tr><td>no or a wrong API key ({@link #unauthenticated})</td><td>UNAUTHENTICATED</td></tr>
  *   <tr><td>CancellationException (see {@link #cancelled})</td><td>CANCELLED or DEADLINE_EXCEEDED</td></tr>
  *   <tr><td>UnsupportedOperationException</td><td>UNIMPLEMENTED</td></tr>
- *   <tr><td>CorruptIndexException, MalformedVectorFileException</td><td>DATA_LOSS</td></tr>
+ *   <tr><td>CorruptIndexException, MalformedVectorFileException, or an UncheckedIOException
+ *       caused by one (a collection whose files are damaged)</td><td>DATA_LOSS</td></tr>
+ *   <tr><td>other UncheckedIOException (storage failed; the write was not applied)</td>
+ *       <td>UNAVAILABLE</td></tr>
  *   <tr><td>anything else</td><td>INTERNAL (logged with its stack trace)</td></tr>
  * </table>
  */
@@ -133,6 +136,18 @@ public final class StatusMapper {
     if (t instanceof CorruptIndexException || t instanceof MalformedVectorFileException) {
       LOG.error("data loss", t);
       return status(Code.DATA_LOSS, msg, errorInfo("CORRUPT_DATA", Map.of()));
+    }
+    if (t instanceof java.io.UncheckedIOException e) {
+      for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+        if (c instanceof CorruptIndexException) {
+          LOG.error("data loss: {}", msg);
+          return status(Code.DATA_LOSS, msg, errorInfo("CORRUPT_DATA", Map.of()));
+        }
+      }
+      // The write-ahead log or a file could not be written: nothing was acknowledged.
+      LOG.error("storage failure", t);
+      return status(Code.UNAVAILABLE, msg + "; the request was not applied, retry later",
+          errorInfo("STORAGE_UNAVAILABLE", Map.of()));
     }
     LOG.error("internal error", t);
     return status(Code.INTERNAL,
