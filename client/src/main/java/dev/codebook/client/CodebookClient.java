@@ -634,6 +634,23 @@ public final class CodebookClient implements AutoCloseable {
 
   public CompletableFuture<List<List<SearchHit>>> searchAsync(String collection,
       float[][] queries, SearchOptions options) {
+    return searchAsync(searchRequest(collection, queries, options))
+        .thenApply(CodebookClient::hits);
+  }
+
+  /**
+   * Sends a request built beforehand with {@link #searchRequest} and returns the raw response:
+   * for callers that send the same queries many times (a load generator) and should measure
+   * the server, not the encoding of the queries. Retried like the other searches.
+   */
+  public CompletableFuture<SearchResponse> searchAsync(SearchRequest request) {
+    Objects.requireNonNull(request, "request");
+    return invoke(true, deadline, request, (d, q, o) -> search.withDeadline(d).search(q, o));
+  }
+
+  /** The request {@link #searchAsync(String, float[][], SearchOptions)} sends. */
+  public static SearchRequest searchRequest(String collection, float[][] queries,
+      SearchOptions options) {
     Objects.requireNonNull(options, "options");
     SearchRequest.Builder b = SearchRequest.newBuilder().setCollection(name(collection))
         .setTopK(options.topK()).setIncludeAttributes(options.includeAttributes());
@@ -653,9 +670,7 @@ public final class CodebookClient implements AutoCloseable {
       }
       b.addQueries(qb);
     }
-    CompletableFuture<SearchResponse> f =
-        invoke(true, deadline, b.build(), (d, q, o) -> search.withDeadline(d).search(q, o));
-    return f.thenApply(CodebookClient::hits);
+    return b.build();
   }
 
   private static List<List<SearchHit>> hits(SearchResponse r) {
