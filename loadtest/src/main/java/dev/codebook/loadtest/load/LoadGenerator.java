@@ -317,9 +317,11 @@ public final class LoadGenerator {
       long calls = s.drain();
       double qps = calls * plan.batch() / ((now - last[0]) / 1e9);
       last[0] = now;
+      double p99 = s.latencyMs(99);
       progress.accept(String.format(Locale.ROOT,
-          "%s %5.1f s%s %,9.0f QPS  p99 %8.3f ms  errors %,d", label, (now - t0) / 1e9,
-          s == warm ? " warm-up" : "", qps, s.latencyMs(99), s.errorCount()));
+          "%s %5.1f s%s %,9.0f QPS  p99 %8s ms  errors %,d", label, (now - t0) / 1e9,
+          s == warm ? " warm-up" : "", qps,
+          Double.isNaN(p99) ? "-" : String.format(Locale.ROOT, "%.3f", p99), s.errorCount()));
     }, 1, 1, TimeUnit.SECONDS);
   }
 
