@@ -73,8 +73,12 @@ public final class LoadGenerator {
    * @param stats what the measured phase recorded
    * @param seconds measured time, from its start to the last answer
    * @param sent measured calls sent
+   * @param clientCpuSeconds CPU time this process (the generator and its gRPC client) used in
+   *     the measured phase, or NaN where the JVM does not say: on a machine shared with the
+   *     server, what the generator takes from it
    */
-  public record Level(int concurrency, double rate, LatencyStats stats, double seconds, long sent) {
+  public record Level(int concurrency, double rate, LatencyStats stats, double seconds, long sent,
+      double clientCpuSeconds) {
     public boolean open() {
       return rate > 0;
     }
@@ -82,6 +86,11 @@ public final class LoadGenerator {
     /** Queries answered per second. */
     public double qps() {
       return seconds > 0 ? stats.queries() / seconds : 0;
+    }
+
+    /** Client CPU per answered call in microseconds, or NaN. */
+    public double clientCpuMicrosPerCall() {
+      return stats.calls() > 0 ? clientCpuSeconds * 1e6 / stats.calls() : Double.NaN;
     }
 
     /** Calls answered per second. */
@@ -136,6 +145,7 @@ public final class LoadGenerator {
       long t0 = System.nanoTime();
       long warmupNanos = settings.warmup().toNanos();
       AtomicLong measureStart = new AtomicLong(t0);
+      AtomicLong cpuStart = new AtomicLong(processCpuNanos());
       ScheduledExecutorService timer = timer();
       try {
         Runnable stopLater = () -> timer.schedule(() -> {
@@ -144,6 +154,7 @@ public final class LoadGenerator {
         if (current == warm) {
           timer.schedule(() -> {
             measureStart.set(System.nanoTime());
+            cpuStart.set(processCpuNanos());
             current = measured;
             stopLater.run();
           }, warmupNanos, TimeUnit.NANOSECONDS);
@@ -164,10 +175,11 @@ public final class LoadGenerator {
       } finally {
         timer.shutdownNow();
       }
+      double cpu = (processCpuNanos() - cpuStart.get()) / 1e9;
       long start = measureStart.get();
       long end = Math.max(start, measured.lastCompletionNanos());
       measured.drain();
-      return new Level(workers, 0, measured, (end - start) / 1e9, sent.get());
+      return new Level(workers, 0, measured, (end - start) / 1e9, sent.get(), cpu);
     }
 
     /** Sends calls one after the other until told to stop; no recursion on quick failures. */
@@ -222,12 +234,17 @@ public final class LoadGenerator {
     String label = String.format(Locale.ROOT, "rate=%s", fmt(rate));
     ScheduledExecutorService timer = timer();
     long measureStart = schedule.due(warmCalls);
+    double cpu;
     try {
       ScheduledFuture<?> ticker = progressTicker(timer, t0, current::get, warm, label);
       long total = warmCalls + measuredCalls;
+      long cpuStart = warmCalls > 0 ? Long.MIN_VALUE : processCpuNanos();
       for (long i = 0; i < total; i++) {
         long due = schedule.due(i);
         LatencyStats stats = i < warmCalls ? warm : measured;
+        if (stats == measured && cpuStart == Long.MIN_VALUE) {
+          cpuStart = processCpuNanos();
+        }
         current.set(stats);
         for (long wait; (wait = due - System.nanoTime()) > 0; ) {
           LockSupport.parkNanos(wait);
@@ -246,12 +263,13 @@ public final class LoadGenerator {
       }
       inFlight.release(settings.maxInFlight());
       ticker.cancel(false);
+      cpu = (processCpuNanos() - cpuStart) / 1e9;
     } finally {
       timer.shutdownNow();
     }
     long end = Math.max(measureStart, measured.lastCompletionNanos());
     measured.drain();
-    return new Level(0, rate, measured, (end - measureStart) / 1e9, measuredCalls);
+    return new Level(0, rate, measured, (end - measureStart) / 1e9, measuredCalls, cpu);
   }
 
   // ------------------------------------------------------------------ shared
@@ -298,6 +316,15 @@ public final class LoadGenerator {
       return ce.code();
     }
     return Status.fromThrowable(c).getCode();
+  }
+
+  /** CPU time of this process so far, or a negative value where unknown. */
+  static long processCpuNanos() {
+    if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os) {
+      return os.getProcessCpuTime();
+    }
+    return -1;
   }
 
   private static ScheduledExecutorService timer() {

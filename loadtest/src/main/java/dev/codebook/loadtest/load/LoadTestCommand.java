@@ -319,6 +319,8 @@ public final class LoadTestCommand implements Callable<Integer> {
     m.put("queries", s.queries());
     m.put("calls_per_s", round(r.callsPerSecond(), 1));
     m.put("batch", plan.batch());
+    m.put("client_cpu_us_per_call", round(r.clientCpuSeconds() >= 0 ? r.clientCpuMicrosPerCall()
+        : Double.NaN, 1));
     m.put("recall_queries", plan.queriesScored());
     m.put("target", target.toString());
     m.put("collection", "collections/" + collection);
