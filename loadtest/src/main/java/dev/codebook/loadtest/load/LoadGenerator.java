@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 
 /**
  * Drives search calls at a server, one load level at a time, in one of two ways:
@@ -76,9 +77,11 @@ public final class LoadGenerator {
    * @param clientCpuSeconds CPU time this process (the generator and its gRPC client) used in
    *     the measured phase, or NaN where the JVM does not say: on a machine shared with the
    *     server, what the generator takes from it
+   * @param serverCpuSeconds CPU time the server process used in the measured phase, when it
+   *     runs on this machine and its pid was given; NaN otherwise
    */
   public record Level(int concurrency, double rate, LatencyStats stats, double seconds, long sent,
-      double clientCpuSeconds) {
+      double clientCpuSeconds, double serverCpuSeconds) {
     public boolean open() {
       return rate > 0;
     }
@@ -91,6 +94,11 @@ public final class LoadGenerator {
     /** Client CPU per answered call in microseconds, or NaN. */
     public double clientCpuMicrosPerCall() {
       return stats.calls() > 0 ? clientCpuSeconds * 1e6 / stats.calls() : Double.NaN;
+    }
+
+    /** Server CPU per answered call in microseconds, or NaN. */
+    public double serverCpuMicrosPerCall() {
+      return stats.calls() > 0 ? serverCpuSeconds * 1e6 / stats.calls() : Double.NaN;
     }
 
     /** Calls answered per second. */
@@ -106,13 +114,23 @@ public final class LoadGenerator {
   private final QueryPlan plan;
   private final Settings settings;
   private final Consumer<String> progress;
+  private final LongSupplier serverCpu;
 
   public LoadGenerator(Searcher searcher, QueryPlan plan, Settings settings,
       Consumer<String> progress) {
+    this(searcher, plan, settings, progress, () -> -1);
+  }
+
+  /**
+   * @param serverCpu the server process's CPU time in nanoseconds ({@link #processCpu}), or -1
+   */
+  public LoadGenerator(Searcher searcher, QueryPlan plan, Settings settings,
+      Consumer<String> progress, LongSupplier serverCpu) {
     this.searcher = searcher;
     this.plan = plan;
     this.settings = settings;
     this.progress = progress;
+    this.serverCpu = serverCpu;
   }
 
   // ------------------------------------------------------------------ closed loop
@@ -146,6 +164,7 @@ public final class LoadGenerator {
       long warmupNanos = settings.warmup().toNanos();
       AtomicLong measureStart = new AtomicLong(t0);
       AtomicLong cpuStart = new AtomicLong(processCpuNanos());
+      AtomicLong serverCpuStart = new AtomicLong(serverCpu.getAsLong());
       ScheduledExecutorService timer = timer();
       try {
         Runnable stopLater = () -> timer.schedule(() -> {
@@ -155,6 +174,7 @@ public final class LoadGenerator {
           timer.schedule(() -> {
             measureStart.set(System.nanoTime());
             cpuStart.set(processCpuNanos());
+            serverCpuStart.set(serverCpu.getAsLong());
             current = measured;
             stopLater.run();
           }, warmupNanos, TimeUnit.NANOSECONDS);
@@ -176,10 +196,12 @@ public final class LoadGenerator {
         timer.shutdownNow();
       }
       double cpu = (processCpuNanos() - cpuStart.get()) / 1e9;
+      double serverCpuSeconds = cpuSeconds(serverCpuStart.get(), serverCpu.getAsLong());
       long start = measureStart.get();
       long end = Math.max(start, measured.lastCompletionNanos());
       measured.drain();
-      return new Level(workers, 0, measured, (end - start) / 1e9, sent.get(), cpu);
+      return new Level(workers, 0, measured, (end - start) / 1e9, sent.get(), cpu,
+          serverCpuSeconds);
     }
 
     /** Sends calls one after the other until told to stop; no recursion on quick failures. */
@@ -235,15 +257,18 @@ public final class LoadGenerator {
     ScheduledExecutorService timer = timer();
     long measureStart = schedule.due(warmCalls);
     double cpu;
+    double serverCpuSeconds;
     try {
       ScheduledFuture<?> ticker = progressTicker(timer, t0, current::get, warm, label);
       long total = warmCalls + measuredCalls;
       long cpuStart = warmCalls > 0 ? Long.MIN_VALUE : processCpuNanos();
+      long serverStart = serverCpu.getAsLong();
       for (long i = 0; i < total; i++) {
         long due = schedule.due(i);
         LatencyStats stats = i < warmCalls ? warm : measured;
         if (stats == measured && cpuStart == Long.MIN_VALUE) {
           cpuStart = processCpuNanos();
+          serverStart = serverCpu.getAsLong();
         }
         current.set(stats);
         for (long wait; (wait = due - System.nanoTime()) > 0; ) {
@@ -264,12 +289,14 @@ public final class LoadGenerator {
       inFlight.release(settings.maxInFlight());
       ticker.cancel(false);
       cpu = (processCpuNanos() - cpuStart) / 1e9;
+      serverCpuSeconds = cpuSeconds(serverStart, serverCpu.getAsLong());
     } finally {
       timer.shutdownNow();
     }
     long end = Math.max(measureStart, measured.lastCompletionNanos());
     measured.drain();
-    return new Level(0, rate, measured, (end - measureStart) / 1e9, measuredCalls, cpu);
+    return new Level(0, rate, measured, (end - measureStart) / 1e9, measuredCalls, cpu,
+        serverCpuSeconds);
   }
 
   // ------------------------------------------------------------------ shared
@@ -316,6 +343,19 @@ public final class LoadGenerator {
       return ce.code();
     }
     return Status.fromThrowable(c).getCode();
+  }
+
+  private static double cpuSeconds(long from, long to) {
+    return from < 0 || to < 0 ? Double.NaN : (to - from) / 1e9;
+  }
+
+  /**
+   * CPU time used so far by the process {@code pid} on this machine, in nanoseconds, or -1 where
+   * the OS does not say (Linux reads it from /proc at 10 ms resolution).
+   */
+  public static LongSupplier processCpu(long pid) {
+    return () -> ProcessHandle.of(pid).flatMap(p -> p.info().totalCpuDuration())
+        .map(Duration::toNanos).orElse(-1L);
   }
 
   /** CPU time of this process so far, or a negative value where unknown. */

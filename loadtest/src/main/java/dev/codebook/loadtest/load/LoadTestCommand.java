@@ -136,6 +136,11 @@ public final class LoadTestCommand implements Callable<Integer> {
   @Option(names = "--allow-remote", description = "Allow a target that is not a loopback address.")
   boolean allowRemote;
 
+  @Option(names = "--server-pid", paramLabel = "PID",
+      description = "The server's process id, when it runs on this machine: adds its CPU time per"
+          + " call (server_cpu_us_per_call) to the summary.")
+  Long serverPid;
+
   @Option(names = "--out", paramLabel = "FILE.jsonl", description = "Also append the JSON lines to this file.")
   Path out;
 
@@ -194,7 +199,8 @@ public final class LoadTestCommand implements Callable<Integer> {
           info.getState(), dataset.test().rows(), batch, params);
 
       LoadGenerator generator = new LoadGenerator(client::searchAsync, plan, settings,
-          line -> err.println("[loadtest] " + line));
+          line -> err.println("[loadtest] " + line),
+          serverPid == null ? () -> -1 : LoadGenerator.processCpu(serverPid));
       List<Map<String, Object>> lines = new ArrayList<>();
       boolean open = !rate.isEmpty();
       List<? extends Number> levels = open ? rate : concurrency.isEmpty() ? List.of(1) : concurrency;
@@ -268,6 +274,9 @@ public final class LoadTestCommand implements Callable<Integer> {
     if (retries < 0) {
       throw new IllegalArgumentException("--retries must be >= 0, got " + retries);
     }
+    if (serverPid != null && ProcessHandle.of(serverPid).isEmpty()) {
+      throw new IllegalArgumentException("--server-pid " + serverPid + ": no such process");
+    }
     if (replace && !load) {
       throw new IllegalArgumentException("--replace only applies with --load");
     }
@@ -321,6 +330,9 @@ public final class LoadTestCommand implements Callable<Integer> {
     m.put("batch", plan.batch());
     m.put("client_cpu_us_per_call", round(r.clientCpuSeconds() >= 0 ? r.clientCpuMicrosPerCall()
         : Double.NaN, 1));
+    if (!Double.isNaN(r.serverCpuSeconds())) {
+      m.put("server_cpu_us_per_call", round(r.serverCpuMicrosPerCall(), 1));
+    }
     m.put("recall_queries", plan.queriesScored());
     m.put("target", target.toString());
     m.put("collection", "collections/" + collection);

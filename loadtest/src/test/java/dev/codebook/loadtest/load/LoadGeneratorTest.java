@@ -126,6 +126,20 @@ class LoadGeneratorTest {
   }
 
   @Test
+  void cpuTimeOfTheGeneratorAndOfAServerProcessIsReportedPerCall() throws Exception {
+    QueryPlan plan = plan(1);
+    // the server runs in this JVM here, so "its" pid is ours: both clocks must advance
+    LoadGenerator.Level level = new LoadGenerator(client::searchAsync, plan,
+        new LoadGenerator.Settings(Duration.ZERO, Duration.ofMillis(600), 0, 100), l -> {},
+        LoadGenerator.processCpu(ProcessHandle.current().pid())).closedLoop(2);
+    assertTrue(level.clientCpuSeconds() > 0, "" + level.clientCpuSeconds());
+    assertTrue(level.serverCpuSeconds() > 0, "" + level.serverCpuSeconds());
+    assertTrue(level.clientCpuMicrosPerCall() > 0 && level.clientCpuMicrosPerCall() < 1e6);
+    LoadGenerator.Level unknown = generator(plan, 0, 0.2, 0, new ArrayList<>()).closedLoop(1);
+    assertTrue(Double.isNaN(unknown.serverCpuSeconds()));
+  }
+
+  @Test
   void openLoopSendsExactlyTheCallsItsTimetableHolds() throws Exception {
     QueryPlan plan = plan(1);
     LoadGenerator.Level level = generator(plan, 0.25, 1.0, 0, new ArrayList<>()).openLoop(300);
