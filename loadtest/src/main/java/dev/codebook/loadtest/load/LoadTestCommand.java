@@ -126,6 +126,11 @@ public final class LoadTestCommand implements Callable<Integer> {
       description = "Retries on UNAVAILABLE (default: 0, so every failure is counted).")
   int retries;
 
+  @Option(names = "--pooled-callbacks", hidden = true,
+      description = "Complete calls on gRPC's pooled executor instead of its event loops (to"
+          + " measure what the hand-off costs).")
+  boolean pooledCallbacks;
+
   @Option(names = "--api-key", paramLabel = "KEY", defaultValue = "${env:CODEBOOK_API_KEY}",
       description = "API key, sent as a bearer token (default: $CODEBOOK_API_KEY).")
   String apiKey;
@@ -177,7 +182,7 @@ public final class LoadTestCommand implements Callable<Integer> {
 
     try (CodebookClient client = CodebookClient.builder().target(t.toString()).apiKey(apiKey)
         .tls(tls).deadline(Duration.ofNanos((long) (timeout * 1e9))).maxRetries(retries)
-        .batchSize(loadBatch).build()) {
+        .batchSize(loadBatch).directExecutor(!pooledCallbacks).build()) {
       Collection info;
       if (load) {
         info = new CollectionLoader(client, msg -> err.println("[loadtest] " + msg))
