@@ -72,7 +72,7 @@ class LoadTestCommandTest {
     // calls go out in query order and every one is answered, so the queries scored are the
     // first recall_queries of the file (all 200 once the run is long enough)
     int scored = s.get("recall_queries").getAsInt();
-    assertTrue(scored >= 10 && scored <= 200, "" + scored);
+    assertTrue(scored >= 1 && scored <= 200, "" + scored);
     assertEquals("IVF16,PQ48x4fs,RFlat", s.get("index").getAsString());
     assertEquals(5000, s.get("n").getAsLong());
     // progress: loading, then one line a second with QPS, p99 and errors
