@@ -5,7 +5,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -14,8 +13,8 @@ import java.util.Map;
 /**
  * Latency against throughput for a load-test sweep, as one self-contained HTML page with an
  * inline SVG (same style as {@link RecallQpsChart}): achieved QPS on x, latency on a log scale on
- * y, one line per percentile (p50, p99, p99.9), one point per load level. Where the p99 line
- * turns up while QPS stops growing, the server is saturated.
+ * y, one line per percentile (p50, p99, p99.9), one point per load level, joined in the order
+ * the levels ran. Where the p99 line turns up while QPS stops growing, the server is saturated.
  */
 public final class LatencyThroughputChart {
 
@@ -119,8 +118,9 @@ public final class LatencyThroughputChart {
     for (Map.Entry<String, List<Point>> e : series.entrySet()) {
       String color = colors.get(e.getKey());
       String dash = e.getKey().startsWith("open") ? " stroke-dasharray='6,3'" : "";
-      List<Point> ps = new ArrayList<>(e.getValue());
-      ps.sort(Comparator.comparingDouble(Point::qps));
+      // joined in sweep order, not QPS order: past saturation the curve bends back (more
+      // callers, no more throughput, more latency), which is the point of the chart
+      List<Point> ps = e.getValue();
       StringBuilder path = new StringBuilder();
       for (Point p : ps) {
         path.append(path.isEmpty() ? "M" : "L").append(String.format(Locale.ROOT, "%.1f,%.1f ",
