@@ -3,6 +3,7 @@ package dev.codebook.loadtest.load;
 import dev.codebook.api.v1.BuildIndexResponse;
 import dev.codebook.api.v1.Collection;
 import dev.codebook.api.v1.Metric;
+import dev.codebook.api.v1.Operation;
 import dev.codebook.client.CodebookClient;
 import dev.codebook.client.CodebookException;
 import dev.codebook.client.UpsertResult;
@@ -10,17 +11,17 @@ import dev.codebook.client.VectorRecord;
 import dev.codebook.index.vector.FloatMatrix;
 import dev.codebook.index.vector.Similarity;
 import io.grpc.Status;
+import java.time.Duration;
 import java.util.AbstractList;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Consumer;
 
 /**
- * {@code loadtest --load}: creates the collection, sends the file's {@code train} vectors (row i
- * with id {@code prefix + i}, as {@code codebook ingest} names them) and builds the index, so the
- * test searches a known collection. Loading sits in this one class so it can move to the
- * streaming bulk-ingest RPC and the build job when those land; today it uses batched upserts
- * and the synchronous BuildIndex call.
+ * {@code loadtest --load}: creates the collection, streams the file's {@code train} vectors in
+ * over the flow-controlled bulk-ingest call (row i with id {@code prefix + i}, as {@code codebook
+ * ingest} names them) and builds the index as a server job, following its progress, so the test
+ * searches a known collection. All of loading sits in this one class.
  */
 public final class CollectionLoader {
 
@@ -35,17 +36,27 @@ public final class CollectionLoader {
   public record Loaded(long vectors, double uploadSeconds, double buildSeconds,
       Collection collection) {}
 
+  /** How long a build may take unless told otherwise. */
+  public static final Duration DEFAULT_BUILD_TIMEOUT = Duration.ofHours(1);
+
   private final CodebookClient client;
   private final Consumer<String> progress;
+  private final Duration buildTimeout;
 
   public CollectionLoader(CodebookClient client, Consumer<String> progress) {
+    this(client, progress, DEFAULT_BUILD_TIMEOUT);
+  }
+
+  public CollectionLoader(CodebookClient client, Consumer<String> progress,
+      Duration buildTimeout) {
     this.client = client;
     this.progress = progress;
+    this.buildTimeout = buildTimeout;
   }
 
   /**
-   * Creates {@code collection} with {@code spec}, upserts {@code train} in batches of {@code
-   * batchSize} and builds its index.
+   * Creates {@code collection} with {@code spec}, streams {@code train} in, {@code batchSize}
+   * vectors per message, and builds its index (waiting at most the build timeout).
    *
    * @param replace delete the collection first if it exists; otherwise an existing one is an
    *     error, so a test never mixes old vectors with new ones by accident
@@ -87,17 +98,28 @@ public final class CollectionLoader {
     };
     long t0 = System.nanoTime();
     long[] lastReport = {t0};
-    UpsertResult r = client.upsert(collection, records, batchSize, (batch, acknowledged, count) -> {
+    UpsertResult r = client.streamUpsert(collection, records, batchSize,
+        (batch, acknowledged, count) -> {
+          long now = System.nanoTime();
+          if (now - lastReport[0] > 1_000_000_000L || acknowledged == train.rows()) {
+            lastReport[0] = now;
+            progress.accept(String.format(Locale.ROOT, "streamed %,d/%,d vectors (%.1f s)",
+                acknowledged, train.rows(), (now - t0) / 1e9));
+          }
+        });
+    double upload = (System.nanoTime() - t0) / 1e9;
+    Operation started = client.startBuildIndex(collection, seed);
+    progress.accept("building the index " + spec + " as " + started.getName() + " ...");
+    long[] lastPhase = {System.nanoTime()};
+    Operation done = client.awaitOperation(started.getName(), buildTimeout, op -> {
       long now = System.nanoTime();
-      if (now - lastReport[0] > 1_000_000_000L || acknowledged == train.rows()) {
-        lastReport[0] = now;
-        progress.accept(String.format(Locale.ROOT, "uploaded %,d/%,d vectors (%.1f s)",
-            acknowledged, train.rows(), (now - t0) / 1e9));
+      if (!op.getDone() && now - lastPhase[0] > 1_000_000_000L) {
+        lastPhase[0] = now;
+        progress.accept(String.format(Locale.ROOT, "%s: %.0f%% %s", op.getName(),
+            100 * op.getProgress(), op.getPhase()));
       }
     });
-    double upload = (System.nanoTime() - t0) / 1e9;
-    progress.accept("building the index " + spec + " ...");
-    BuildIndexResponse built = client.buildIndex(collection, seed);
+    BuildIndexResponse built = CodebookClient.resultOf(done);
     double build = built.getBuildDuration().getSeconds() + built.getBuildDuration().getNanos() / 1e9;
     progress.accept(String.format(Locale.ROOT, "built %s in %.1f s (trained on %,d vectors): %s",
         spec, build, built.getTrainingVectorCount(), built.getCollection().getState()));

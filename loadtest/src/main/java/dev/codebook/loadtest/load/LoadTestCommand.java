@@ -60,7 +60,8 @@ public final class LoadTestCommand implements Callable<Integer> {
   String collection;
 
   @Option(names = "--load",
-      description = "Create the collection, upload the file's train vectors and build the index first.")
+      description = "Create the collection, stream the file's train vectors in and build the index"
+          + " (a server job) first.")
   boolean load;
 
   @Option(names = "--replace", description = "With --load: delete the collection first if it exists.")
@@ -76,7 +77,7 @@ public final class LoadTestCommand implements Callable<Integer> {
   String idPrefix;
 
   @Option(names = "--load-batch", paramLabel = "N", defaultValue = "" + CodebookClient.DEFAULT_BATCH_SIZE,
-      description = "With --load: vectors per upsert request (default: ${DEFAULT-VALUE}).")
+      description = "With --load: vectors per streamed message (default: ${DEFAULT-VALUE}).")
   int loadBatch;
 
   @Option(names = "--seed", defaultValue = "0",
