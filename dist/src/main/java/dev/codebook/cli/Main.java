@@ -2,6 +2,7 @@ package dev.codebook.cli;
 
 import dev.codebook.client.CodebookException;
 import dev.codebook.loadtest.bench.BenchCommand;
+import dev.codebook.loadtest.load.LoadTestCommand;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.AccessDeniedException;
@@ -22,8 +23,8 @@ import picocli.CommandLine.Option;
     description = "Codebook: vector-quantized embedding retrieval.",
     subcommands = {
       BenchCommand.class, BuildCommand.class, CollectionsCommand.class, InfoCommand.class,
-      IngestCommand.class, JobsCommand.class, SearchCommand.class, ServeCommand.class,
-      CommandLine.HelpCommand.class})
+      IngestCommand.class, JobsCommand.class, LoadTestCommand.class, SearchCommand.class,
+      ServeCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
   @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT,
@@ -38,6 +39,15 @@ public final class Main {
   public static int run(String... args) {
     Main main = new Main();
     CommandLine cl = new CommandLine(main);
+    // A usage error is one line too, with where to look, rather than the whole usage text.
+    cl.setParameterExceptionHandler((ex, args2) -> {
+      CommandLine cmd = ex.getCommandLine();
+      PrintWriter err = cmd.getErr();
+      err.println("codebook: error: " + ex.getMessage() + " (see `" + cmd.getCommandSpec().qualifiedName()
+          + " --help`)");
+      err.flush();
+      return cmd.getCommandSpec().exitCodeOnInvalidInput();
+    });
     cl.setExecutionExceptionHandler(
         (ex, commandLine, parseResult) -> {
           PrintWriter err = commandLine.getErr();

@@ -1,0 +1,398 @@
+package dev.codebook.loadtest.load;
+
+import dev.codebook.api.v1.SearchResponse;
+import dev.codebook.client.CodebookException;
+import io.grpc.Status;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+
+/**
+ * Drives search calls at a server, one load level at a time, in one of two ways:
+ *
+ * <ul>
+ *   <li><b>Closed loop</b> ({@link #closedLoop}): N workers, each sending its next call when the
+ *       previous one is answered. Throughput is whatever the server sustains at that
+ *       concurrency; latency is from send to answer.
+ *   <li><b>Open loop</b> ({@link #openLoop}): calls sent on a fixed timetable ({@link
+ *       OpenLoopSchedule}) whether or not earlier ones were answered, asynchronously, so a slow
+ *       server cannot slow the schedule down. Latency is measured from each call's slot on the
+ *       timetable, which charges a stall to every call it delayed (coordinated omission
+ *       corrected). In-flight calls are capped ({@link Settings#maxInFlight}) to bound the
+ *       generator's memory; a call held back by the cap is still charged from its slot.
+ * </ul>
+ *
+ * A level runs a warm-up (recorded apart and dropped), then the measured phase, which ends after
+ * {@link Settings#duration} or {@link Settings#maxRequests} calls, whichever comes first, and
+ * after every call sent has been answered. A progress line goes to {@code progress} every second.
+ */
+public final class LoadGenerator {
+
+  /**
+   * How long each level runs.
+   *
+   * @param warmup unmeasured time before each level
+   * @param duration measured time
+   * @param maxRequests at most this many measured calls; 0 for no limit
+   * @param maxInFlight open loop: most calls outstanding at once
+   */
+  public record Settings(Duration warmup, Duration duration, long maxRequests, int maxInFlight) {
+    public Settings {
+      if (warmup.isNegative()) {
+        throw new IllegalArgumentException("--warmup must be >= 0, got " + warmup.toMillis() / 1e3);
+      }
+      if (duration.isNegative() || duration.isZero()) {
+        throw new IllegalArgumentException("--duration must be positive, got "
+            + duration.toMillis() / 1e3);
+      }
+      if (maxRequests < 0) {
+        throw new IllegalArgumentException("--max-requests must be >= 0, got " + maxRequests);
+      }
+      if (maxInFlight <= 0) {
+        throw new IllegalArgumentException("--max-in-flight must be positive, got " + maxInFlight);
+      }
+    }
+  }
+
+  /**
+   * One level's outcome.
+   *
+   * @param concurrency closed loop: workers; open loop: 0
+   * @param rate open loop: calls per second asked for; closed loop: 0
+   * @param stats what the measured phase recorded
+   * @param seconds measured time, from its start to the last answer
+   * @param sent measured calls sent
+   * @param clientCpuSeconds CPU time this process (the generator and its gRPC client) used in
+   *     the measured phase, or NaN where the JVM does not say: on a machine shared with the
+   *     server, what the generator takes from it
+   * @param serverCpuSeconds CPU time the server process used in the measured phase, when it
+   *     runs on this machine and its pid was given; NaN otherwise
+   */
+  public record Level(int concurrency, double rate, LatencyStats stats, double seconds, long sent,
+      double clientCpuSeconds, double serverCpuSeconds) {
+    public boolean open() {
+      return rate > 0;
+    }
+
+    /** Queries answered per second. */
+    public double qps() {
+      return seconds > 0 ? stats.queries() / seconds : 0;
+    }
+
+    /** Client CPU per answered call in microseconds, or NaN. */
+    public double clientCpuMicrosPerCall() {
+      return stats.calls() > 0 ? clientCpuSeconds * 1e6 / stats.calls() : Double.NaN;
+    }
+
+    /** Server CPU per answered call in microseconds, or NaN. */
+    public double serverCpuMicrosPerCall() {
+      return stats.calls() > 0 ? serverCpuSeconds * 1e6 / stats.calls() : Double.NaN;
+    }
+
+    /** Calls answered per second. */
+    public double callsPerSecond() {
+      return seconds > 0 ? stats.calls() / seconds : 0;
+    }
+  }
+
+  /** How long to wait for calls still in flight once a level has stopped sending. */
+  private static final Duration DRAIN_WAIT = Duration.ofSeconds(60);
+
+  private final Searcher searcher;
+  private final QueryPlan plan;
+  private final Settings settings;
+  private final Consumer<String> progress;
+  private final LongSupplier serverCpu;
+
+  public LoadGenerator(Searcher searcher, QueryPlan plan, Settings settings,
+      Consumer<String> progress) {
+    this(searcher, plan, settings, progress, () -> -1);
+  }
+
+  /**
+   * @param serverCpu the server process's CPU time in nanoseconds ({@link #processCpu}), or -1
+   */
+  public LoadGenerator(Searcher searcher, QueryPlan plan, Settings settings,
+      Consumer<String> progress, LongSupplier serverCpu) {
+    this.searcher = searcher;
+    this.plan = plan;
+    this.settings = settings;
+    this.progress = progress;
+    this.serverCpu = serverCpu;
+  }
+
+  // ------------------------------------------------------------------ closed loop
+
+  /** Runs {@code concurrency} workers back to back through warm-up and the measured phase. */
+  public Level closedLoop(int concurrency) throws InterruptedException {
+    if (concurrency <= 0) {
+      throw new IllegalArgumentException("--concurrency must be positive, got " + concurrency);
+    }
+    ClosedLoop loop = new ClosedLoop(concurrency);
+    return loop.run();
+  }
+
+  private final class ClosedLoop {
+    private final int workers;
+    private final LatencyStats warm = new LatencyStats();
+    private final LatencyStats measured = new LatencyStats();
+    private volatile LatencyStats current;
+    private volatile boolean stopping;
+    private final AtomicLong sent = new AtomicLong();
+    private final CountDownLatch finished;
+
+    ClosedLoop(int workers) {
+      this.workers = workers;
+      this.finished = new CountDownLatch(workers);
+      this.current = settings.warmup().isZero() ? measured : warm;
+    }
+
+    Level run() throws InterruptedException {
+      long t0 = System.nanoTime();
+      long warmupNanos = settings.warmup().toNanos();
+      AtomicLong measureStart = new AtomicLong(t0);
+      AtomicLong cpuStart = new AtomicLong(processCpuNanos());
+      AtomicLong serverCpuStart = new AtomicLong(serverCpu.getAsLong());
+      ScheduledExecutorService timer = timer();
+      try {
+        Runnable stopLater = () -> timer.schedule(() -> {
+          stopping = true;
+        }, settings.duration().toNanos(), TimeUnit.NANOSECONDS);
+        if (current == warm) {
+          timer.schedule(() -> {
+            measureStart.set(System.nanoTime());
+            cpuStart.set(processCpuNanos());
+            serverCpuStart.set(serverCpu.getAsLong());
+            current = measured;
+            stopLater.run();
+          }, warmupNanos, TimeUnit.NANOSECONDS);
+        } else {
+          stopLater.run();
+        }
+        ScheduledFuture<?> ticker =
+            progressTicker(timer, t0, () -> current, warm, "c=" + workers);
+        for (int w = 0; w < workers; w++) {
+          next();
+        }
+        if (!finished.await(settings.warmup().plus(settings.duration()).plus(DRAIN_WAIT).toNanos(),
+            TimeUnit.NANOSECONDS)) {
+          throw new IllegalStateException("calls still unanswered "
+              + DRAIN_WAIT.toSeconds() + " s after the test ended");
+        }
+        ticker.cancel(false);
+      } finally {
+        timer.shutdownNow();
+      }
+      double cpu = (processCpuNanos() - cpuStart.get()) / 1e9;
+      double serverCpuSeconds = cpuSeconds(serverCpuStart.get(), serverCpu.getAsLong());
+      long start = measureStart.get();
+      long end = Math.max(start, measured.lastCompletionNanos());
+      measured.drain();
+      return new Level(workers, 0, measured, (end - start) / 1e9, sent.get(), cpu,
+          serverCpuSeconds);
+    }
+
+    /** Sends calls one after the other until told to stop; no recursion on quick failures. */
+    void next() {
+      while (true) {
+        LatencyStats stats = current;
+        if (stopping) {
+          finished.countDown();
+          return;
+        }
+        if (stats == measured) {
+          long n = sent.incrementAndGet();
+          if (settings.maxRequests() > 0 && n > settings.maxRequests()) {
+            sent.decrementAndGet();
+            stopping = true;
+            finished.countDown();
+            return;
+          }
+        }
+        int call = plan.nextCall();
+        long start = System.nanoTime();
+        CompletableFuture<SearchResponse> f = send(call);
+        if (!f.isDone()) {
+          f.whenComplete((r, t) -> {
+            record(stats, call, start, start, r, t);
+            next();
+          });
+          return;
+        }
+        record(stats, call, start, start, f.getNow(null), failure(f));
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ open loop
+
+  /** Sends {@code rate} calls per second on a fixed timetable through warm-up and measurement. */
+  public Level openLoop(double rate) throws InterruptedException {
+    long t0 = System.nanoTime();
+    OpenLoopSchedule schedule = new OpenLoopSchedule(t0 + 1_000_000, rate);
+    long warmCalls = schedule.callsWithin(settings.warmup().toNanos());
+    long measuredCalls = schedule.callsWithin(settings.warmup().plus(settings.duration()).toNanos())
+        - warmCalls;
+    if (settings.maxRequests() > 0) {
+      measuredCalls = Math.min(measuredCalls, settings.maxRequests());
+    }
+    LatencyStats warm = new LatencyStats();
+    LatencyStats measured = new LatencyStats();
+    java.util.concurrent.atomic.AtomicReference<LatencyStats> current =
+        new java.util.concurrent.atomic.AtomicReference<>(warmCalls > 0 ? warm : measured);
+    Semaphore inFlight = new Semaphore(settings.maxInFlight());
+    String label = String.format(Locale.ROOT, "rate=%s", fmt(rate));
+    ScheduledExecutorService timer = timer();
+    long measureStart = schedule.due(warmCalls);
+    double cpu;
+    double serverCpuSeconds;
+    try {
+      ScheduledFuture<?> ticker = progressTicker(timer, t0, current::get, warm, label);
+      long total = warmCalls + measuredCalls;
+      long cpuStart = warmCalls > 0 ? Long.MIN_VALUE : processCpuNanos();
+      long serverStart = serverCpu.getAsLong();
+      for (long i = 0; i < total; i++) {
+        long due = schedule.due(i);
+        LatencyStats stats = i < warmCalls ? warm : measured;
+        if (stats == measured && cpuStart == Long.MIN_VALUE) {
+          cpuStart = processCpuNanos();
+          serverStart = serverCpu.getAsLong();
+        }
+        current.set(stats);
+        for (long wait; (wait = due - System.nanoTime()) > 0; ) {
+          LockSupport.parkNanos(wait);
+        }
+        inFlight.acquire();
+        int call = plan.nextCall();
+        long sentAt = System.nanoTime();
+        send(call).whenComplete((r, t) -> {
+          record(stats, call, due, sentAt, r, t);
+          inFlight.release();
+        });
+      }
+      if (!inFlight.tryAcquire(settings.maxInFlight(), DRAIN_WAIT.toNanos(), TimeUnit.NANOSECONDS)) {
+        throw new IllegalStateException("calls still unanswered "
+            + DRAIN_WAIT.toSeconds() + " s after the test ended");
+      }
+      inFlight.release(settings.maxInFlight());
+      ticker.cancel(false);
+      cpu = (processCpuNanos() - cpuStart) / 1e9;
+      serverCpuSeconds = cpuSeconds(serverStart, serverCpu.getAsLong());
+    } finally {
+      timer.shutdownNow();
+    }
+    long end = Math.max(measureStart, measured.lastCompletionNanos());
+    measured.drain();
+    return new Level(0, rate, measured, (end - measureStart) / 1e9, measuredCalls, cpu,
+        serverCpuSeconds);
+  }
+
+  // ------------------------------------------------------------------ shared
+
+  private CompletableFuture<SearchResponse> send(int call) {
+    try {
+      return searcher.search(plan.request(call));
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private void record(LatencyStats stats, int call, long intended, long sent, SearchResponse r,
+      Throwable t) {
+    long done = System.nanoTime();
+    if (t == null) {
+      stats.success(intended, sent, done, plan.batch());
+      plan.score(call, r);
+    } else {
+      stats.failure(intended, sent, done, code(t));
+    }
+  }
+
+  private static Throwable failure(CompletableFuture<?> f) {
+    try {
+      f.get();
+      return null;
+    } catch (ExecutionException e) {
+      return e.getCause();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return e;
+    }
+  }
+
+  /** The gRPC status code of a failed call. */
+  static Status.Code code(Throwable t) {
+    Throwable c = t;
+    while ((c instanceof CompletionException || c instanceof ExecutionException)
+        && c.getCause() != null) {
+      c = c.getCause();
+    }
+    if (c instanceof CodebookException ce) {
+      return ce.code();
+    }
+    return Status.fromThrowable(c).getCode();
+  }
+
+  private static double cpuSeconds(long from, long to) {
+    return from < 0 || to < 0 ? Double.NaN : (to - from) / 1e9;
+  }
+
+  /**
+   * CPU time used so far by the process {@code pid} on this machine, in nanoseconds, or -1 where
+   * the OS does not say (Linux reads it from /proc at 10 ms resolution).
+   */
+  public static LongSupplier processCpu(long pid) {
+    return () -> ProcessHandle.of(pid).flatMap(p -> p.info().totalCpuDuration())
+        .map(Duration::toNanos).orElse(-1L);
+  }
+
+  /** CPU time of this process so far, or a negative value where unknown. */
+  static long processCpuNanos() {
+    if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os) {
+      return os.getProcessCpuTime();
+    }
+    return -1;
+  }
+
+  private static ScheduledExecutorService timer() {
+    return Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "loadtest-timer");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  private ScheduledFuture<?> progressTicker(ScheduledExecutorService timer, long t0,
+      java.util.function.Supplier<LatencyStats> current, LatencyStats warm, String label) {
+    long[] last = {t0};
+    return timer.scheduleAtFixedRate(() -> {
+      long now = System.nanoTime();
+      LatencyStats s = current.get();
+      long calls = s.drain();
+      double qps = calls * plan.batch() / ((now - last[0]) / 1e9);
+      last[0] = now;
+      double p99 = s.latencyMs(99);
+      progress.accept(String.format(Locale.ROOT,
+          "%s %5.1f s%s %,9.0f QPS  p99 %8s ms  errors %,d", label, (now - t0) / 1e9,
+          s == warm ? " warm-up" : "", qps,
+          Double.isNaN(p99) ? "-" : String.format(Locale.ROOT, "%.3f", p99), s.errorCount()));
+    }, 1, 1, TimeUnit.SECONDS);
+  }
+
+  static String fmt(double v) {
+    return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
+  }
+}

@@ -1,0 +1,380 @@
+package dev.codebook.loadtest.load;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import dev.codebook.api.v1.Collection;
+import dev.codebook.client.CodebookClient;
+import dev.codebook.client.CodebookException;
+import dev.codebook.client.SearchOptions;
+import dev.codebook.index.IndexSpec;
+import dev.codebook.index.SearchParams;
+import dev.codebook.index.vector.AnnDataset;
+import dev.codebook.index.vector.VectorFiles;
+import dev.codebook.loadtest.report.LatencyThroughputChart;
+import io.grpc.Status;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code codebook loadtest}: search a running server under load and report latency
+ * percentiles, throughput, errors by status code and recall, per load level.
+ */
+@Command(
+    name = "loadtest",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Searches a running server with a dataset's test queries under load and reports latency",
+      "percentiles (HdrHistogram), QPS, errors by gRPC status code and recall@1/@10 against the",
+      "file's neighbors. Closed loop (--concurrency N: N callers back to back) or open loop",
+      "(--rate R: R calls per second on a fixed timetable, latency measured from each call's",
+      "slot, so stalls are not hidden). A list of levels (--concurrency 1,2,4,8 or --rate",
+      "500,1000) is a sweep: one JSON line per level (--out), and --report draws latency",
+      "against throughput. Progress every second on stderr. Loopback targets only unless",
+      "--allow-remote."
+    })
+public final class LoadTestCommand implements Callable<Integer> {
+
+  @Option(names = "--target", paramLabel = "HOST:PORT", defaultValue = CodebookClient.DEFAULT_TARGET,
+      description = "Server address (default: ${DEFAULT-VALUE}).")
+  String target;
+
+  @Option(names = "--data", required = true, paramLabel = "FILE.hdf5",
+      description = "ann-benchmarks HDF5 file: test queries, neighbors (and train, for --load).")
+  Path data;
+
+  @Option(names = "--collection", required = true, paramLabel = "NAME", description = "Collection id.")
+  String collection;
+
+  @Option(names = "--load",
+      description = "Create the collection, stream the file's train vectors in and build the index"
+          + " (a server job) first.")
+  boolean load;
+
+  @Option(names = "--replace", description = "With --load: delete the collection first if it exists.")
+  boolean replace;
+
+  @Option(names = "--index", paramLabel = "SPEC", defaultValue = "Flat",
+      description = "With --load: the index spec, e.g. IVF256,PQ48x4fs (default: ${DEFAULT-VALUE}).")
+  String index;
+
+  @Option(names = "--id-prefix", paramLabel = "P", defaultValue = "",
+      description = "Ids are P + row number (as `codebook ingest` names them; default: none)."
+          + " Without --load, names in <data>.names.txt.gz are read too, as `serve` uses them.")
+  String idPrefix;
+
+  @Option(names = "--load-batch", paramLabel = "N", defaultValue = "" + CodebookClient.DEFAULT_BATCH_SIZE,
+      description = "With --load: vectors per streamed message (default: ${DEFAULT-VALUE}).")
+  int loadBatch;
+
+  @Option(names = "--seed", defaultValue = "0",
+      description = "With --load: training seed (default: 0, the server's).")
+  long seed;
+
+  @Option(names = "--search", paramLabel = "PARAMS", defaultValue = "",
+      description = "Search parameters, e.g. nprobe=16,rerank=4 (default: the server's).")
+  String search;
+
+  @Option(names = "--k", defaultValue = "10", description = "Neighbours per query (default: ${DEFAULT-VALUE}).")
+  int k;
+
+  @Option(names = "--concurrency", paramLabel = "N[,N...]", split = ",",
+      description = "Closed loop: concurrent callers; a list is a sweep (default: 1).")
+  List<Integer> concurrency = new ArrayList<>();
+
+  @Option(names = "--rate", paramLabel = "R[,R...]", split = ",",
+      description = "Open loop: calls per second on a fixed timetable; a list is a sweep.")
+  List<Double> rate = new ArrayList<>();
+
+  @Option(names = "--warmup", paramLabel = "SECONDS", defaultValue = "2",
+      description = "Unmeasured warm-up before each level (default: ${DEFAULT-VALUE}).")
+  double warmup;
+
+  @Option(names = "--duration", paramLabel = "SECONDS", defaultValue = "10",
+      description = "Measured time per level (default: ${DEFAULT-VALUE}).")
+  double duration;
+
+  @Option(names = "--max-requests", paramLabel = "N", defaultValue = "0",
+      description = "Stop a level after N measured calls (default: 0, no limit).")
+  long maxRequests;
+
+  @Option(names = "--batch", paramLabel = "N", defaultValue = "1",
+      description = "Queries per call (default: ${DEFAULT-VALUE}).")
+  int batch;
+
+  @Option(names = "--max-in-flight", paramLabel = "N", defaultValue = "10000",
+      description = "Open loop: most calls outstanding (default: ${DEFAULT-VALUE}).")
+  int maxInFlight;
+
+  @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "30",
+      description = "Deadline of each call (default: ${DEFAULT-VALUE}).")
+  double timeout;
+
+  @Option(names = "--retries", paramLabel = "N", defaultValue = "0",
+      description = "Retries on UNAVAILABLE (default: 0, so every failure is counted).")
+  int retries;
+
+  @Option(names = "--pooled-callbacks", hidden = true,
+      description = "Complete calls on gRPC's pooled executor instead of its event loops (to"
+          + " measure what the hand-off costs).")
+  boolean pooledCallbacks;
+
+  @Option(names = "--api-key", paramLabel = "KEY", defaultValue = "${env:CODEBOOK_API_KEY}",
+      description = "API key, sent as a bearer token (default: $CODEBOOK_API_KEY).")
+  String apiKey;
+
+  @Option(names = "--tls", description = "Use TLS (default: plaintext).")
+  boolean tls;
+
+  @Option(names = "--allow-remote", description = "Allow a target that is not a loopback address.")
+  boolean allowRemote;
+
+  @Option(names = "--server-pid", paramLabel = "PID",
+      description = "The server's process id, when it runs on this machine: adds its CPU time per"
+          + " call (server_cpu_us_per_call) to the summary.")
+  Long serverPid;
+
+  @Option(names = "--out", paramLabel = "FILE.jsonl", description = "Also append the JSON lines to this file.")
+  Path out;
+
+  @Option(names = "--report", paramLabel = "FILE.html",
+      description = "Write a latency (p50/p99/p99.9) against throughput chart of the levels as HTML.")
+  Path report;
+
+  @Option(names = "--json", description = "Print one JSON line per level on stdout (the last is the last level's summary).")
+  boolean json;
+
+  private static final Gson GSON =
+      new GsonBuilder().disableHtmlEscaping().serializeNulls().create();
+
+  @Override
+  public Integer call() throws IOException, InterruptedException {
+    PrintStream err = System.err;
+    Target t = Target.parse(target).requireLoopback(allowRemote);
+    validate();
+    SearchParams params = SearchParams.parse(search);
+    if (load) {
+      IndexSpec.parse(index); // a typo fails here, before anything is uploaded
+    }
+    String name = collection.startsWith("collections/")
+        ? collection.substring("collections/".length()) : collection;
+    LoadGenerator.Settings settings = new LoadGenerator.Settings(seconds("--warmup", warmup),
+        seconds("--duration", duration), maxRequests, maxInFlight);
+
+    AnnDataset dataset = VectorFiles.readDataset(data);
+    if (!dataset.hasGroundTruth()) {
+      err.println("[loadtest] " + data + " has no neighbors: recall is not measured");
+    }
+    RowIds ids = load ? RowIds.prefixed(idPrefix) : RowIds.forData(data, idPrefix);
+    String datasetName = data.getFileName().toString().replaceFirst("\\.(hdf5|h5)$", "");
+
+    try (CodebookClient client = CodebookClient.builder().target(t.toString()).apiKey(apiKey)
+        .tls(tls).deadline(Duration.ofNanos((long) (timeout * 1e9))).maxRetries(retries)
+        .batchSize(loadBatch).directExecutor(!pooledCallbacks).build()) {
+      Collection info;
+      if (load) {
+        info = new CollectionLoader(client, msg -> err.println("[loadtest] " + msg))
+            .load(name, dataset.train(), dataset.similarity(), index, idPrefix, loadBatch, seed,
+                replace).collection();
+      } else {
+        info = client.getCollection(name);
+        if (info.getDimension() != dataset.dim()) {
+          throw new IllegalArgumentException("collections/" + name + " has dimension "
+              + info.getDimension() + ", but " + data + " has " + dataset.dim());
+        }
+      }
+      SearchOptions options = SearchOptions.topK(k).withNprobe(params.nprobe())
+          .withRerank(params.rerank());
+      QueryPlan plan = new QueryPlan(name, dataset.test(), batch, options,
+          dataset.hasGroundTruth() && k >= 10 ? dataset.neighbors() : null, ids);
+      err.printf(Locale.ROOT, "[loadtest] %s on %s: %s, %,d vectors, %s; %,d test queries, %d per"
+              + " call, %s%n", "collections/" + name, t, info.getIndexSpec(), info.getVectorCount(),
+          info.getState(), dataset.test().rows(), batch, params);
+
+      LoadGenerator generator = new LoadGenerator(client::searchAsync, plan, settings,
+          line -> err.println("[loadtest] " + line),
+          serverPid == null ? () -> -1 : LoadGenerator.processCpu(serverPid));
+      List<Map<String, Object>> lines = new ArrayList<>();
+      boolean open = !rate.isEmpty();
+      List<? extends Number> levels = open ? rate : concurrency.isEmpty() ? List.of(1) : concurrency;
+      for (Number level : levels) {
+        LoadGenerator.Level result = open ? generator.openLoop(level.doubleValue())
+            : generator.closedLoop(level.intValue());
+        Map<String, Object> line = summary(result, t, name, info, params, plan, datasetName);
+        lines.add(line);
+        err.println("[loadtest] " + humanLine(line));
+        if (json) {
+          System.out.println(GSON.toJson(line));
+          System.out.flush();
+        }
+      }
+      if (!json) {
+        printTable(lines);
+      }
+      if (out != null) {
+        StringBuilder sb = new StringBuilder();
+        for (Map<String, Object> line : lines) {
+          sb.append(GSON.toJson(line)).append('\n');
+        }
+        Files.writeString(out, sb, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+            StandardOpenOption.APPEND);
+      }
+      if (report != null) {
+        LatencyThroughputChart chart = new LatencyThroughputChart(String.format(Locale.ROOT,
+            "Latency vs throughput: %s, %s, %s, batch %d", datasetName, info.getIndexSpec(),
+            params, batch));
+        chart.addLines(lines);
+        chart.writeHtml(report, String.format(Locale.ROOT, "Target %s, %.0f s per level after"
+            + " %.0f s warm-up.", t, duration, warmup));
+        err.println("[loadtest] wrote " + report);
+      }
+      return 0;
+    } catch (CodebookException e) {
+      if (e.code() == Status.Code.UNAVAILABLE) {
+        throw new IllegalStateException("no server at " + t + " (" + e.getMessage()
+            + "); start one with `codebook serve`");
+      }
+      throw e;
+    }
+  }
+
+  private void validate() {
+    if (!concurrency.isEmpty() && !rate.isEmpty()) {
+      throw new IllegalArgumentException("give --concurrency (closed loop) or --rate (open loop), not both");
+    }
+    for (int c : concurrency) {
+      if (c <= 0) {
+        throw new IllegalArgumentException("--concurrency must be positive, got " + c);
+      }
+    }
+    for (double r : rate) {
+      if (!(r > 0) || Double.isInfinite(r)) {
+        throw new IllegalArgumentException("--rate must be positive, got " + LoadGenerator.fmt(r));
+      }
+    }
+    if (k <= 0) {
+      throw new IllegalArgumentException("--k must be positive, got " + k);
+    }
+    if (batch <= 0) {
+      throw new IllegalArgumentException("--batch must be positive, got " + batch);
+    }
+    if (loadBatch <= 0) {
+      throw new IllegalArgumentException("--load-batch must be positive, got " + loadBatch);
+    }
+    if (!(timeout > 0)) {
+      throw new IllegalArgumentException("--timeout must be positive, got " + timeout);
+    }
+    if (retries < 0) {
+      throw new IllegalArgumentException("--retries must be >= 0, got " + retries);
+    }
+    if (serverPid != null && ProcessHandle.of(serverPid).isEmpty()) {
+      throw new IllegalArgumentException("--server-pid " + serverPid + ": no such process");
+    }
+    if (replace && !load) {
+      throw new IllegalArgumentException("--replace only applies with --load");
+    }
+  }
+
+  private static Duration seconds(String option, double s) {
+    if (Double.isNaN(s) || Double.isInfinite(s)) {
+      throw new IllegalArgumentException(option + " must be a number of seconds, got " + s);
+    }
+    if (s < 0) {
+      throw new IllegalArgumentException(option + " must be >= 0, got " + LoadGenerator.fmt(s));
+    }
+    return Duration.ofNanos((long) (s * 1e9));
+  }
+
+  /** One level as a JSON object; the field names are the command-line contract. */
+  static Map<String, Object> summary(LoadGenerator.Level r, Target target, String collection,
+      Collection info, SearchParams params, QueryPlan plan, String dataset) {
+    LatencyStats s = r.stats();
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("system", "codebook-server");
+    m.put("mode", r.open() ? "open" : "closed");
+    if (r.open()) {
+      m.put("rate", r.rate() == Math.rint(r.rate()) ? (Object) (long) r.rate() : (Object) r.rate());
+    } else {
+      m.put("concurrency", r.concurrency());
+    }
+    m.put("qps", round(r.qps(), 1));
+    m.put("recall@10", round(plan.recallAt10(), 4));
+    m.put("recall@1", round(plan.recallAt1(), 4));
+    m.put("errors", s.errors());
+    m.put("p50_ms", round(s.latencyMs(50), 3));
+    m.put("p90_ms", round(s.latencyMs(90), 3));
+    m.put("p99_ms", round(s.latencyMs(99), 3));
+    m.put("p999_ms", round(s.latencyMs(99.9), 3));
+    m.put("max_ms", round(s.maxMs(), 3));
+    m.put("mean_ms", round(s.meanMs(), 3));
+    if (r.open()) {
+      // from the actual send: what the same run would report with coordinated omission
+      m.put("service_p50_ms", round(s.serviceMs(50), 3));
+      m.put("service_p99_ms", round(s.serviceMs(99), 3));
+      m.put("late_sends", s.lateSends());
+      m.put("max_send_lag_ms", round(s.maxSendLagMs(), 3));
+    }
+    m.put("duration_s", round(r.seconds(), 3));
+    m.put("requests", s.calls());
+    m.put("sent", r.sent());
+    m.put("errors_total", s.errorCount());
+    m.put("queries", s.queries());
+    m.put("calls_per_s", round(r.callsPerSecond(), 1));
+    m.put("batch", plan.batch());
+    m.put("client_cpu_us_per_call", round(r.clientCpuSeconds() >= 0 ? r.clientCpuMicrosPerCall()
+        : Double.NaN, 1));
+    if (!Double.isNaN(r.serverCpuSeconds())) {
+      m.put("server_cpu_us_per_call", round(r.serverCpuMicrosPerCall(), 1));
+    }
+    m.put("recall_queries", plan.queriesScored());
+    m.put("target", target.toString());
+    m.put("collection", "collections/" + collection);
+    m.put("index", info.getIndexSpec());
+    m.put("params", params.toString());
+    m.put("dataset", dataset);
+    m.put("n", info.getVectorCount());
+    return m;
+  }
+
+  private static String humanLine(Map<String, Object> m) {
+    String level = "open".equals(m.get("mode")) ? "rate " + m.get("rate") : "c=" + m.get("concurrency");
+    return String.format(Locale.ROOT, "%s done: %,.0f QPS, p50 %s ms, p99 %s ms, p99.9 %s"
+            + " ms, max %s ms, recall@10 %s, errors %s", level, (Double) m.get("qps"),
+        m.get("p50_ms"), m.get("p99_ms"), m.get("p999_ms"), m.get("max_ms"), m.get("recall@10"),
+        m.get("errors"));
+  }
+
+  private static void printTable(List<Map<String, Object>> lines) {
+    System.out.printf("%-14s %10s %9s %9s %9s %9s %9s %9s  %s%n", "level", "QPS", "p50 ms",
+        "p90 ms", "p99 ms", "p99.9 ms", "max ms", "recall@10", "errors");
+    for (Map<String, Object> m : lines) {
+      String level = "open".equals(m.get("mode")) ? "rate " + m.get("rate") : "c=" + m.get("concurrency");
+      System.out.printf(Locale.ROOT, "%-14s %,10.0f %9s %9s %9s %9s %9s %9s  %s%n", level,
+          (Double) m.get("qps"), m.get("p50_ms"), m.get("p90_ms"),
+          m.get("p99_ms"), m.get("p999_ms"), m.get("max_ms"),
+          m.get("recall@10"), ((Map<?, ?>) m.get("errors")).isEmpty() ? "none" : m.get("errors"));
+    }
+  }
+
+  /** {@code v} to {@code digits} decimals; null (JSON null) for NaN, e.g. no recall measured. */
+  static Double round(double v, int digits) {
+    if (Double.isNaN(v)) {
+      return null;
+    }
+    double s = Math.pow(10, digits);
+    return Math.round(v * s) / s;
+  }
+}

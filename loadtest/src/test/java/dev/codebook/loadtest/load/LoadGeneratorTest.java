@@ -1,0 +1,208 @@
+package dev.codebook.loadtest.load;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.codebook.api.v1.Collection;
+import dev.codebook.client.CodebookClient;
+import dev.codebook.client.SearchHit;
+import dev.codebook.client.SearchOptions;
+import dev.codebook.index.vector.AnnBenchmarksHdf5;
+import dev.codebook.index.vector.AnnDataset;
+import dev.codebook.server.CodebookServer;
+import dev.codebook.server.ServerConfig;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The load generator against the real server on a free port, loaded with the bundled sample
+ * through {@link CollectionLoader} (the {@code --load} path).
+ */
+class LoadGeneratorTest {
+
+  static final Path SAMPLE = Path.of("../samples/debian-minilm-5k.hdf5");
+  static final String SPEC = "IVF16,PQ48x4fs,RFlat";
+  static final SearchOptions NPROBE_4 = SearchOptions.topK(10).withNprobe(4).withRerank(2);
+
+  static CodebookServer server;
+  static CodebookClient client;
+  static AnnDataset sample;
+  static Collection loaded;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = CodebookServer.start(
+        ServerConfig.defaults().withPort(0).withShutdownGrace(Duration.ofSeconds(5)));
+    client = CodebookClient.builder().target("127.0.0.1:" + server.port())
+        .deadline(Duration.ofSeconds(30)).maxRetries(0).build();
+    sample = AnnBenchmarksHdf5.read(SAMPLE);
+    List<String> progress = new ArrayList<>();
+    loaded = new CollectionLoader(client, progress::add).load("sample", sample.train(),
+        sample.similarity(), SPEC, "row-", 1000, 0, false).collection();
+    assertTrue(progress.stream().anyMatch(l -> l.startsWith("built " + SPEC)), "" + progress);
+  }
+
+  @AfterAll
+  static void stop() {
+    client.close();
+    server.close();
+  }
+
+  static QueryPlan plan(int batch) {
+    return new QueryPlan("sample", sample.test(), batch, NPROBE_4, sample.neighbors(),
+        RowIds.prefixed("row-"));
+  }
+
+  static LoadGenerator generator(QueryPlan plan, double warmup, double duration, long max,
+      List<String> progress) {
+    return new LoadGenerator(client::searchAsync, plan, new LoadGenerator.Settings(
+        Duration.ofMillis((long) (warmup * 1000)), Duration.ofMillis((long) (duration * 1000)), max,
+        10_000), progress::add);
+  }
+
+  @Test
+  void loadCreatesTheCollectionUploadsEveryTrainRowAndBuildsIt() {
+    assertEquals(Collection.State.READY, loaded.getState());
+    assertEquals(sample.train().rows(), loaded.getVectorCount());
+    assertEquals(SPEC, loaded.getIndexSpec());
+    IllegalArgumentException again = org.junit.jupiter.api.Assertions.assertThrows(
+        IllegalArgumentException.class, () -> new CollectionLoader(client, l -> {}).load("sample",
+            sample.train().head(10), sample.similarity(), SPEC, "row-", 5, 0, false));
+    assertTrue(again.getMessage().contains("--replace"), again.getMessage());
+  }
+
+  @Test
+  void closedLoopRecallEqualsSearchingEveryQueryOnceAndHasNoErrors() throws Exception {
+    // The reference: every test query searched once, scored independently of QueryPlan.
+    List<List<SearchHit>> hits = client.search("sample", rows(0, sample.test().rows()), NPROBE_4);
+    long found = 0;
+    for (int q = 0; q < hits.size(); q++) {
+      Set<Integer> truth = new HashSet<>();
+      for (int j = 0; j < 10; j++) {
+        truth.add(sample.neighbors().get(q, j));
+      }
+      for (SearchHit h : hits.get(q)) {
+        if (truth.contains(Integer.parseInt(h.id().substring("row-".length())))) {
+          found++;
+        }
+      }
+    }
+    double expected = found / (10.0 * hits.size());
+
+    QueryPlan plan = plan(1);
+    List<String> progress = new ArrayList<>();
+    // bounded by count, so every query is sent however slow the machine is
+    LoadGenerator.Level level = generator(plan, 0.2, 60, 400, progress).closedLoop(3);
+
+    assertEquals(sample.test().rows(), plan.queriesScored(), "every query answered at least once");
+    assertEquals(expected, plan.recallAt10(), 1e-12);
+    assertTrue(expected > 0.3, "" + expected);
+    assertEquals(Map.of(), level.stats().errors());
+    assertEquals(level.sent(), level.stats().calls(), "every measured call answered");
+    assertTrue(level.qps() > 0);
+    assertEquals(3, level.concurrency());
+    double p50 = level.stats().latencyMs(50), p99 = level.stats().latencyMs(99);
+    assertTrue(p50 > 0 && p50 <= p99 && p99 <= level.stats().latencyMs(99.9)
+        && level.stats().latencyMs(99.9) <= level.stats().maxMs(), p50 + " " + p99);
+    assertEquals(400, level.sent());
+  }
+
+  @Test
+  void maxRequestsBoundsAClosedLoopExactly() throws Exception {
+    QueryPlan plan = plan(4);
+    LoadGenerator.Level level = generator(plan, 0, 30, 37, new ArrayList<>()).closedLoop(5);
+    assertEquals(37, level.sent());
+    assertEquals(37, level.stats().calls());
+    assertEquals(37 * 4, level.stats().queries());
+    assertTrue(level.seconds() < 30, "stopped by the count, not the clock: " + level.seconds());
+  }
+
+  @Test
+  void cpuTimeOfTheGeneratorAndOfAServerProcessIsReportedPerCall() throws Exception {
+    QueryPlan plan = plan(1);
+    // the server runs in this JVM here, so "its" pid is ours: both clocks must advance
+    LoadGenerator.Level level = new LoadGenerator(client::searchAsync, plan,
+        new LoadGenerator.Settings(Duration.ZERO, Duration.ofMillis(600), 0, 100), l -> {},
+        LoadGenerator.processCpu(ProcessHandle.current().pid())).closedLoop(2);
+    assertTrue(level.clientCpuSeconds() > 0, "" + level.clientCpuSeconds());
+    assertTrue(level.serverCpuSeconds() > 0, "" + level.serverCpuSeconds());
+    assertTrue(level.clientCpuMicrosPerCall() > 0 && level.clientCpuMicrosPerCall() < 1e6);
+    LoadGenerator.Level unknown = generator(plan, 0, 0.2, 0, new ArrayList<>()).closedLoop(1);
+    assertTrue(Double.isNaN(unknown.serverCpuSeconds()));
+  }
+
+  @Test
+  void openLoopSendsExactlyTheCallsItsTimetableHolds() throws Exception {
+    QueryPlan plan = plan(1);
+    LoadGenerator.Level level = generator(plan, 0.25, 1.0, 0, new ArrayList<>()).openLoop(300);
+    // 300/s for 1 s measured; the warm-up's 75 calls are not counted
+    assertEquals(300, level.sent());
+    assertEquals(300, level.stats().calls());
+    assertEquals(Map.of(), level.stats().errors());
+    assertTrue(level.seconds() >= 0.99 && level.seconds() < 3, "" + level.seconds());
+    assertTrue(level.qps() > 100 && level.qps() <= 305, "" + level.qps());
+
+    LoadGenerator.Level bounded = generator(plan, 0, 10, 25, new ArrayList<>()).openLoop(500);
+    assertEquals(25, bounded.sent());
+    assertEquals(25, bounded.stats().calls());
+    assertTrue(bounded.seconds() < 2, "" + bounded.seconds());
+  }
+
+  /**
+   * A really slow server: one search thread, exact search, many queries per call. The open loop
+   * asks for twice what it can answer with one call in flight at a time, so each call leaves
+   * later than its slot. Measured from the slot, the latency grows with the backlog; measured
+   * from the send (what a naive generator reports) it stays at the service time.
+   */
+  @Test
+  void openLoopChargesTheWaitForASlowServerToTheCallsItDelayed() throws Exception {
+    try (CodebookServer slow = CodebookServer.start(ServerConfig.defaults().withPort(0)
+            .withSearchThreads(1).withShutdownGrace(Duration.ofSeconds(5)));
+        CodebookClient c = CodebookClient.builder().target("127.0.0.1:" + slow.port())
+            .maxRetries(0).build()) {
+      new CollectionLoader(c, l -> {}).load("flat", sample.train(), sample.similarity(), "Flat",
+          "", 1000, 0, false);
+      QueryPlan plan = new QueryPlan("flat", sample.test(), 100, SearchOptions.topK(10),
+          sample.neighbors(), RowIds.prefixed(""));
+      LoadGenerator.Settings closed = new LoadGenerator.Settings(Duration.ofMillis(300),
+          Duration.ofSeconds(30), 20, 1);
+      LoadGenerator.Level service =
+          new LoadGenerator(c::searchAsync, plan, closed, l -> {}).closedLoop(1);
+      double serviceMs = service.stats().latencyMs(50);
+      assertEquals(1.0, plan.recallAt10(), "exact search");
+
+      int calls = 30;
+      double rate = 2000 / serviceMs; // twice the capacity
+      LoadGenerator.Settings open = new LoadGenerator.Settings(Duration.ZERO,
+          Duration.ofSeconds(30), calls, 1); // one call in flight: later ones wait for a slot
+      LoadGenerator.Level level = new LoadGenerator(c::searchAsync, plan, open, l -> {})
+          .openLoop(rate);
+      LatencyStats s = level.stats();
+      assertEquals(calls, s.calls());
+      assertTrue(s.lateSends() >= calls / 2, "most calls left after their slot: " + s.lateSends());
+      // call i is due at i*S/2 and answered near (i+1)*S: charged about (i/2+1)*S
+      assertTrue(s.maxMs() > calls / 4.0 * serviceMs,
+          "max " + s.maxMs() + " ms vs service " + serviceMs + " ms");
+      assertTrue(s.latencyMs(99) > 3 * s.serviceMs(99),
+          "corrected p99 " + s.latencyMs(99) + " vs from-send p99 " + s.serviceMs(99));
+      assertTrue(s.serviceMs(50) < 5 * serviceMs,
+          "from the send it looks like the service time: " + s.serviceMs(50) + " vs " + serviceMs);
+    }
+  }
+
+  private static float[][] rows(int from, int to) {
+    float[][] q = new float[to - from][];
+    for (int i = from; i < to; i++) {
+      q[i - from] = sample.test().row(i);
+    }
+    return q;
+  }
+}
