@@ -106,12 +106,14 @@ for spec in args.spec:
     index.add(xb)
     add_s = time.perf_counter() - t0
     size = int(faiss.serialize_index(index).size)
+    refine = spec.endswith(",RFlat")
     ivf = None
     try:
-        ivf = faiss.extract_index_ivf(index)
+        # extract_index_ivf does not look inside IndexRefineFlat in 1.7.3: unwrap it first.
+        base = faiss.downcast_index(faiss.downcast_index(index).base_index) if refine else index
+        ivf = faiss.extract_index_ivf(base)
     except Exception:
         pass
-    refine = spec.endswith(",RFlat")
     for p in [int(x) for x in args.nprobe.split(",")] if ivf is not None else [1]:
         if ivf is not None:
             if p > ivf.nlist:

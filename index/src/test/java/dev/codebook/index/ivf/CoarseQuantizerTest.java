@@ -28,17 +28,20 @@ class CoarseQuantizerTest {
   @ValueSource(booleans = {true, false})
   void preselectedProbesFindTheExactBestListsWithExactScores(boolean innerProduct) {
     Random r = new Random(innerProduct ? 1 : 2);
-    int nlist = CoarseQuantizer.FAST_PROBE_MIN_NLIST, d = 48, nq = 40, nprobe = 16;
+    int nlist = 2048, d = 48, nq = 40, nprobe = 16;
     FloatMatrix centroids = IvfPqIndexTest.mixture(r, nlist, d, 9);
     FloatMatrix queries = IvfPqIndexTest.mixture(r, nq, d, 9);
     CoarseQuantizer cq = new CoarseQuantizer(centroids, innerProduct);
     assertTrue(cq.preselects(nprobe));
     assertFalse(cq.preselects(nlist / CoarseQuantizer.FAST_PROBE_OVERSAMPLE));
+    assertFalse(new CoarseQuantizer(IvfPqIndexTest.mixture(r, 1000, d, 9), innerProduct)
+        .preselects(1), "below FAST_PROBE_MIN_NLIST lists the probe is exhaustive");
     TopK[] heaps = new TopK[nq];
     for (int i = 0; i < nq; i++) {
       heaps[i] = new TopK(nprobe);
+      // One query at a time: the pre-selection is for lone queries.
+      cq.probeBatch(queries, i, i + 1, new TopK[] {heaps[i]}, new float[4 * nlist]);
     }
-    cq.probeBatch(queries, 0, nq, heaps, new float[4 * nlist]);
     int found = 0;
     for (int i = 0; i < nq; i++) {
       Set<Integer> exact = exactBest(cq, queries.row(i), nprobe);
