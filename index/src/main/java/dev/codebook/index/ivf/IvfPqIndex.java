@@ -674,12 +674,16 @@ public final class IvfPqIndex implements VectorIndex {
   }
 
   private void rerank(float[] q, int qOff, Scratch s) {
-    int n = s.heap.drainBestFirst(s.candidateIds, s.candidateScores, 0);
+    // In id order: the full vectors are read from a file by id, and ascending reads let the
+    // hardware prefetcher and the page cache's read-ahead work.
+    int n = s.heap.idsUnordered(s.candidateIds);
+    s.heap.clear();
+    Arrays.sort(s.candidateIds, 0, n);
     s.reranked.clear();
+    KernelSupport k = VectorKernels.support();
     for (int i = 0; i < n; i++) {
       int id = s.candidateIds[i];
       raw.get(id, s.row, 0);
-      KernelSupport k = VectorKernels.support();
       float score = innerProduct ? k.dotProduct(q, qOff, s.row, 0, dim)
           : -k.squareDistance(q, qOff, s.row, 0, dim);
       s.reranked.offer(id, score);

@@ -104,6 +104,14 @@ public final class TopK {
     keys[i] = key;
   }
 
+  /** Copies the ids kept, in no particular order, to {@code out}; returns how many. */
+  public int idsUnordered(int[] out) {
+    for (int i = 0; i < size; i++) {
+      out[i] = idOf(keys[i]);
+    }
+    return size;
+  }
+
   /**
    * Empties the heap into {@code outIds}/{@code outScores} best first, starting at {@code offset};
    * returns the number written. Slots past it (when fewer than k were offered) are left alone.
