@@ -190,39 +190,7 @@ public final class IvfPqIndexFormat {
         readFloats(in, Math.multiplyExact(m, (1 << nbits) * (dim / m))));
     RawVectors raw = spec.refineFlat() ? rawFactory.create(dim) : null;
     IvfPqIndex index = new IvfPqIndex(spec, similarity, coarse, pq, raw, rotation);
-    int lists = index.nlist();
-    int[][] ids = new int[lists][];
-    byte[][] codes = new byte[lists][];
-    int[] sizes = new int[lists];
-    long total = 0;
-    for (int l = 0; l < lists; l++) {
-      int n = checkRange(in, in.readVInt(), 0, size, "list " + l + " size");
-      total += n;
-      ids[l] = new int[Math.max(n, 1)];
-      in.readInts(ids[l], 0, n);
-      for (int i = 0; i < n; i++) {
-        if (ids[l][i] < 0 || ids[l][i] >= size) {
-          throw new CorruptIndexException("list " + l + ": id " + ids[l][i] + " out of range", in);
-        }
-      }
-      int bytes = in.readVInt();
-      boolean contiguous8 = version < VERSION_BLOCKED8 && !spec.fastScan();
-      int expected = contiguous8 ? Math.multiplyExact(n, m) : index.codeBytes(n);
-      if (bytes != expected) {
-        throw new CorruptIndexException("list " + l + ": " + bytes + " code bytes for " + n
-            + " vectors, expected " + expected, in);
-      }
-      codes[l] = new byte[Math.max(bytes, 1)];
-      in.readBytes(codes[l], 0, bytes);
-      if (contiguous8) {
-        codes[l] = IvfPqIndex.blockContiguous8(codes[l], n, m);
-      }
-      sizes[l] = n;
-    }
-    if (total != size) {
-      throw new CorruptIndexException("lists hold " + total + " vectors, header says " + size, in);
-    }
-    index.restoreLists(ids, codes, sizes, size);
+    readListBodies(in, index, size, version < VERSION_BLOCKED8 && !spec.fastScan(), m);
     if (raw != null) {
       float[] batch = new float[dim * 1024];
       for (int id = 0; id < size; id += 1024) {
@@ -348,6 +316,16 @@ public final class IvfPqIndexFormat {
       throw new CorruptIndexException("lists hold " + size + " vectors, expected "
           + expectedSize, in);
     }
+    readListBodies(in, index, size, contiguous8, m);
+  }
+
+  /**
+   * Reads the {@code nlist} lists of {@code size} vectors in all into {@code index}: per list its
+   * length, ids and code bytes, each checked against the header and the index's shape. {@code
+   * contiguous8}: 8-bit codes as versions before 2 stored them, re-blocked on the way in.
+   */
+  private static void readListBodies(IndexInput in, IvfPqIndex index, int size,
+      boolean contiguous8, int m) throws IOException {
     int lists = index.nlist();
     int[][] ids = new int[lists][];
     byte[][] codes = new byte[lists][];
