@@ -86,7 +86,7 @@ public final class FlatIndex implements VectorIndex {
     checkDimension(vectors.dim(), "vectors");
     int n = vectors.rows();
     for (int i = 0; i < n; i++) {
-      VectorUtil.checkFinite(vectors.data(), vectors.offset(i), dim, "vectors[" + i + "]");
+      VectorUtil.checkFinite(vectors.data(), vectors.offset(i), dim, "vectors", i);
     }
     int newSize = Math.addExact(size, n);
     long needed = (long) newSize * dim;
@@ -102,7 +102,7 @@ public final class FlatIndex implements VectorIndex {
     System.arraycopy(vectors.data(), 0, data, size * dim, n * dim);
     if (similarity.normalizes()) {
       for (int i = 0; i < n; i++) {
-        VectorUtil.normalize(data, (size + i) * dim, dim, "vectors[" + i + "]");
+        VectorUtil.normalize(data, (size + i) * dim, dim, "vectors", i);
       }
     }
     size = newSize;

@@ -241,7 +241,7 @@ public final class IvfPqIndex implements VectorIndex {
     float[] in = vectors.data();
     // Validate everything first: a rejected batch must add nothing.
     for (int i = 0; i < n; i++) {
-      VectorUtil.checkFinite(in, i * dim, dim, "vectors[" + i + "]");
+      VectorUtil.checkFinite(in, i * dim, dim, "vectors", i);
       if (similarity.normalizes()) {
         if (!(VectorUtil.squaredNorm(in, i * dim, dim) > 0)) {
           throw new IllegalArgumentException(
@@ -263,7 +263,7 @@ public final class IvfPqIndex implements VectorIndex {
     float[] x = java.util.Arrays.copyOfRange(in, from * dim, to * dim);
     if (similarity.normalizes()) {
       for (int i = 0; i < n; i++) {
-        VectorUtil.normalize(x, i * dim, dim, "vectors[" + (from + i) + "]");
+        VectorUtil.normalize(x, i * dim, dim, "vectors", from + i);
       }
     }
     int threads = Runtime.getRuntime().availableProcessors();

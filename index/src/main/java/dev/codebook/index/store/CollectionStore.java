@@ -478,7 +478,7 @@ public final class CollectionStore implements Closeable {
           + " attribute blobs and " + values.length + " floats at dimension " + dim);
     }
     for (int i = 0; i < n; i++) {
-      VectorUtil.checkFinite(values, i * dim, dim, "vectors[" + i + "]");
+      VectorUtil.checkFinite(values, i * dim, dim, "vectors", i);
       if (similarity.normalizes() && !(VectorUtil.squaredNorm(values, i * dim, dim) > 0)) {
         throw new IllegalArgumentException(
             "vectors[" + i + "] cannot be normalized for cosine similarity: its norm is 0");

@@ -10,13 +10,30 @@ public final class VectorUtil {
    * infinity: one such value silently poisons every distance it touches.
    */
   public static void checkFinite(float[] v, int offset, int length, String field) {
+    int bad = firstNonFinite(v, offset, length);
+    if (bad >= 0) {
+      throw new IllegalArgumentException(
+          field + " has a non-finite value " + v[offset + bad] + " at dimension " + bad);
+    }
+  }
+
+  /**
+   * {@link #checkFinite} for row {@code row} of a batch named {@code what}: the field name
+   * ({@code what[row]}) is only built for the error, not for every row of every batch.
+   */
+  public static void checkFinite(float[] v, int offset, int length, String what, int row) {
+    if (firstNonFinite(v, offset, length) >= 0) {
+      checkFinite(v, offset, length, what + "[" + row + "]");
+    }
+  }
+
+  private static int firstNonFinite(float[] v, int offset, int length) {
     for (int i = 0; i < length; i++) {
-      float x = v[offset + i];
-      if (!Float.isFinite(x)) {
-        throw new IllegalArgumentException(
-            field + " has a non-finite value " + x + " at dimension " + i);
+      if (!Float.isFinite(v[offset + i])) {
+        return i;
       }
     }
+    return -1;
   }
 
   /**
@@ -37,10 +54,22 @@ public final class VectorUtil {
     }
   }
 
+  /** {@link #normalize} for row {@code row} of a batch named {@code what}; see checkFinite. */
+  public static void normalize(float[] v, int offset, int length, String what, int row) {
+    double norm2 = squaredNorm(v, offset, length);
+    if (!(norm2 > 0) || !Double.isFinite(norm2)) {
+      normalize(v, offset, length, what + "[" + row + "]"); // throws, naming the row
+    }
+    float inv = (float) (1.0 / Math.sqrt(norm2));
+    for (int i = 0; i < length; i++) {
+      v[offset + i] *= inv;
+    }
+  }
+
   /** Normalizes every row of {@code m} in place; see {@link #normalize}. */
   public static void normalizeRows(FloatMatrix m, String what) {
     for (int i = 0; i < m.rows(); i++) {
-      normalize(m.data(), m.offset(i), m.dim(), what + "[" + i + "]");
+      normalize(m.data(), m.offset(i), m.dim(), what, i);
     }
   }
 
@@ -49,11 +78,21 @@ public final class VectorUtil {
    * the JIT warms up, which made the same vectors normalize to different floats from run to run.
    */
   public static double squaredNorm(float[] v, int offset, int length) {
-    double norm2 = 0;
-    for (int i = 0; i < length; i++) {
-      norm2 += (double) v[offset + i] * v[offset + i];
+    // Four sums in a fixed order: as deterministic as one, without one long chain of adds.
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int i = 0;
+    for (; i + 4 <= length; i += 4) {
+      double a = v[offset + i], b = v[offset + i + 1], c = v[offset + i + 2], d = v[offset + i + 3];
+      s0 += a * a;
+      s1 += b * b;
+      s2 += c * c;
+      s3 += d * d;
     }
-    return norm2;
+    for (; i < length; i++) {
+      double a = v[offset + i];
+      s0 += a * a;
+    }
+    return (s0 + s1) + (s2 + s3);
   }
 
   /**
@@ -67,9 +106,9 @@ public final class VectorUtil {
     }
     float[] copy = queries.data().clone();
     for (int i = 0; i < queries.rows(); i++) {
-      checkFinite(copy, i * dim, dim, "queries[" + i + "]");
+      checkFinite(copy, i * dim, dim, "queries", i);
       if (similarity.normalizes()) {
-        normalize(copy, i * dim, dim, "queries[" + i + "]");
+        normalize(copy, i * dim, dim, "queries", i);
       }
     }
     return new FloatMatrix(queries.rows(), dim, copy);
