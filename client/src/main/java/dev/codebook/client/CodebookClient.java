@@ -1,5 +1,7 @@
 package dev.codebook.client;
 
+import dev.codebook.api.v1.BackupCollectionRequest;
+import dev.codebook.api.v1.BackupCollectionResponse;
 import dev.codebook.api.v1.BuildIndexRequest;
 import dev.codebook.api.v1.CancelOperationRequest;
 import dev.codebook.api.v1.GetOperationRequest;
@@ -26,6 +28,7 @@ import dev.codebook.api.v1.Metric;
 import dev.codebook.api.v1.Neighbor;
 import dev.codebook.api.v1.Query;
 import dev.codebook.api.v1.QueryResult;
+import dev.codebook.api.v1.RestoreCollectionRequest;
 import dev.codebook.api.v1.SearchRequest;
 import dev.codebook.api.v1.SearchResponse;
 import dev.codebook.api.v1.SearchServiceGrpc;
@@ -307,6 +310,30 @@ public final class CodebookClient implements AutoCloseable {
         BuildIndexRequest.newBuilder().setName(name(collection)).setSeed(seed).build();
     return invoke(false, deadline, request,
         (d, q, o) -> collections.withDeadline(d).buildIndex(q, o));
+  }
+
+  /**
+   * Copies a consistent snapshot of a collection into {@code directory}, an absolute path on the
+   * SERVER's filesystem that is missing or empty; writes may go on meanwhile. Not retried;
+   * bounded by {@link Builder#buildDeadline} (a backup copies the whole collection).
+   */
+  public BackupCollectionResponse backupCollection(String collection, String directory) {
+    BackupCollectionRequest request = BackupCollectionRequest.newBuilder()
+        .setName(name(collection)).setDirectory(directory).build();
+    return await(invoke(false, buildDeadline, request,
+        (d, q, o) -> collections.withDeadline(d).backupCollection(q, o)));
+  }
+
+  /**
+   * Creates collection {@code collection} from a backup in {@code directory}, an absolute path
+   * on the SERVER's filesystem; ALREADY_EXISTS if the name is taken, DATA_LOSS naming the file
+   * if the backup is damaged. Not retried; bounded by {@link Builder#buildDeadline}.
+   */
+  public Collection restoreCollection(String collection, String directory) {
+    RestoreCollectionRequest request = RestoreCollectionRequest.newBuilder()
+        .setName(name(collection)).setDirectory(directory).build();
+    return await(invoke(false, buildDeadline, request,
+        (d, q, o) -> collections.withDeadline(d).restoreCollection(q, o)));
   }
 
   // ---------------------------------------------------------------- operations

@@ -1,7 +1,9 @@
 package dev.codebook.cli;
 
+import dev.codebook.api.v1.BackupCollectionResponse;
 import dev.codebook.api.v1.Collection;
 import dev.codebook.client.CodebookClient;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -10,14 +12,18 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code codebook collections create|list|get|delete}: manage a server's collections. */
+/**
+ * {@code codebook collections create|list|get|delete|backup|restore}: manage a server's
+ * collections.
+ */
 @Command(
     name = "collections",
     mixinStandardHelpOptions = true,
-    description = "Create, list, show and delete collections on a running server.",
+    description = "Create, list, show, delete, back up and restore collections on a running server.",
     subcommands = {
       CollectionsCommand.Create.class, CollectionsCommand.ListCollections.class,
-      CollectionsCommand.Get.class, CollectionsCommand.Delete.class
+      CollectionsCommand.Get.class, CollectionsCommand.Delete.class,
+      CollectionsCommand.Backup.class, CollectionsCommand.Restore.class
     })
 public final class CollectionsCommand implements Callable<Integer> {
 
@@ -27,7 +33,7 @@ public final class CollectionsCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     throw new CommandLine.ParameterException(spec.commandLine(),
-        "missing subcommand: create, list, get or delete");
+        "missing subcommand: create, list, get, delete, backup or restore");
   }
 
   /** Text form of one collection. */
@@ -133,6 +139,86 @@ public final class CollectionsCommand implements Callable<Integer> {
           client.printJson(Map.of("deleted", "collections/" + ClientOptions.id(name)));
         } else {
           System.out.println("deleted collections/" + ClientOptions.id(name));
+        }
+      }
+      return 0;
+    }
+  }
+
+  /**
+   * A directory on the server: absolute paths pass as they are; a relative one is resolved
+   * against this command's working directory, which is right when the server runs on this
+   * machine.
+   */
+  static String serverPath(String dir) {
+    return java.nio.file.Path.of(dir).toAbsolutePath().normalize().toString();
+  }
+
+  @Command(name = "backup", mixinStandardHelpOptions = true,
+      description = "Copy a consistent snapshot of a collection into a directory on the server"
+          + " (writes go on meanwhile).")
+  static final class Backup implements Callable<Integer> {
+    @Mixin ClientOptions client;
+
+    @Option(names = "--name", required = true, paramLabel = "NAME", description = "Collection id.")
+    String name;
+
+    @Option(names = "--to", required = true, paramLabel = "DIR",
+        description = "A missing or empty directory on the server's filesystem (relative: from"
+            + " here).")
+    String to;
+
+    @Override
+    public Integer call() {
+      String dir = serverPath(to);
+      try (CodebookClient c = client.connect()) {
+        System.err.println("[backup] collections/" + ClientOptions.id(name) + " to " + dir
+            + " on " + c.target() + " ...");
+        BackupCollectionResponse r = c.backupCollection(name, dir);
+        if (client.json) {
+          Map<String, Object> m = new LinkedHashMap<>();
+          m.put("name", r.getName());
+          m.put("directory", r.getDirectory());
+          m.put("file_count", r.getFileCount());
+          m.put("size_bytes", r.getSizeBytes());
+          m.put("vector_count", r.getVectorCount());
+          m.put("manifest_generation", r.getManifestGeneration());
+          client.printJson(m);
+        } else {
+          System.out.printf("backed up %s to %s: %,d vectors, %d files, %,d bytes%n", r.getName(),
+              r.getDirectory(), r.getVectorCount(), r.getFileCount(), r.getSizeBytes());
+        }
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "restore", mixinStandardHelpOptions = true,
+      description = "Create a new collection from a backup in a directory on the server.")
+  static final class Restore implements Callable<Integer> {
+    @Mixin ClientOptions client;
+
+    @Option(names = "--name", required = true, paramLabel = "NAME",
+        description = "Id of the collection to create (must not exist).")
+    String name;
+
+    @Option(names = "--from", required = true, paramLabel = "DIR",
+        description = "A directory `collections backup` wrote, on the server's filesystem"
+            + " (relative: from here).")
+    String from;
+
+    @Override
+    public Integer call() {
+      String dir = serverPath(from);
+      try (CodebookClient c = client.connect()) {
+        System.err.println("[restore] collections/" + ClientOptions.id(name) + " from " + dir
+            + " on " + c.target() + " ...");
+        Collection col = c.restoreCollection(name, dir);
+        if (client.json) {
+          client.printJson(ClientOptions.toMap(col));
+        } else {
+          System.out.printf("restored %s from %s: %,d vectors, %s%n", col.getName(), dir,
+              col.getVectorCount(), col.getState());
         }
       }
       return 0;

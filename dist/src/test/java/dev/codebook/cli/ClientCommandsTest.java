@@ -201,6 +201,46 @@ class ClientCommandsTest {
   }
 
   @Test
+  void backupAndRestoreACollectionThroughTheCli(@org.junit.jupiter.api.io.TempDir
+      java.nio.file.Path tmp) {
+    assertEquals(0, run("ingest", "--target", target, "--collection", "cli-bak", "--create",
+        "--data", SAMPLE.toString(), "--limit", "700", "--json").code());
+    java.nio.file.Path dir = tmp.resolve("cli-bak-1");
+    MainTest.Run backup = run("collections", "backup", "--target", target, "--name", "cli-bak",
+        "--to", dir.toString(), "--json");
+    assertEquals(0, backup.code(), backup.err());
+    JsonObject b = JsonParser.parseString(backup.out().strip()).getAsJsonObject();
+    assertEquals("collections/cli-bak", b.get("name").getAsString());
+    assertEquals(700, b.get("vector_count").getAsLong());
+    assertTrue(b.get("file_count").getAsInt() > 0 && b.get("size_bytes").getAsLong() > 0,
+        backup.out());
+    assertTrue(java.nio.file.Files.exists(
+        dir.resolve("manifest_" + b.get("manifest_generation").getAsLong())), backup.out());
+    assertTrue(backup.err().contains("[backup]"), backup.err());
+
+    MainTest.Run restore = run("collections", "restore", "--target", target, "--name",
+        "cli-bak-copy", "--from", dir.toString(), "--json");
+    assertEquals(0, restore.code(), restore.err());
+    JsonObject c = JsonParser.parseString(restore.out().strip()).getAsJsonObject();
+    assertEquals("collections/cli-bak-copy", c.get("name").getAsString());
+    assertEquals(700, c.get("vector_count").getAsLong());
+
+    MainTest.Run text = run("collections", "restore", "--target", target, "--name", "cli-bak-2",
+        "--from", dir.toString());
+    assertEquals(0, text.code(), text.err());
+    assertTrue(text.out().contains("restored collections/cli-bak-2"), text.out());
+    assertCleanError(run("collections", "restore", "--target", target, "--name", "cli-bak-copy",
+        "--from", dir.toString()), "ALREADY_EXISTS");
+    assertCleanError(run("collections", "backup", "--target", target, "--name", "cli-bak",
+        "--to", dir.toString()), "FAILED_PRECONDITION");
+    assertCleanError(run("collections", "restore", "--target", target, "--name", "cli-bak-3",
+        "--from", tmp.resolve("nothing-here").toString()), "FAILED_PRECONDITION");
+    for (String name : new String[] {"cli-bak", "cli-bak-copy", "cli-bak-2"}) {
+      assertEquals(0, run("collections", "delete", "--target", target, "--name", name).code());
+    }
+  }
+
+  @Test
   void unknownCollectionIsOneErrorLine() {
     assertCleanError(run("search", "--target", target, "--collection", "nope", "--vector", "1,2,3"),
         "NOT_FOUND");

@@ -42,7 +42,9 @@ class MainTest {
   /** One error line, naming the problem, and no stack trace. */
   static void assertCleanError(Run r, String expected) {
     assertEquals(1, r.code(), r.err());
-    String[] lines = r.err().strip().lines().filter(l -> !l.startsWith("[bench]")).toArray(String[]::new);
+    // Progress lines ("[bench] ...", "[backup] ...") may come before the error.
+    String[] lines = r.err().strip().lines().filter(l -> !l.matches("\\[[a-z]+] .*"))
+        .toArray(String[]::new);
     assertEquals(1, lines.length, "one error line, got:\n" + r.err());
     assertTrue(lines[0].startsWith("codebook: error: "), lines[0]);
     assertTrue(lines[0].contains(expected), lines[0]);

@@ -24,7 +24,6 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -86,6 +85,10 @@ import org.slf4j.LoggerFactory;
  * within a snapshot: the segments in order, then the frozen buffer, then the live buffer, each
  * starting where the previous ends: a filter's accept-set over global ordinals maps to
  * a segment's local ordinals by subtracting its base.
+ *
+ * <p><b>Backup</b> commits under the write lock, notes the committed files and the log's length,
+ * then copies them (writes go on; flushes and merges wait) and writes a {@link BackupFile table
+ * of contents} last; restore checks every file against it, then opens the copy.
  *
  * <p><b>Opening</b> reads the newest manifest, verifies every file's checksum, loads the
  * segments and replays the log from the checkpoint. Any bad file fails with {@link
@@ -1330,9 +1333,10 @@ public final class CollectionStore implements Closeable {
   /**
    * Copies a consistent commit of this collection into the empty or missing directory {@code
    * target}: the committed files plus the log up to now, so the copy opens with every write
-   * acknowledged before this call. Writes go on meanwhile; flushes and merges wait.
+   * acknowledged before this call. Writes go on meanwhile; flushes and merges wait (and the
+   * backup waits for a running build).
    */
-  public void backup(Path target) throws IOException {
+  public BackupResult backup(Path target) throws IOException {
     if (Files.exists(target)) {
       try (var s = Files.list(target)) {
         if (s.findAny().isPresent()) {
@@ -1344,10 +1348,14 @@ public final class CollectionStore implements Closeable {
     maintenance.lock();
     try {
       Map<String, Long> files = new HashMap<>();
+      long live;
+      long gen;
       lock.writeLock().lock();
       try {
         ensureOpen();
         commitLocked();
+        live = liveCount;
+        gen = manifestGen;
         files.put(StoreFiles.manifest(manifestGen), -1L);
         if (codebookVersion > 0) {
           files.put(StoreFiles.codebook(codebookVersion), -1L);
@@ -1375,58 +1383,110 @@ public final class CollectionStore implements Closeable {
       } finally {
         lock.writeLock().unlock();
       }
+      long bytes = 0;
+      List<BackupFile.Entry> written = new ArrayList<>(files.size());
       try (Directory out = FSDirectory.open(target)) {
         for (Map.Entry<String, Long> e : files.entrySet()) {
-          Path src = path.resolve(e.getKey());
           Path dst = target.resolve(e.getKey());
-          if (e.getValue() < 0) {
-            Files.copy(src, dst, StandardCopyOption.COPY_ATTRIBUTES);
-          } else {
-            try (FileChannel in = FileChannel.open(src, StandardOpenOption.READ);
-                FileChannel o = FileChannel.open(dst, StandardOpenOption.CREATE_NEW,
-                    StandardOpenOption.WRITE)) {
-              long len = e.getValue();
-              long done = 0;
-              while (done < len) {
-                done += in.transferTo(done, len - done, o);
-              }
-            }
-          }
+          long crc = copy(path.resolve(e.getKey()), dst, e.getValue());
+          long len = Files.size(dst);
+          written.add(new BackupFile.Entry(e.getKey(), len, crc));
+          bytes += len;
         }
         out.sync(files.keySet());
+        // Last: its presence marks the backup complete.
+        BackupFile.write(out, written);
         out.syncMetaData();
+        bytes += Files.size(target.resolve(BackupFile.NAME));
       }
+      return new BackupResult(files.size() + 1, bytes, live, gen);
     } finally {
       maintenance.unlock();
     }
   }
 
+  /** Whether {@code path} holds a complete backup made by {@link #backup}. */
+  public static boolean isBackup(Path path) throws IOException {
+    return exists(path) && Files.isRegularFile(path.resolve(BackupFile.NAME));
+  }
+
   /**
    * Restores a backup made by {@link #backup} into the empty or missing directory {@code
-   * target} (verifying it opens), and returns it opened.
+   * target}: every file its table of contents lists is copied and checked against the length
+   * and CRC32 recorded there; then the copy is opened (every file's own checksum verified) and
+   * returned. On failure {@code target} may hold part of the copy; the caller removes it.
+   *
+   * @throws IllegalArgumentException if {@code backup} holds no complete backup, or {@code
+   *     target} already holds a collection
+   * @throws CorruptIndexException naming the backup's file that is missing or damaged
    */
   public static CollectionStore restore(Path backup, Path target, Options options)
       throws IOException {
-    if (!exists(backup)) {
-      throw new IllegalArgumentException(backup + " is not a collection backup (no manifest)");
+    if (!isBackup(backup)) {
+      throw new IllegalArgumentException(backup + " is not a complete collection backup (no"
+          + " manifest_N and " + BackupFile.NAME + " files)");
     }
     if (exists(target)) {
       throw new IllegalArgumentException("restore target " + target + " already holds a"
           + " collection");
     }
+    List<BackupFile.Entry> entries;
+    try (Directory in = FSDirectory.open(backup)) {
+      entries = BackupFile.read(in);
+    }
     Files.createDirectories(target);
     List<String> names = new ArrayList<>();
-    try (var s = Files.list(backup)) {
-      for (Path p : (Iterable<Path>) s::iterator) {
-        Files.copy(p, target.resolve(p.getFileName()), StandardCopyOption.COPY_ATTRIBUTES);
-        names.add(p.getFileName().toString());
+    for (BackupFile.Entry e : entries) {
+      Path src = backup.resolve(e.name());
+      if (!Files.isRegularFile(src)) {
+        throw new CorruptIndexException("file listed in " + BackupFile.NAME + " is missing",
+            src.toString());
       }
+      long len = Files.size(src);
+      if (len != e.length()) {
+        throw new CorruptIndexException("length " + len + " but the backup recorded "
+            + e.length() + ": truncated or changed?", src.toString());
+      }
+      long crc = copy(src, target.resolve(e.name()), -1);
+      if (crc != e.crc32()) {
+        throw new CorruptIndexException("checksum failed: crc32 " + Long.toHexString(crc)
+            + " but the backup recorded " + Long.toHexString(e.crc32()), src.toString());
+      }
+      names.add(e.name());
     }
     try (Directory d = FSDirectory.open(target)) {
       d.sync(names);
       d.syncMetaData();
     }
     return open(target, options);
+  }
+
+  /**
+   * Copies the first {@code length} bytes of {@code src} (all when negative) into the new file
+   * {@code dst}; returns their CRC32.
+   */
+  private static long copy(Path src, Path dst, long length) throws IOException {
+    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(1 << 20);
+    try (FileChannel in = FileChannel.open(src, StandardOpenOption.READ);
+        FileChannel out = FileChannel.open(dst, StandardOpenOption.CREATE_NEW,
+            StandardOpenOption.WRITE)) {
+      long left = length < 0 ? in.size() : length;
+      while (left > 0) {
+        buf.clear().limit((int) Math.min(buf.capacity(), left));
+        int n = in.read(buf);
+        if (n < 0) {
+          throw new java.io.EOFException(src + " ended " + left + " bytes early");
+        }
+        buf.flip();
+        crc.update(buf.duplicate());
+        while (buf.hasRemaining()) {
+          out.write(buf);
+        }
+        left -= n;
+      }
+    }
+    return crc.getValue();
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import org.apache.lucene.store.IndexOutput;
  * _S.vec _S.ids [_S.ivf]  segment S: vectors, ids and attributes, codes (see {@link SegmentWriter})
  * _S_G.del                deletions of segment S, generation G (see {@link DeletesFile})
  * wal_G.log               write-ahead log generation G (see {@link WriteAheadLog})
+ * backup_files            in a backup only: its table of contents (see {@link BackupFile})
  * </pre>
  */
 final class StoreFiles {

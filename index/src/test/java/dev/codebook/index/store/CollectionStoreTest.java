@@ -2,6 +2,7 @@ package dev.codebook.index.store;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -195,7 +196,11 @@ class CollectionStoreTest {
       s.flush();
       upsertRange(s, 1200, 1300);
       s.delete(List.of("v1"), false);
-      s.backup(tmp.resolve("backup"));
+      CollectionStore.BackupResult b = s.backup(tmp.resolve("backup"));
+      assertEquals(1299, b.liveCount());
+      try (var files = Files.list(tmp.resolve("backup"))) {
+        assertEquals(b.files(), files.count());
+      }
       upsertRange(s, 1300, 1400); // after the backup
     }
     try (CollectionStore r = CollectionStore.restore(tmp.resolve("backup"), tmp.resolve("r"),
@@ -204,6 +209,36 @@ class CollectionStoreTest {
       assertNull(r.get(List.of("v1300")).get(0));
       assertArrayEquals(train.row(1250), r.get(List.of("v1250")).get(0).values());
     }
+  }
+
+  @Test
+  void aDamagedLogInABackupFailsRestoreNamingItInsteadOfDroppingWrites() throws IOException {
+    try (CollectionStore s = CollectionStore.create(tmp.resolve("c"), DIM, Similarity.COSINE,
+        IndexSpec.flat(), opts())) {
+      upsertRange(s, 0, 100);
+      s.backup(tmp.resolve("backup"));
+    }
+    Path log = newestLog(tmp.resolve("backup"));
+    byte[] b = Files.readAllBytes(log);
+    b[b.length - 3] ^= 1; // in the last record: on open alone it would pass for a torn write
+    Files.write(log, b);
+    CorruptIndexException e = assertThrows(CorruptIndexException.class,
+        () -> CollectionStore.restore(tmp.resolve("backup"), tmp.resolve("r"), opts()));
+    assertTrue(e.getMessage().contains(log.getFileName().toString()), e.getMessage());
+  }
+
+  @Test
+  void aBackupWithoutItsTableOfContentsIsNotRestored() throws IOException {
+    try (CollectionStore s = CollectionStore.create(tmp.resolve("c"), DIM, Similarity.COSINE,
+        IndexSpec.flat(), opts())) {
+      upsertRange(s, 0, 10);
+      s.backup(tmp.resolve("backup"));
+    }
+    assertTrue(CollectionStore.isBackup(tmp.resolve("backup")));
+    Files.delete(tmp.resolve("backup").resolve(BackupFile.NAME)); // as if cut short
+    assertFalse(CollectionStore.isBackup(tmp.resolve("backup")));
+    assertThrows(IllegalArgumentException.class,
+        () -> CollectionStore.restore(tmp.resolve("backup"), tmp.resolve("r"), opts()));
   }
 
   @Test

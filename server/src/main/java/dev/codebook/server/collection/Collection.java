@@ -13,6 +13,8 @@ import dev.codebook.index.vector.Similarity;
 import dev.codebook.index.vector.VectorUtil;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -82,6 +84,9 @@ public final class Collection {
 
   /** Outcome of {@link #build}. */
   public record BuildResult(int trainingVectors, Duration duration) {}
+
+  /** Outcome of {@link #backup}. */
+  public record BackupResult(int files, long bytes, long vectorCount, long manifestGeneration) {}
 
   /** A consistent view of the mutable metadata. */
   public record Info(long vectorCount, State state, Instant buildTime) {}
@@ -365,6 +370,73 @@ public final class Collection {
       store.forceMerge();
     } catch (IOException e) {
       throw storageFailure("compact", e);
+    }
+  }
+
+  /**
+   * Copies a consistent snapshot into {@code target} (see {@link CollectionStore#backup}): the
+   * store commits and copies under its maintenance lock, so every write acknowledged before
+   * this call is in the copy and writes and searches go on meanwhile. A failed backup removes
+   * what it wrote.
+   *
+   * @param target a missing or empty directory
+   * @throws CollectionStateException if {@code target} is a file or a directory that is not
+   *     empty
+   */
+  public BackupResult backup(Path target) {
+    checkNotDeleted();
+    boolean existed = Files.exists(target);
+    checkEmptyDirectory(target);
+    try {
+      CollectionStore.BackupResult r = store.backup(target);
+      return new BackupResult(r.files(), r.bytes(), r.liveCount(), r.manifestGeneration());
+    } catch (IllegalArgumentException e) { // filled by someone else meanwhile
+      throw new CollectionStateException(CollectionStateException.BACKUP_TARGET_NOT_EMPTY,
+          e.getMessage());
+    } catch (IOException e) {
+      removeQuietly(target, existed);
+      if (deleted) {
+        throw new CollectionNotFoundException(name());
+      }
+      throw storageFailure("backup to " + target, e);
+    } catch (RuntimeException e) {
+      removeQuietly(target, existed);
+      throw e instanceof IllegalStateException ise ? gone(ise) : e;
+    }
+  }
+
+  private static void checkEmptyDirectory(Path target) {
+    if (!Files.exists(target)) {
+      return;
+    }
+    String why = null;
+    if (!Files.isDirectory(target)) {
+      why = "backup target " + target + " exists and is not a directory";
+    } else {
+      try (var s = Files.list(target)) {
+        if (s.findAny().isPresent()) {
+          why = "backup target " + target + " is not empty; back up into a new or empty"
+              + " directory";
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot list backup target " + target, e);
+      }
+    }
+    if (why != null) {
+      throw new CollectionStateException(CollectionStateException.BACKUP_TARGET_NOT_EMPTY, why);
+    }
+  }
+
+  /** Removes a failed backup's files (the directory was empty or missing before it). */
+  private static void removeQuietly(Path target, boolean keepDirectory) {
+    try (var s = Files.walk(target)) {
+      for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        if (!keepDirectory || !p.equals(target)) {
+          Files.deleteIfExists(p);
+        }
+      }
+    } catch (IOException | UncheckedIOException e) {
+      // best effort: the error that made the backup fail is the one reported
     }
   }
 

@@ -41,9 +41,14 @@ public final class CollectionRegistry implements Closeable {
   /** Sub-directory of the data directory that holds one directory per collection. */
   public static final String COLLECTIONS_DIR = "collections";
 
+  /** Prefix of the directory a restore copies into before it becomes the collection's. */
+  private static final String RESTORING_PREFIX = ".restoring-";
+
   private final ConcurrentSkipListMap<String, Collection> collections =
       new ConcurrentSkipListMap<>();
   private final Map<String, IOException> failed = new ConcurrentHashMap<>();
+  /** Ids being restored: taken, though not yet listed. Guarded by this. */
+  private final java.util.Set<String> restoring = new java.util.HashSet<>();
   private final Path root;
   private final CollectionStore.Options options;
   private final boolean ephemeral;
@@ -82,6 +87,7 @@ public final class CollectionRegistry implements Closeable {
     CollectionRegistry r = new CollectionRegistry(dataDir, options, false);
     Files.createDirectories(r.root);
     CollectionStore.deleteLeftovers(r.root);
+    r.deleteUnfinishedRestores();
     try (var dirs = Files.list(r.root)) {
       for (Path d : dirs.sorted().toList()) {
         String id = d.getFileName().toString();
@@ -132,8 +138,7 @@ public final class CollectionRegistry implements Closeable {
     spec.validateFor(dimension);
     Collection.checkBuildable(spec);
     synchronized (this) {
-      if (collections.containsKey(id) || failed.containsKey(id)
-          || Files.exists(root.resolve(id))) {
+      if (taken(id)) {
         throw new CollectionAlreadyExistsException(Collection.nameOf(id));
       }
       try {
@@ -146,6 +151,124 @@ public final class CollectionRegistry implements Closeable {
         throw new UncheckedIOException("cannot create collection " + id + ": " + e.getMessage(),
             e);
       }
+    }
+  }
+
+  /** Whether {@code id} names a collection, a failed one, a restore under way or a directory. */
+  private boolean taken(String id) {
+    return collections.containsKey(id) || failed.containsKey(id) || restoring.contains(id)
+        || Files.exists(root.resolve(id));
+  }
+
+  /**
+   * Backs collection {@code id} up into {@code target} (see {@link Collection#backup}).
+   *
+   * @throws InvalidFieldException if {@code target} is relative or inside the data directory
+   */
+  public Collection.BackupResult backup(String id, Path target) {
+    Collection c = get(id);
+    return c.backup(checkOutside(target));
+  }
+
+  /**
+   * Creates collection {@code id} from a backup in {@code backup}: copied (and checked by
+   * opening it) into {@code .restoring-ID-N} beside the collections, which is then renamed
+   * atomically to the collection's directory and opened as at start-up. Until then the id is
+   * taken but not listed; on failure the copy is removed, so nothing half-restored is left
+   * (after a crash, {@link #open} removes it).
+   *
+   * @throws CollectionAlreadyExistsException if the id is taken
+   * @throws CollectionStateException ({@code NOT_A_BACKUP}) if {@code backup} holds no backup
+   * @throws UncheckedIOException wrapping a CorruptIndexException naming the damaged file
+   */
+  public Collection restore(String id, Path backup) {
+    if (!ID.matcher(id).matches()) {
+      throw new IllegalArgumentException("bad collection id '" + id + "': " + idRule());
+    }
+    Path from = checkOutside(backup);
+    try {
+      if (!CollectionStore.isBackup(from)) {
+        throw new CollectionStateException(CollectionStateException.NOT_A_BACKUP,
+            from + (Files.isDirectory(from) ? " holds no complete collection backup"
+                : " is not a directory") + "; pass a directory BackupCollection wrote");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read backup " + backup + ": " + e.getMessage(), e);
+    }
+    synchronized (this) {
+      if (taken(id)) {
+        throw new CollectionAlreadyExistsException(Collection.nameOf(id));
+      }
+      restoring.add(id);
+    }
+    Path staging = root.resolve(RESTORING_PREFIX + id + "-" + System.nanoTime());
+    Path dir = root.resolve(id);
+    try {
+      try {
+        CollectionStore.restore(from, staging, options).close();
+        Files.move(staging, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      } catch (IOException e) {
+        deleteQuietly(staging);
+        throw new UncheckedIOException("restore of " + Collection.nameOf(id) + " from " + from
+            + " failed: " + e.getMessage(), e);
+      } catch (RuntimeException e) {
+        deleteQuietly(staging);
+        throw e;
+      }
+      try {
+        org.apache.lucene.util.IOUtils.fsync(root, true); // the rename survives a crash
+      } catch (IOException e) {
+        LOG.warn("cannot sync {} after restoring {}: {}", root, id, e.getMessage());
+      }
+      try {
+        CollectionStore store = CollectionStore.open(dir, options);
+        Collection c = new Collection(id, store);
+        collections.put(id, c);
+        LOG.info("restored {} from {}: {} vectors", c.name(), from, store.liveCount());
+        return c;
+      } catch (IOException e) {
+        // Copied and checked, yet it does not open: held aside like at start-up.
+        failed.put(id, e);
+        throw new UncheckedIOException("restored " + Collection.nameOf(id) + " but cannot open"
+            + " it: " + e.getMessage(), e);
+      }
+    } finally {
+      synchronized (this) {
+        restoring.remove(id);
+      }
+    }
+  }
+
+  /** {@code dir}, normalized, if it is absolute and outside the data directory. */
+  private Path checkOutside(Path dir) {
+    if (!dir.isAbsolute()) {
+      throw new InvalidFieldException("directory", InvalidFieldException.INVALID_VALUE,
+          "directory must be an absolute path on the server, got '" + dir + "'");
+    }
+    Path d = dir.normalize();
+    if (d.startsWith(root.toAbsolutePath().normalize().getParent())) {
+      throw new InvalidFieldException("directory", InvalidFieldException.INVALID_VALUE,
+          "directory " + d + " is inside the server's data directory; use one outside it");
+    }
+    return d;
+  }
+
+  /** Removes the copies of restores a crash interrupted. */
+  private void deleteUnfinishedRestores() throws IOException {
+    try (var s = Files.list(root)) {
+      for (Path p : s.filter(p -> p.getFileName().toString().startsWith(RESTORING_PREFIX))
+          .toList()) {
+        LOG.warn("removing {}, left by an unfinished restore", p);
+        deleteTree(p);
+      }
+    }
+  }
+
+  private static void deleteQuietly(Path p) {
+    try {
+      deleteTree(p);
+    } catch (IOException e) {
+      LOG.warn("cannot remove {}: {}", p, e.getMessage());
     }
   }
 

@@ -4,7 +4,8 @@ import java.util.Objects;
 
 /**
  * The request is valid but the collection is not in a state to run it (a build already running,
- * too few vectors to train): FAILED_PRECONDITION, with {@link #reason()} as the {@code
+ * too few vectors to train, a backup target that is not empty, a directory that holds no
+ * backup): FAILED_PRECONDITION, with {@link #reason()} as the {@code
  * ErrorInfo.reason}.
  */
 public final class CollectionStateException extends RuntimeException {
@@ -13,6 +14,8 @@ public final class CollectionStateException extends RuntimeException {
 
   public static final String BUILD_RUNNING = "BUILD_RUNNING";
   public static final String TOO_FEW_VECTORS = "TOO_FEW_VECTORS";
+  public static final String BACKUP_TARGET_NOT_EMPTY = "BACKUP_TARGET_NOT_EMPTY";
+  public static final String NOT_A_BACKUP = "NOT_A_BACKUP";
 
   private final String reason;
 

@@ -1,6 +1,8 @@
 package dev.codebook.server.grpc;
 
 import com.google.protobuf.Empty;
+import dev.codebook.api.v1.BackupCollectionRequest;
+import dev.codebook.api.v1.BackupCollectionResponse;
 import com.google.protobuf.Timestamp;
 import dev.codebook.api.v1.BuildIndexRequest;
 import dev.codebook.api.v1.BuildIndexResponse;
@@ -12,6 +14,7 @@ import dev.codebook.api.v1.ListCollectionsRequest;
 import dev.codebook.api.v1.ListCollectionsResponse;
 import dev.codebook.api.v1.Metric;
 import dev.codebook.api.v1.Operation;
+import dev.codebook.api.v1.RestoreCollectionRequest;
 import dev.codebook.index.IndexFactory;
 import dev.codebook.index.IndexSpec;
 import dev.codebook.index.vector.Similarity;
@@ -23,13 +26,18 @@ import dev.codebook.server.job.Job;
 import dev.codebook.server.job.JobRegistry;
 import io.grpc.stub.StreamObserver;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** {@code codebook.v1.CollectionService}: create, get, list, delete and build collections. */
+/**
+ * {@code codebook.v1.CollectionService}: create, get, list, delete, build, back up and restore
+ * collections.
+ */
 public final class CollectionGrpcService extends CollectionServiceGrpc.CollectionServiceImplBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(CollectionGrpcService.class);
@@ -156,6 +164,61 @@ public final class CollectionGrpcService extends CollectionServiceGrpc.Collectio
           info.vectorCount());
       return OperationGrpcService.toProto(job);
     });
+  }
+
+  /**
+   * Copies a consistent snapshot of the collection into a directory on this server's filesystem;
+   * runs on the calling gRPC thread (it is I/O bound and bounded by the collection's size).
+   */
+  @Override
+  public void backupCollection(BackupCollectionRequest request,
+      StreamObserver<BackupCollectionResponse> responseObserver) {
+    Unary.respond(responseObserver, () -> {
+      String id = Requests.collectionId("name", request.getName());
+      Path dir = directory(request.getDirectory());
+      long start = System.nanoTime();
+      Collection.BackupResult r = registry.backup(id, dir);
+      LOG.info("backed up {} to {}: {} vectors, {} files, {} bytes in {} ms",
+          Collection.nameOf(id), dir, r.vectorCount(), r.files(), r.bytes(),
+          (System.nanoTime() - start) / 1_000_000);
+      return BackupCollectionResponse.newBuilder()
+          .setName(Collection.nameOf(id))
+          .setDirectory(dir.toString())
+          .setFileCount(r.files())
+          .setSizeBytes(r.bytes())
+          .setVectorCount(r.vectorCount())
+          .setManifestGeneration(r.manifestGeneration())
+          .build();
+    });
+  }
+
+  @Override
+  public void restoreCollection(RestoreCollectionRequest request,
+      StreamObserver<dev.codebook.api.v1.Collection> responseObserver) {
+    Unary.respond(responseObserver, () -> {
+      String id = Requests.collectionId("name", request.getName());
+      return toProto(registry.restore(id, directory(request.getDirectory())));
+    });
+  }
+
+  /** The request's directory: required, and absolute (it is a path on this server). */
+  private static Path directory(String text) {
+    if (text.isEmpty()) {
+      throw new InvalidFieldException("directory", InvalidFieldException.MISSING_FIELD,
+          "directory is required: an absolute path on the server's filesystem");
+    }
+    try {
+      Path p = Path.of(text);
+      if (!p.isAbsolute()) {
+        throw new InvalidFieldException("directory", InvalidFieldException.INVALID_VALUE,
+            "directory must be an absolute path on the server's filesystem, got '"
+                + Requests.clip(text) + "'");
+      }
+      return p;
+    } catch (InvalidPathException e) {
+      throw new InvalidFieldException("directory", InvalidFieldException.INVALID_VALUE,
+          "directory is not a valid path: " + e.getMessage());
+    }
   }
 
   private BuildIndexResponse build(Collection c, long seed, Job job) {
