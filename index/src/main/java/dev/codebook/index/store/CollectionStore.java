@@ -171,6 +171,12 @@ public final class CollectionStore implements Closeable {
   /** Outcome of a delete. */
   public record DeleteResult(int deleted, long liveCount, List<String> missing) {}
 
+  /**
+   * Outcome of {@link #backup}: the files written (the table of contents included), their total
+   * bytes, and the live vectors and manifest generation of the commit the backup holds.
+   */
+  public record BackupResult(int files, long bytes, long liveCount, long manifestGeneration) {}
+
   /** Outcome of a build. */
   public record BuildResult(int trainingVectors, int codebookVersion, int vectors) {}
 
