@@ -73,29 +73,8 @@ public final class IvfPqIndexFormat {
       int dim = index.dimension();
       out.writeVInt(dim);
       out.writeVInt(index.size());
-      OpqRotation rotation = index.rotation();
-      if (rotation != null) {
-        writeFloats(out, rotation.matrix(), dim * dim);
-      }
-      CoarseQuantizer coarse = index.coarse();
-      out.writeVInt(coarse == null ? 0 : coarse.nlist());
-      if (coarse != null) {
-        writeFloats(out, coarse.centroids().data(), coarse.centroids().data().length);
-      }
-      ProductQuantizer pq = index.pq();
-      out.writeVInt(pq.m());
-      out.writeVInt(pq.nbits());
-      writeFloats(out, pq.centroids(), pq.centroids().length);
-      for (int l = 0; l < index.nlist(); l++) {
-        int n = index.listSize(l);
-        out.writeVInt(n);
-        for (int i = 0; i < n; i++) {
-          out.writeInt(index.idAt(l, i));
-        }
-        int bytes = index.codeBytes(n);
-        out.writeVInt(bytes);
-        out.writeBytes(index.listCodes(l), 0, bytes);
-      }
+      writeQuantizers(out, dim, index.rotation(), index.coarse(), index.pq());
+      writeListBodies(out, index);
       RawVectors raw = index.raw();
       if (raw != null) {
         float[] row = new float[dim];
@@ -147,49 +126,14 @@ public final class IvfPqIndexFormat {
 
   private static IvfPqIndex readBody(IndexInput in, int version, RawVectorsFactory rawFactory)
       throws IOException {
-    IndexSpec spec;
-    try {
-      spec = IndexSpec.parse(in.readString());
-    } catch (IllegalArgumentException e) {
-      throw new CorruptIndexException("bad index spec: " + e.getMessage(), in);
-    }
-    int simOrdinal = in.readByte();
-    if (simOrdinal < 0 || simOrdinal >= Similarity.values().length) {
-      throw new CorruptIndexException("bad similarity " + simOrdinal, in);
-    }
-    Similarity similarity = Similarity.values()[simOrdinal];
+    IndexSpec spec = readSpec(in);
+    Similarity similarity = readSimilarity(in);
     int dim = checkRange(in, in.readVInt(), 1, 1 << 16, "dimension");
     int size = checkRange(in, in.readVInt(), 0, Integer.MAX_VALUE, "size");
-    OpqRotation rotation = null;
-    if (spec.opqM() > 0) {
-      if (version < VERSION_OPQ) {
-        throw new CorruptIndexException("OPQ in a version " + version + " file", in);
-      }
-      if (dim % spec.opqM() != 0) {
-        throw new CorruptIndexException(spec + " does not fit dimension " + dim, in);
-      }
-      rotation = new OpqRotation(dim, readFloats(in, Math.multiplyExact(dim, dim)));
-    }
-    int nlist = in.readVInt();
-    if (nlist != spec.nlist()) {
-      throw new CorruptIndexException("nlist " + nlist + " but spec " + spec, in);
-    }
-    CoarseQuantizer coarse = null;
-    if (nlist > 0) {
-      float[] c = readFloats(in, Math.multiplyExact(nlist, dim));
-      coarse = new CoarseQuantizer(new FloatMatrix(nlist, dim, c),
-          similarity != Similarity.EUCLIDEAN);
-    }
-    int m = in.readVInt();
-    int nbits = in.readVInt();
-    if (m != spec.pqM() || nbits != spec.nbits() || dim % m != 0) {
-      throw new CorruptIndexException("PQ" + m + "x" + nbits + " does not fit " + spec
-          + " at dimension " + dim, in);
-    }
-    ProductQuantizer pq = new ProductQuantizer(dim, m, nbits,
-        readFloats(in, Math.multiplyExact(m, (1 << nbits) * (dim / m))));
+    IvfPqCodebook q = readQuantizers(in, spec, similarity, dim, version);
+    int m = q.pq().m();
     RawVectors raw = spec.refineFlat() ? rawFactory.create(dim) : null;
-    IvfPqIndex index = new IvfPqIndex(spec, similarity, coarse, pq, raw, rotation);
+    IvfPqIndex index = new IvfPqIndex(spec, similarity, q.coarse(), q.pq(), raw, q.rotation());
     readListBodies(in, index, size, version < VERSION_BLOCKED8 && !spec.fastScan(), m);
     if (raw != null) {
       float[] batch = new float[dim * 1024];
@@ -219,15 +163,19 @@ public final class IvfPqIndexFormat {
     out.writeByte((byte) codebook.similarity().ordinal());
     int dim = codebook.dimension();
     out.writeVInt(dim);
-    if (codebook.rotation() != null) {
-      writeFloats(out, codebook.rotation().matrix(), dim * dim);
+    writeQuantizers(out, dim, codebook.rotation(), codebook.coarse(), codebook.pq());
+  }
+
+  /** Rotation (only with OPQ), coarse centroids and PQ centroids: both file kinds share them. */
+  private static void writeQuantizers(DataOutput out, int dim, OpqRotation rotation,
+      CoarseQuantizer coarse, ProductQuantizer pq) throws IOException {
+    if (rotation != null) {
+      writeFloats(out, rotation.matrix(), dim * dim);
     }
-    CoarseQuantizer coarse = codebook.coarse();
     out.writeVInt(coarse == null ? 0 : coarse.nlist());
     if (coarse != null) {
       writeFloats(out, coarse.centroids().data(), coarse.nlist() * dim);
     }
-    ProductQuantizer pq = codebook.pq();
     out.writeVInt(pq.m());
     out.writeVInt(pq.nbits());
     writeFloats(out, pq.centroids(), pq.centroids().length);
@@ -239,20 +187,36 @@ public final class IvfPqIndexFormat {
    * @throws CorruptIndexException for a shape that does not fit the spec
    */
   public static IvfPqCodebook readCodebook(IndexInput in) throws IOException {
-    IndexSpec spec;
+    IndexSpec spec = readSpec(in);
+    Similarity similarity = readSimilarity(in);
+    int dim = checkRange(in, in.readVInt(), 1, 1 << 16, "dimension");
+    return readQuantizers(in, spec, similarity, dim, VERSION_CURRENT);
+  }
+
+  private static IndexSpec readSpec(DataInput in) throws IOException {
     try {
-      spec = IndexSpec.parse(in.readString());
+      return IndexSpec.parse(in.readString());
     } catch (IllegalArgumentException e) {
       throw new CorruptIndexException("bad index spec: " + e.getMessage(), in);
     }
-    int simOrdinal = in.readByte();
-    if (simOrdinal < 0 || simOrdinal >= Similarity.values().length) {
-      throw new CorruptIndexException("bad similarity " + simOrdinal, in);
+  }
+
+  private static Similarity readSimilarity(DataInput in) throws IOException {
+    int ordinal = in.readByte();
+    if (ordinal < 0 || ordinal >= Similarity.values().length) {
+      throw new CorruptIndexException("bad similarity " + ordinal, in);
     }
-    Similarity similarity = Similarity.values()[simOrdinal];
-    int dim = checkRange(in, in.readVInt(), 1, 1 << 16, "dimension");
+    return Similarity.values()[ordinal];
+  }
+
+  /** Reads what {@link #writeQuantizers} wrote, checking each shape against the spec. */
+  private static IvfPqCodebook readQuantizers(IndexInput in, IndexSpec spec,
+      Similarity similarity, int dim, int version) throws IOException {
     OpqRotation rotation = null;
     if (spec.opqM() > 0) {
+      if (version < VERSION_OPQ) {
+        throw new CorruptIndexException("OPQ in a version " + version + " file", in);
+      }
       if (dim % spec.opqM() != 0) {
         throw new CorruptIndexException(spec + " does not fit dimension " + dim, in);
       }
@@ -286,6 +250,11 @@ public final class IvfPqIndexFormat {
   public static void writeLists(DataOutput out, IvfPqIndex index) throws IOException {
     out.writeVInt(VERSION_CURRENT);
     out.writeVInt(index.size());
+    writeListBodies(out, index);
+  }
+
+  /** Per list: VInt n, Int[n] ids, VInt codeBytes, Byte[codeBytes] codes. */
+  private static void writeListBodies(DataOutput out, IvfPqIndex index) throws IOException {
     for (int l = 0; l < index.nlist(); l++) {
       int n = index.listSize(l);
       out.writeVInt(n);
