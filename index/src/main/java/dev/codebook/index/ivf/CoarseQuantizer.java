@@ -23,9 +23,9 @@ import dev.codebook.index.vector.VectorUtil;
  * <p>Scoring every centroid costs {@code nlist * d} multiply-adds a query: at 4096 lists of 384
  * dimensions, several times the scan of the lists themselves, and a query alone cannot share the
  * centroid loads with others. From {@value #FAST_PROBE_MIN_NLIST} lists a lone query (one query
- * per call, what a server sees) with a small nprobe therefore pre-selects: the centroids are themselves indexed with 4-bit
- * fast-scan PQ ({@code PQ<d/8>x4fs} over all centroids), its best {@value #FAST_PROBE_OVERSAMPLE}
- * x nprobe are re-scored exactly, and the best nprobe of those are probed with their exact
+ * per call, what a server sees) with a small nprobe therefore pre-selects: the centroids are
+ * themselves indexed with 4-bit fast-scan PQ ({@code PQ<d/8>x4fs} over all centroids), its best
+ * {@value #FAST_PROBE_OVERSAMPLE} x nprobe are re-scored exactly, and the best nprobe of those are probed with their exact
  * scores. A true top-nprobe list is missed only when PQ ranks it below 8 x nprobe others.
  */
 public final class CoarseQuantizer {

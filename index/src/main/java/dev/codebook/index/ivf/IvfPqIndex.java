@@ -334,7 +334,8 @@ public final class IvfPqIndex implements VectorIndex {
     int candidates = raw != null ? Math.multiplyExact(k, params.rerank()) : k;
     // With a filter, lists past nprobe are lined up too: a restrictive filter leaves too few
     // survivors in the nprobe best lists, and the scan goes on down the ranking until it has k.
-    int lined = accept == null ? nprobe : Math.min(nlists, Math.multiplyExact(nprobe, FILTER_PROBE_FACTOR));
+    int lined = accept == null ? nprobe
+        : Math.min(nlists, Math.multiplyExact(nprobe, FILTER_PROBE_FACTOR));
     Scratch s = scratch(lined, candidates, k);
     s.accept = accept;
     try {
@@ -582,8 +583,8 @@ public final class IvfPqIndex implements VectorIndex {
   /**
    * Scans one list under the query's one table, deferring float scores: each survivor's byte sum
    * bounds its score from both sides ({@link QuantizedLut#lowerBound}), the k-th largest lower
-   * bound ({@link KthLargest}) sets the bar, and survivors whose upper bound clears it are kept as candidates, re-scored
-   * once every list is scanned ({@link #rescoreCandidates}). Most of the vectors that enter a
+   * bound ({@link KthLargest}) sets the bar, and survivors whose upper bound clears it are kept
+   * as candidates, re-scored once every list is scanned ({@link #rescoreCandidates}). Most of the vectors that enter a
    * top-k during a scan leave it again; they never get a float score.
    */
   private void scanListDeferred(int list, float bias, Scratch s) {

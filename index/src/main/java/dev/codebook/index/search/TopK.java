@@ -62,7 +62,7 @@ public final class TopK {
     return size == k ? scoreOf(keys[0]) : Float.NEGATIVE_INFINITY;
   }
 
-  /** Offers a candidate; returns whether it was kept. NaN scores never enter (callers reject NaN). */
+  /** Offers a candidate; returns whether it was kept. Callers reject NaN scores. */
   public boolean offer(int id, float score) {
     long key = key(id, score);
     if (size < k) {
