@@ -420,6 +420,7 @@ public final class IvfPqIndex implements VectorIndex {
     final float[] lut = new float[m * ksub];
     final float[] residualQuery = new float[dim];
     final float[] row = new float[dim];
+    final float[] unrotatedQuery = new float[dim];
     final QuantizedLut qlut = new QuantizedLut(m, ksub);
     final short[] sums = new short[FastScanLayout.BLOCK];
     /** Lower bounds of the deferred scan's survivors: the k-th is the bar candidates must clear. */
@@ -675,6 +676,15 @@ public final class IvfPqIndex implements VectorIndex {
   }
 
   private void rerank(float[] q, int qOff, Scratch s) {
+    boolean original = raw.original();
+    if (original && rotation != null) {
+      // The store holds the original vectors: rotate the query back once (R is orthogonal, so
+      // <R^T q, x> = <q, R x>) rather than each candidate forward.
+      rotation.applyTranspose(q, qOff, s.unrotatedQuery, 0);
+      q = s.unrotatedQuery;
+      qOff = 0;
+    }
+    boolean divideByNorm = original && similarity.normalizes();
     // In id order: the full vectors are read from a file by id, and ascending reads let the
     // hardware prefetcher and the page cache's read-ahead work.
     int n = s.heap.idsUnordered(s.candidateIds);
@@ -685,8 +695,16 @@ public final class IvfPqIndex implements VectorIndex {
     for (int i = 0; i < n; i++) {
       int id = s.candidateIds[i];
       raw.get(id, s.row, 0);
-      float score = innerProduct ? k.dotProduct(q, qOff, s.row, 0, dim)
-          : -k.squareDistance(q, qOff, s.row, 0, dim);
+      float score;
+      if (innerProduct) {
+        score = k.dotProduct(q, qOff, s.row, 0, dim);
+        if (divideByNorm) {
+          double norm2 = VectorUtil.squaredNorm(s.row, 0, dim);
+          score = norm2 > 0 ? (float) (score / Math.sqrt(norm2)) : 0f;
+        }
+      } else {
+        score = -k.squareDistance(q, qOff, s.row, 0, dim);
+      }
       s.reranked.offer(id, score);
     }
   }

@@ -17,6 +17,18 @@ public interface RawVectors extends AutoCloseable {
   /** Copies vector {@code id} into {@code dst[dstOffset..dstOffset+dimension())}. */
   void get(int id, float[] dst, int dstOffset);
 
+  /**
+   * Whether {@link #get} returns the vectors exactly as the caller gave them (neither normalized
+   * nor OPQ-rotated) rather than as {@link #add} received them from the index. A store that
+   * already keeps the original vectors (a segment's vector file) says true; the index then
+   * rotates each query back once, instead of rotating every candidate (a rotation keeps dot
+   * products and distances), and divides a cosine score by the candidate's norm instead of
+   * normalizing a copy.
+   */
+  default boolean original() {
+    return false;
+  }
+
   @Override
   void close();
 }

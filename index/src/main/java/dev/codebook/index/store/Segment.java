@@ -171,7 +171,7 @@ final class Segment {
             throw new CorruptIndexException("codes of codebook " + v + ", manifest says "
                 + info.codebookVersion(), in);
           }
-          IvfPqIndex ivf = cb.newIndex(cb.spec().refineFlat() ? seg.new Raw(cb) : null);
+          IvfPqIndex ivf = cb.newIndex(cb.spec().refineFlat() ? seg.new Raw() : null);
           IvfPqIndexFormat.readLists(in, ivf, info.size());
           StoreFiles.checkEnd(in);
           index = ivf;
@@ -323,14 +323,8 @@ final class Segment {
     obsolete = true;
   }
 
-  /** Full vectors for RFlat: normalized (cosine) and rotated (OPQ) on read, as the index adds them. */
+  /** Full vectors for RFlat, as written: the index rotates its query back, divides by norms. */
   private final class Raw implements RawVectors {
-    private final IvfPqCodebook cb;
-
-    Raw(IvfPqCodebook cb) {
-      this.cb = cb;
-    }
-
     @Override
     public int dimension() {
       return dim;
@@ -348,18 +342,13 @@ final class Segment {
 
     @Override
     public void get(int id, float[] dst, int dstOffset) {
-      if (cb.rotation() == null) {
-        vector(id, dst, dstOffset);
-        if (cb.similarity().normalizes()) {
-          VectorUtil.normalize(dst, dstOffset, dim, "segment vector");
-        }
-        return;
-      }
-      float[] x = vector(id);
-      if (cb.similarity().normalizes()) {
-        VectorUtil.normalize(x, 0, dim, "segment vector");
-      }
-      cb.rotation().apply(x, 0, dst, dstOffset);
+      vector(id, dst, dstOffset);
+    }
+
+    /** The segment's vectors as written: the index adapts its query and scores instead. */
+    @Override
+    public boolean original() {
+      return true;
     }
 
     @Override

@@ -151,6 +151,41 @@ class CollectionStoreTest {
   }
 
   @Test
+  void reRankedScoresAreExactCosinesOfTheStoredVectorsUnderAnOpqRotation() throws IOException {
+    // Segments keep the vectors as written; the index rotates the query back and divides by the
+    // norm instead of normalizing and rotating every candidate. The scores must not notice.
+    try (CollectionStore s = CollectionStore.create(tmp.resolve("c"), DIM, Similarity.COSINE,
+        IndexSpec.parse("OPQ16,IVF8,PQ16,RFlat"), opts())) {
+      upsertRange(s, 0, 1500);
+      s.build(IndexFactory.BuildOptions.defaults(), 100_000);
+      for (int q = 0; q < 1500; q += 211) {
+        float[] a = train.row(q), b = train.row(q + 1);
+        float[] query = new float[DIM];
+        for (int i = 0; i < DIM; i++) {
+          query[i] = 2 * a[i] + b[i]; // neither a stored vector nor of unit length
+        }
+        CollectionStore.Hit[] hits = s.search(new FloatMatrix(1, DIM, query), 10,
+            new SearchParams(8, 10), false, false, () -> false)[0];
+        assertEquals(10, hits.length);
+        for (CollectionStore.Hit h : hits) {
+          float[] x = train.row(Integer.parseInt(h.id().substring(1)));
+          assertEquals(cosine(query, x), h.score(), 1e-4, h.id());
+        }
+      }
+    }
+  }
+
+  private static double cosine(float[] a, float[] b) {
+    double dot = 0, na = 0, nb = 0;
+    for (int i = 0; i < a.length; i++) {
+      dot += a[i] * b[i];
+      na += a[i] * a[i];
+      nb += b[i] * b[i];
+    }
+    return dot / Math.sqrt(na * nb);
+  }
+
+  @Test
   void anAttributeFilterLimitsHitsInSegmentsAndBuffer() throws IOException {
     try (CollectionStore s = CollectionStore.create(tmp.resolve("c"), DIM, Similarity.COSINE,
         IndexSpec.flat(), opts())) {
