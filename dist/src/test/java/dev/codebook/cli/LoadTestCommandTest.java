@@ -41,8 +41,8 @@ class LoadTestCommandTest {
     target = "127.0.0.1:" + server.port();
     loaded = run("loadtest", "--target", target, "--data", SAMPLE.toString(), "--collection",
         "lt", "--index", "IVF16,PQ48x4fs,RFlat", "--load", "--id-prefix", "r-", "--search",
-        "nprobe=4,rerank=2", "--concurrency", "2", "--warmup", "0.2", "--duration", "1.2",
-        "--json");
+        "nprobe=4,rerank=2", "--concurrency", "2", "--warmup", "0.2", "--jit-warmup", "0",
+        "--duration", "1.2", "--json");
   }
 
   @AfterAll
@@ -93,7 +93,7 @@ class LoadTestCommandTest {
   void openLoopAtAFixedRateSendsRateTimesDurationCalls() {
     MainTest.Run r = run("loadtest", "--target", target, "--data", SAMPLE.toString(),
         "--collection", "lt", "--id-prefix", "r-", "--search", "nprobe=4", "--rate", "200",
-        "--warmup", "0", "--duration", "0.5", "--json");
+        "--warmup", "0", "--jit-warmup", "0", "--duration", "0.5", "--json");
     assertEquals(0, r.code(), r.err());
     JsonObject s = lastLine(r);
     assertEquals("open", s.get("mode").getAsString());
@@ -108,7 +108,7 @@ class LoadTestCommandTest {
     Path jsonl = dir.resolve("sweep.jsonl"), html = dir.resolve("sweep.html");
     MainTest.Run r = run("loadtest", "--target", target, "--data", SAMPLE.toString(),
         "--collection", "lt", "--id-prefix", "r-", "--concurrency", "1,3", "--warmup", "0",
-        "--duration", "0.4", "--batch", "5", "--out", jsonl.toString(), "--report",
+        "--jit-warmup", "0", "--duration", "0.4", "--batch", "5", "--out", jsonl.toString(), "--report",
         html.toString());
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("c=3"), "a table without --json: " + r.out());

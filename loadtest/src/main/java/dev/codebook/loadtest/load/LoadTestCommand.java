@@ -103,6 +103,12 @@ public final class LoadTestCommand implements Callable<Integer> {
       description = "Unmeasured warm-up before each level (default: ${DEFAULT-VALUE}).")
   double warmup;
 
+  @Option(names = "--jit-warmup", paramLabel = "SECONDS", defaultValue = "10",
+      description = "Extra warm-up before the first level only (default: ${DEFAULT-VALUE}): the"
+          + " JIT of this generator and of a freshly started server keeps compiling for several"
+          + " seconds, which would otherwise land in the first level's tail.")
+  double jitWarmup;
+
   @Option(names = "--duration", paramLabel = "SECONDS", defaultValue = "10",
       description = "Measured time per level (default: ${DEFAULT-VALUE}).")
   double duration;
@@ -126,6 +132,11 @@ public final class LoadTestCommand implements Callable<Integer> {
   @Option(names = "--retries", paramLabel = "N", defaultValue = "0",
       description = "Retries on UNAVAILABLE (default: 0, so every failure is counted).")
   int retries;
+
+  @Option(names = "--connections", paramLabel = "N", defaultValue = "1",
+      description = "Connections to spread the calls over, round robin (default:"
+          + " ${DEFAULT-VALUE}); each has its own client event loop.")
+  int connections;
 
   @Option(names = "--pooled-callbacks", hidden = true,
       description = "Complete calls on gRPC's pooled executor instead of its event loops (to"
@@ -173,6 +184,9 @@ public final class LoadTestCommand implements Callable<Integer> {
         ? collection.substring("collections/".length()) : collection;
     LoadGenerator.Settings settings = new LoadGenerator.Settings(seconds("--warmup", warmup),
         seconds("--duration", duration), maxRequests, maxInFlight);
+    LoadGenerator.Settings firstSettings = new LoadGenerator.Settings(
+        settings.warmup().plus(seconds("--jit-warmup", jitWarmup)), settings.duration(),
+        maxRequests, maxInFlight);
 
     AnnDataset dataset = VectorFiles.readDataset(data);
     if (!dataset.hasGroundTruth()) {
@@ -181,9 +195,11 @@ public final class LoadTestCommand implements Callable<Integer> {
     RowIds ids = load ? RowIds.prefixed(idPrefix) : RowIds.forData(data, idPrefix);
     String datasetName = data.getFileName().toString().replaceFirst("\\.(hdf5|h5)$", "");
 
-    try (CodebookClient client = CodebookClient.builder().target(t.toString()).apiKey(apiKey)
-        .tls(tls).deadline(Duration.ofNanos((long) (timeout * 1e9))).maxRetries(retries)
-        .batchSize(loadBatch).directExecutor(!pooledCallbacks).build()) {
+    List<CodebookClient> extra = new ArrayList<>();
+    try (CodebookClient client = client(t)) {
+      for (int i = 1; i < connections; i++) {
+        extra.add(client(t));
+      }
       Collection info;
       if (load) {
         info = new CollectionLoader(client, msg -> err.println("[loadtest] " + msg))
@@ -204,13 +220,15 @@ public final class LoadTestCommand implements Callable<Integer> {
               + " call, %s%n", "collections/" + name, t, info.getIndexSpec(), info.getVectorCount(),
           info.getState(), dataset.test().rows(), batch, params);
 
-      LoadGenerator generator = new LoadGenerator(client::searchAsync, plan, settings,
-          line -> err.println("[loadtest] " + line),
-          serverPid == null ? () -> -1 : LoadGenerator.processCpu(serverPid));
+      java.util.function.LongSupplier serverCpu =
+          serverPid == null ? () -> -1 : LoadGenerator.processCpu(serverPid);
       List<Map<String, Object>> lines = new ArrayList<>();
       boolean open = !rate.isEmpty();
       List<? extends Number> levels = open ? rate : concurrency.isEmpty() ? List.of(1) : concurrency;
       for (Number level : levels) {
+        LoadGenerator generator = new LoadGenerator(searcher(client, extra), plan,
+            lines.isEmpty() ? firstSettings : settings, line -> err.println("[loadtest] " + line),
+            serverCpu);
         LoadGenerator.Level result = open ? generator.openLoop(level.doubleValue())
             : generator.closedLoop(level.intValue());
         Map<String, Object> line = summary(result, t, name, info, params, plan, datasetName);
@@ -238,7 +256,7 @@ public final class LoadTestCommand implements Callable<Integer> {
             params, batch));
         chart.addLines(lines);
         chart.writeHtml(report, String.format(Locale.ROOT, "Target %s, %.0f s per level after"
-            + " %.0f s warm-up.", t, duration, warmup));
+            + " %.0f s warm-up (%.0f s more before the first).", t, duration, warmup, jitWarmup));
         err.println("[loadtest] wrote " + report);
       }
       return 0;
@@ -248,10 +266,33 @@ public final class LoadTestCommand implements Callable<Integer> {
             + "); start one with `codebook serve`");
       }
       throw e;
+    } finally {
+      extra.forEach(CodebookClient::close);
     }
   }
 
+  private CodebookClient client(Target t) {
+    return CodebookClient.builder().target(t.toString()).apiKey(apiKey).tls(tls)
+        .deadline(Duration.ofNanos((long) (timeout * 1e9))).maxRetries(retries)
+        .batchSize(loadBatch).directExecutor(!pooledCallbacks).build();
+  }
+
+  /** Calls spread round robin over the first client and the extra connections. */
+  private static Searcher searcher(CodebookClient first, List<CodebookClient> extra) {
+    if (extra.isEmpty()) {
+      return first::searchAsync;
+    }
+    List<CodebookClient> all = new ArrayList<>(extra);
+    all.add(0, first);
+    java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+    return request -> all.get(Math.floorMod(next.getAndIncrement(), all.size()))
+        .searchAsync(request);
+  }
+
   private void validate() {
+    if (connections <= 0) {
+      throw new IllegalArgumentException("--connections must be positive, got " + connections);
+    }
     if (!concurrency.isEmpty() && !rate.isEmpty()) {
       throw new IllegalArgumentException("give --concurrency (closed loop) or --rate (open loop), not both");
     }
