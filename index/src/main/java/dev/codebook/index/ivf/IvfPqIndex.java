@@ -325,6 +325,23 @@ public final class IvfPqIndex implements VectorIndex {
   @Override
   public void search(FloatMatrix queries, int from, int to, SearchParams params,
       AcceptOrds accept, SearchResults out) {
+    search(queries, null, from, to, params, accept, out);
+  }
+
+  /**
+   * As {@link #search(FloatMatrix, int, int, SearchParams, AcceptOrds, SearchResults)}, with the
+   * queries as the caller gave them beside their {@link #prepareQueries prepared} form. When the
+   * re-rank store holds the original vectors ({@link RawVectors#original()}), re-ranking scores
+   * against {@code originals} directly, sparing the inverse OPQ rotation of every query.
+   *
+   * @param originals the raw queries the prepared ones came from, row for row, or null
+   */
+  public void search(FloatMatrix queries, FloatMatrix originals, int from, int to,
+      SearchParams params, AcceptOrds accept, SearchResults out) {
+    if (originals != null && (originals.rows() != queries.rows() || originals.dim() != dim)) {
+      throw new IllegalArgumentException("originals: " + originals.rows() + " x "
+          + originals.dim() + " for " + queries.rows() + " x " + dim + " prepared queries");
+    }
     int k = out.k();
     if (coarse != null && params.nprobe() > nlists) {
       throw new IllegalArgumentException(
@@ -352,7 +369,11 @@ public final class IvfPqIndex implements VectorIndex {
           }
           searchOne(queries.data(), queries.offset(q), nprobe, probed, s);
           if (raw != null) {
-            rerank(queries.data(), queries.offset(q), s);
+            if (originals != null && raw.original()) {
+              rerankOriginal(originals.data(), originals.offset(q), s);
+            } else {
+              rerank(queries.data(), queries.offset(q), s);
+            }
             out.fill(q, s.reranked);
           } else {
             out.fill(q, s.heap);
@@ -675,6 +696,7 @@ public final class IvfPqIndex implements VectorIndex {
     return s0 + s1;
   }
 
+  /** Re-ranks the candidates against a prepared (normalized, rotated) query. */
   private void rerank(float[] q, int qOff, Scratch s) {
     boolean original = raw.original();
     if (original && rotation != null) {
@@ -684,7 +706,27 @@ public final class IvfPqIndex implements VectorIndex {
       q = s.unrotatedQuery;
       qOff = 0;
     }
-    boolean divideByNorm = original && similarity.normalizes();
+    rescoreExactly(q, qOff, 1f, original && similarity.normalizes(), s);
+  }
+
+  /** Re-ranks the candidates of a raw query against a store of original vectors. */
+  private void rerankOriginal(float[] q, int qOff, Scratch s) {
+    boolean cosine = similarity.normalizes();
+    float scale = 1f;
+    if (cosine) {
+      double norm2 = VectorUtil.squaredNorm(q, qOff, dim);
+      scale = norm2 > 0 ? (float) (1 / Math.sqrt(norm2)) : 0f;
+    }
+    rescoreExactly(q, qOff, scale, cosine, s);
+  }
+
+  /**
+   * Scores the candidates exactly in id order into {@code s.reranked}: inner products times
+   * {@code scale}, divided by the candidate's norm when {@code divideByNorm}; else minus the
+   * squared L2 distance.
+   */
+  private void rescoreExactly(float[] q, int qOff, float scale, boolean divideByNorm,
+      Scratch s) {
     // In id order: the full vectors are read from a file by id, and ascending reads let the
     // hardware prefetcher and the page cache's read-ahead work.
     int n = s.heap.idsUnordered(s.candidateIds);
@@ -697,7 +739,7 @@ public final class IvfPqIndex implements VectorIndex {
       raw.get(id, s.row, 0);
       float score;
       if (innerProduct) {
-        score = k.dotProduct(q, qOff, s.row, 0, dim);
+        score = k.dotProduct(q, qOff, s.row, 0, dim) * scale;
         if (divideByNorm) {
           double norm2 = VectorUtil.squaredNorm(s.row, 0, dim);
           score = norm2 > 0 ? (float) (score / Math.sqrt(norm2)) : 0f;

@@ -856,6 +856,8 @@ public final class CollectionStore implements Closeable {
         SearchResults part = filtered.search(queries, prepared, from, to, fetch);
         System.arraycopy(part.ids(), 0, r.ids(), from * fetch, (to - from) * fetch);
         System.arraycopy(part.scores(), 0, r.scores(), from * fetch, (to - from) * fetch);
+      } else if (index instanceof IvfPqIndex ivf) {
+        ivf.search(prepared, queries, from, to, p, accept, r);
       } else {
         index.search(prepared, from, to, p, accept, r);
       }
