@@ -191,6 +191,9 @@ public final class CodebookClient implements AutoCloseable {
     if (b.directExecutor) {
       cb.directExecutor();
     }
+    if (b.eventLoopGroup != null) {
+      cb.eventLoopGroup(b.eventLoopGroup).channelType(b.channelType);
+    }
     if (b.apiKey != null) {
       Metadata headers = new Metadata();
       headers.put(AUTHORIZATION, "Bearer " + b.apiKey);
@@ -850,8 +853,23 @@ public final class CodebookClient implements AutoCloseable {
     private Path trustCertificates;
     private int maxInboundMessageSize = DEFAULT_MAX_INBOUND_MESSAGE_SIZE;
     private boolean directExecutor;
+    private io.netty.channel.EventLoopGroup eventLoopGroup;
+    private Class<? extends io.netty.channel.Channel> channelType;
 
     private Builder() {}
+
+    /**
+     * Runs the connection on {@code group} (a channel of {@code channelType}, e.g. {@code
+     * EpollSocketChannel} for an epoll group) instead of gRPC's shared event loops. The caller
+     * owns the group and shuts it down after closing the client. A load generator uses this to
+     * send calls from the event loop itself, with no hand-off per call.
+     */
+    public Builder eventLoopGroup(io.netty.channel.EventLoopGroup group,
+        Class<? extends io.netty.channel.Channel> channelType) {
+      this.eventLoopGroup = Objects.requireNonNull(group, "group");
+      this.channelType = Objects.requireNonNull(channelType, "channelType");
+      return this;
+    }
 
     /**
      * Completes futures on the transport's own threads instead of handing each response to a

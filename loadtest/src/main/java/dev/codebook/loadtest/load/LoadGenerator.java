@@ -115,6 +115,15 @@ public final class LoadGenerator {
   private final Settings settings;
   private final Consumer<String> progress;
   private final LongSupplier serverCpu;
+  private final java.util.List<Sender> senders;
+
+  /**
+   * A connection's searcher and the event loop it runs on. The open loop sends each call from
+   * the loop of the connection it goes to, on a timer of that loop: no thread hand-off and no
+   * parked sender thread to wake per call (measured: 110-190 us of generator CPU per call with a
+   * parking sender, 40 us without, at 5k calls/s).
+   */
+  public record Sender(Searcher searcher, ScheduledExecutorService loop) {}
 
   public LoadGenerator(Searcher searcher, QueryPlan plan, Settings settings,
       Consumer<String> progress) {
@@ -131,6 +140,29 @@ public final class LoadGenerator {
     this.settings = settings;
     this.progress = progress;
     this.serverCpu = serverCpu;
+    this.senders = java.util.List.of();
+  }
+
+  /**
+   * Calls go round robin over {@code senders}; the open loop sends from their event loops.
+   *
+   * @param serverCpu the server process's CPU time in nanoseconds ({@link #processCpu}), or -1
+   */
+  public LoadGenerator(java.util.List<Sender> senders, QueryPlan plan, Settings settings,
+      Consumer<String> progress, LongSupplier serverCpu) {
+    if (senders.isEmpty()) {
+      throw new IllegalArgumentException("no senders");
+    }
+    java.util.List<Sender> all = java.util.List.copyOf(senders);
+    java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+    this.searcher = all.size() == 1 ? all.get(0).searcher()
+        : request -> all.get(Math.floorMod(next.getAndIncrement(), all.size())).searcher()
+            .search(request);
+    this.plan = plan;
+    this.settings = settings;
+    this.progress = progress;
+    this.serverCpu = serverCpu;
+    this.senders = all;
   }
 
   // ------------------------------------------------------------------ closed loop
@@ -240,6 +272,9 @@ public final class LoadGenerator {
 
   /** Sends {@code rate} calls per second on a fixed timetable through warm-up and measurement. */
   public Level openLoop(double rate) throws InterruptedException {
+    if (!senders.isEmpty() && senders.stream().allMatch(x -> x.loop() != null)) {
+      return new TimedOpenLoop(rate).run();
+    }
     long t0 = System.nanoTime();
     OpenLoopSchedule schedule = new OpenLoopSchedule(t0 + 1_000_000, rate);
     long warmCalls = schedule.callsWithin(settings.warmup().toNanos());
@@ -297,6 +332,143 @@ public final class LoadGenerator {
     measured.drain();
     return new Level(0, rate, measured, (end - measureStart) / 1e9, measuredCalls, cpu,
         serverCpuSeconds);
+  }
+
+  /**
+   * The open loop driven by the senders' event loops: sender {@code c} of {@code n} owns calls
+   * {@code c, c + n, c + 2n, ...} of the timetable, and a task on its loop sends every call of its
+   * share that is due, then schedules itself for the next. A loop that falls behind catches up
+   * in one go; latency is still charged from each call's slot.
+   */
+  private final class TimedOpenLoop {
+    private final double rate;
+    private final OpenLoopSchedule schedule;
+    private final long warmCalls;
+    private final long total;
+    private final LatencyStats warm = new LatencyStats();
+    private final LatencyStats measured = new LatencyStats();
+    private final java.util.concurrent.atomic.AtomicReference<LatencyStats> current;
+    private final Semaphore inFlight = new Semaphore(settings.maxInFlight());
+    private final AtomicLong cpuStart = new AtomicLong(Long.MIN_VALUE);
+    private final AtomicLong serverStart = new AtomicLong(Long.MIN_VALUE);
+    private final CountDownLatch allSent;
+
+    TimedOpenLoop(double rate) {
+      this.rate = rate;
+      this.schedule = new OpenLoopSchedule(System.nanoTime() + 1_000_000, rate);
+      this.warmCalls = schedule.callsWithin(settings.warmup().toNanos());
+      long measuredCalls = schedule.callsWithin(
+          settings.warmup().plus(settings.duration()).toNanos()) - warmCalls;
+      if (settings.maxRequests() > 0) {
+        measuredCalls = Math.min(measuredCalls, settings.maxRequests());
+      }
+      this.total = warmCalls + measuredCalls;
+      this.current = new java.util.concurrent.atomic.AtomicReference<>(
+          warmCalls > 0 ? warm : measured);
+      this.allSent = new CountDownLatch(senders.size());
+      if (warmCalls == 0) {
+        cpuStart.set(processCpuNanos());
+        serverStart.set(serverCpu.getAsLong());
+      }
+    }
+
+    Level run() throws InterruptedException {
+      long t0 = System.nanoTime();
+      ScheduledExecutorService timer = timer();
+      double cpu;
+      double serverCpuSeconds;
+      try {
+        ScheduledFuture<?> ticker = progressTicker(timer, t0, current::get, warm,
+            String.format(Locale.ROOT, "rate=%s", fmt(rate)));
+        int n = senders.size();
+        for (int c = 0; c < n; c++) {
+          Sender sender = senders.get(c);
+          new Tick(sender, c, n).schedule();
+        }
+        long budget = settings.warmup().plus(settings.duration()).plus(DRAIN_WAIT).toNanos();
+        if (!allSent.await(budget, TimeUnit.NANOSECONDS)
+            || !inFlight.tryAcquire(settings.maxInFlight(), DRAIN_WAIT.toNanos(),
+                TimeUnit.NANOSECONDS)) {
+          throw new IllegalStateException("calls still unanswered "
+              + DRAIN_WAIT.toSeconds() + " s after the test ended");
+        }
+        inFlight.release(settings.maxInFlight());
+        ticker.cancel(false);
+        cpu = (processCpuNanos() - cpuStart.get()) / 1e9;
+        serverCpuSeconds = cpuSeconds(serverStart.get(), serverCpu.getAsLong());
+      } finally {
+        timer.shutdownNow();
+      }
+      long measureStart = schedule.due(warmCalls);
+      long end = Math.max(measureStart, measured.lastCompletionNanos());
+      measured.drain();
+      return new Level(0, rate, measured, (end - measureStart) / 1e9, total - warmCalls, cpu,
+          serverCpuSeconds);
+    }
+
+    /** One sender's share of the timetable, run on its event loop. */
+    private final class Tick implements Runnable {
+      private final Sender sender;
+      private final int stride;
+      private long next;
+
+      Tick(Sender sender, int first, int stride) {
+        this.sender = sender;
+        this.next = first;
+        this.stride = stride;
+      }
+
+      void schedule() {
+        if (next >= total) {
+          allSent.countDown();
+          return;
+        }
+        long wait = schedule.due(next) - System.nanoTime();
+        sender.loop().schedule(this, Math.max(0, wait), TimeUnit.NANOSECONDS);
+      }
+
+      @Override
+      public void run() {
+        try {
+          long now = System.nanoTime();
+          while (next < total && schedule.due(next) <= now) {
+            if (!inFlight.tryAcquire()) {
+              // At the in-flight cap: look again shortly; the calls stay charged from their slots.
+              sender.loop().schedule(this, 100, TimeUnit.MICROSECONDS);
+              return;
+            }
+            long i = next;
+            next += stride;
+            long due = schedule.due(i);
+            LatencyStats stats = i < warmCalls ? warm : measured;
+            if (stats == measured && cpuStart.get() == Long.MIN_VALUE
+                && cpuStart.compareAndSet(Long.MIN_VALUE, processCpuNanos())) {
+              serverStart.set(serverCpu.getAsLong());
+            }
+            if (stats == measured) {
+              current.set(measured);
+            }
+            int call = plan.nextCall();
+            long sentAt = System.nanoTime();
+            CompletableFuture<SearchResponse> f;
+            try {
+              f = sender.searcher().search(plan.request(call));
+            } catch (RuntimeException e) {
+              f = CompletableFuture.failedFuture(e);
+            }
+            f.whenComplete((r, t) -> {
+              record(stats, call, due, sentAt, r, t);
+              inFlight.release();
+            });
+            now = System.nanoTime();
+          }
+          schedule();
+        } catch (RuntimeException e) {
+          allSent.countDown(); // the run() waiting on the latch reports the shortfall
+          throw e;
+        }
+      }
+    }
   }
 
   // ------------------------------------------------------------------ shared

@@ -24,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -196,9 +197,10 @@ public final class LoadTestCommand implements Callable<Integer> {
     String datasetName = data.getFileName().toString().replaceFirst("\\.(hdf5|h5)$", "");
 
     List<CodebookClient> extra = new ArrayList<>();
-    try (CodebookClient client = client(t)) {
+    List<io.netty.channel.EventLoopGroup> loops = new ArrayList<>();
+    try (CodebookClient client = client(t, loops)) {
       for (int i = 1; i < connections; i++) {
-        extra.add(client(t));
+        extra.add(client(t, loops));
       }
       Collection info;
       if (load) {
@@ -226,7 +228,7 @@ public final class LoadTestCommand implements Callable<Integer> {
       boolean open = !rate.isEmpty();
       List<? extends Number> levels = open ? rate : concurrency.isEmpty() ? List.of(1) : concurrency;
       for (Number level : levels) {
-        LoadGenerator generator = new LoadGenerator(searcher(client, extra), plan,
+        LoadGenerator generator = new LoadGenerator(senders(client, extra, loops), plan,
             lines.isEmpty() ? firstSettings : settings, line -> err.println("[loadtest] " + line),
             serverCpu);
         LoadGenerator.Level result = open ? generator.openLoop(level.doubleValue())
@@ -268,25 +270,41 @@ public final class LoadTestCommand implements Callable<Integer> {
       throw e;
     } finally {
       extra.forEach(CodebookClient::close);
+      for (io.netty.channel.EventLoopGroup g : loops) {
+        g.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      }
     }
   }
 
-  private CodebookClient client(Target t) {
+  /**
+   * A client on a connection of its own, run by a one-thread event loop of its own (added to
+   * {@code loops}, which the caller shuts down) that the open loop also sends from.
+   */
+  private CodebookClient client(Target t, List<io.netty.channel.EventLoopGroup> loops) {
+    boolean epoll = io.netty.channel.epoll.Epoll.isAvailable();
+    io.netty.channel.EventLoopGroup group = new io.netty.channel.MultiThreadIoEventLoopGroup(1,
+        new io.netty.util.concurrent.DefaultThreadFactory("loadtest-loop", true),
+        epoll ? io.netty.channel.epoll.EpollIoHandler.newFactory()
+            : io.netty.channel.nio.NioIoHandler.newFactory());
+    loops.add(group);
     return CodebookClient.builder().target(t.toString()).apiKey(apiKey).tls(tls)
         .deadline(Duration.ofNanos((long) (timeout * 1e9))).maxRetries(retries)
-        .batchSize(loadBatch).directExecutor(!pooledCallbacks).build();
+        .batchSize(loadBatch).directExecutor(!pooledCallbacks)
+        .eventLoopGroup(group, epoll ? io.netty.channel.epoll.EpollSocketChannel.class
+            : io.netty.channel.socket.nio.NioSocketChannel.class)
+        .build();
   }
 
-  /** Calls spread round robin over the first client and the extra connections. */
-  private static Searcher searcher(CodebookClient first, List<CodebookClient> extra) {
-    if (extra.isEmpty()) {
-      return first::searchAsync;
-    }
+  /** Each connection's client with the event loop it runs on, in the order of {@code loops}. */
+  private static List<LoadGenerator.Sender> senders(CodebookClient first,
+      List<CodebookClient> extra, List<io.netty.channel.EventLoopGroup> loops) {
     List<CodebookClient> all = new ArrayList<>(extra);
     all.add(0, first);
-    java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
-    return request -> all.get(Math.floorMod(next.getAndIncrement(), all.size()))
-        .searchAsync(request);
+    List<LoadGenerator.Sender> senders = new ArrayList<>();
+    for (int i = 0; i < all.size(); i++) {
+      senders.add(new LoadGenerator.Sender(all.get(i)::searchAsync, loops.get(i).next()));
+    }
+    return senders;
   }
 
   private void validate() {

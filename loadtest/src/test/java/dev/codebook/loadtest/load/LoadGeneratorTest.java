@@ -156,6 +156,46 @@ class LoadGeneratorTest {
     assertTrue(bounded.seconds() < 2, "" + bounded.seconds());
   }
 
+  @Test
+  void openLoopSentFromTwoConnectionsEventLoopsKeepsTheTimetableAndUsesBoth() throws Exception {
+    QueryPlan plan = plan(1);
+    io.netty.channel.EventLoopGroup loops = new io.netty.channel.MultiThreadIoEventLoopGroup(2,
+        io.netty.channel.nio.NioIoHandler.newFactory());
+    java.util.concurrent.atomic.AtomicInteger[] sent = {
+        new java.util.concurrent.atomic.AtomicInteger(),
+        new java.util.concurrent.atomic.AtomicInteger()};
+    List<CodebookClient> clients = new ArrayList<>();
+    try {
+      List<LoadGenerator.Sender> senders = new ArrayList<>();
+      for (int c = 0; c < 2; c++) {
+        io.netty.channel.EventLoop loop = loops.next();
+        CodebookClient cc = CodebookClient.builder().target("127.0.0.1:" + server.port())
+            .deadline(Duration.ofSeconds(30)).maxRetries(0).directExecutor(true)
+            .eventLoopGroup(loop, io.netty.channel.socket.nio.NioSocketChannel.class).build();
+        clients.add(cc);
+        java.util.concurrent.atomic.AtomicInteger n = sent[c];
+        senders.add(new LoadGenerator.Sender(r -> {
+          assertTrue(loop.inEventLoop(), "sent from the connection's own loop");
+          n.incrementAndGet();
+          return cc.searchAsync(r);
+        }, loop));
+      }
+      LoadGenerator.Level level = new LoadGenerator(senders, plan, new LoadGenerator.Settings(
+          Duration.ofMillis(200), Duration.ofSeconds(1), 0, 10_000), l -> {}, () -> -1)
+          .openLoop(400);
+      assertEquals(400, level.sent());
+      assertEquals(400, level.stats().calls());
+      assertEquals(Map.of(), level.stats().errors());
+      // 80 warm-up calls and 400 measured, alternating between the connections
+      assertEquals(240, sent[0].get());
+      assertEquals(240, sent[1].get());
+      assertTrue(plan.recallAt10() > 0.5, "" + plan.recallAt10()); // answers were scored
+    } finally {
+      clients.forEach(CodebookClient::close);
+      loops.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).sync();
+    }
+  }
+
   /**
    * A really slow server: one search thread, exact search, many queries per call. The open loop
    * asks for twice what it can answer with one call in flight at a time, so each call leaves
