@@ -50,6 +50,9 @@ public final class OpqRotation {
   /** {@code R^T}, row-major: the transposed-kernel layout of {@code R}'s rows. */
   private final float[] transposed;
 
+  /** Zero biases for the four-row kernel; read only. */
+  private final float[] zeros;
+
   /**
    * A rotation from its matrix (copied).
    *
@@ -71,6 +74,7 @@ public final class OpqRotation {
     this.dim = dim;
     this.matrix = matrix.clone();
     this.transposed = new float[matrix.length];
+    this.zeros = new float[dim];
     for (int i = 0; i < dim; i++) {
       for (int j = 0; j < dim; j++) {
         transposed[j * dim + i] = matrix[i * dim + j];
@@ -173,7 +177,6 @@ public final class OpqRotation {
     int n = vectors.rows();
     float[] x = vectors.data();
     float[] out = new float[x.length];
-    float[] zeros = new float[dim];
     int tasks = (n + APPLY_CHUNK - 1) / APPLY_CHUNK;
     Parallel.forEach(tasks, threads, "codebook-opq-rotate", task -> {
       KernelSupport k = VectorKernels.support();
@@ -185,14 +188,9 @@ public final class OpqRotation {
         k.dotProductsTransposed4(
             x, o, o + dim, o + 2 * dim, o + 3 * dim, transposed, 0, dim, dim, zeros, 0, out, o);
       }
-      if (i < end) {
-        // A short last group repeats its last row into a scratch; the extra rows are dropped.
-        int last = (end - 1) * dim;
-        float[] tail = new float[4 * dim];
-        k.dotProductsTransposed4(
-            x, i * dim, Math.min(i + 1, end - 1) * dim, Math.min(i + 2, end - 1) * dim, last,
-            transposed, 0, dim, dim, zeros, 0, tail, 0);
-        System.arraycopy(tail, 0, out, i * dim, (end - i) * dim);
+      // The last rows (a server's one query) one at a time, as apply does: no scratch rows.
+      for (; i < end; i++) {
+        k.dotProductsTransposed(x, i * dim, transposed, 0, dim, dim, out, i * dim);
       }
     });
     return new FloatMatrix(n, dim, out);

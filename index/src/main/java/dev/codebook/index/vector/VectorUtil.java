@@ -96,6 +96,26 @@ public final class VectorUtil {
   }
 
   /**
+   * Throws what {@link #prepareQueries} would for {@code queries} (wrong dimension, a non-finite
+   * value, a zero vector under cosine) without copying them: a server validates a request once,
+   * up front, before its segments each prepare their own copy.
+   */
+  public static void checkQueries(FloatMatrix queries, int dim, Similarity similarity) {
+    if (queries.dim() != dim) {
+      throw new IllegalArgumentException(
+          "queries: vector dimensions differ: " + queries.dim() + "!=" + dim);
+    }
+    float[] v = queries.data();
+    for (int i = 0; i < queries.rows(); i++) {
+      int off = queries.offset(i);
+      checkFinite(v, off, dim, "queries", i);
+      if (similarity.normalizes() && !(squaredNorm(v, off, dim) > 0)) {
+        normalize(v.clone(), off, dim, "queries", i); // throws, naming the row
+      }
+    }
+  }
+
+  /**
    * A checked copy of {@code queries} in the form a scan expects: dimension {@code dim}, finite,
    * and normalized when {@code similarity} asks for it. The caller's array is not modified.
    */

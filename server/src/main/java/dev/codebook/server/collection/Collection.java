@@ -302,7 +302,7 @@ public final class Collection {
               + " (" + spec + "); use 1 to " + spec.nlist());
     }
     // Queries are validated up front, as the index would (NaN, zero vector for cosine).
-    VectorUtil.prepareQueries(queries, dimension, similarity);
+    VectorUtil.checkQueries(queries, dimension, similarity);
     CollectionStore.Hit[][] hits;
     try {
       hits = store.search(queries, k, params, filter, withValues, withAttributes, cancelled);
