@@ -128,6 +128,9 @@ class SecurityAndMetricsTest {
       assertEquals(3.0, sample(text, "codebook_grpc_request_duration_seconds_count",
           "method=\"codebook.v1.SearchService/Search\""));
       assertEquals(12.0, sample(text, "codebook_search_queries_total", "collection=\"counted\""));
+      // No index yet: each of the 12 queries scored the 1,500 vectors exactly.
+      assertEquals(18_000.0, sample(text, "codebook_search_exact_scored_total",
+          "collection=\"counted\""));
       assertEquals(1500.0, sample(text, "codebook_collection_vectors", "collection=\"counted\""));
       assertEquals(0.0, sample(text, "codebook_search_queue_depth", null));
       assertTrue(text.contains("jvm_memory_used_bytes"), "JVM metrics");

@@ -5,6 +5,7 @@ import dev.codebook.index.SearchParams;
 import dev.codebook.index.VectorIndex;
 import dev.codebook.index.search.AcceptOrds;
 import dev.codebook.index.search.SearchResults;
+import dev.codebook.index.search.ScanStats;
 import dev.codebook.index.search.TopK;
 import dev.codebook.index.simd.KernelSupport;
 import dev.codebook.index.simd.VectorKernels;
@@ -133,6 +134,7 @@ public final class FlatIndex implements VectorIndex {
     for (int i = 0; i < nq; i++) {
       out.fill(from + i, heaps[i]);
     }
+    ScanStats.add(0, (long) nq * size);
   }
 
   private void scanOne(float[] q, int qOffset, TopK heap, AcceptOrds accept) {

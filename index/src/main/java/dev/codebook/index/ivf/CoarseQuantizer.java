@@ -33,13 +33,22 @@ public final class CoarseQuantizer {
   private final FloatMatrix centroids;
   private final boolean innerProduct;
   /**
-   * The centroids transposed ({@code [dim][nlist]}) for {@link #probeBatch}: as they are for inner
+   * The centroids transposed for {@link #probeBatch}, in blocks of {@value #BLOCK} lists (block
+   * {@code b} is {@code [dim][len]} at {@code b * BLOCK * dim}), so a block stays in L2 while every
+   * query of a batch is scored against it: as they are for inner
    * product, doubled for L2, where {@code bias = -|c|^2} completes {@code 2 q.c - |c|^2}.
    */
   private final float[] transposed;
   private final float[] bias;
   /** PQ fast-scan index of the centroids for the pre-selecting probe, or null below the size. */
   private final IvfPqIndex centroidIndex;
+
+  /**
+   * Lists per block of {@link #transposed}: 384 KB at d = 384, in L2 while a batch's queries are
+   * scored against it. Scoring all lists for four queries at a time instead streamed the whole
+   * matrix (6 MB at 4096 lists) from L3 once per four queries.
+   */
+  static final int BLOCK = 256;
 
   /** Lists from which {@link #probeBatch} pre-selects with a fast-scan of the centroids. */
   public static final int FAST_PROBE_MIN_NLIST = 1024;
@@ -58,10 +67,15 @@ public final class CoarseQuantizer {
     this.transposed = new float[n * d];
     this.bias = new float[n];
     float factor = innerProduct ? 1f : 2f;
-    for (int i = 0; i < n; i++) {
-      for (int j = 0; j < d; j++) {
-        transposed[j * n + i] = factor * c[i * d + j];
+    for (int c0 = 0; c0 < n; c0 += BLOCK) {
+      int len = Math.min(BLOCK, n - c0);
+      for (int i = 0; i < len; i++) {
+        for (int j = 0; j < d; j++) {
+          transposed[c0 * d + j * len + i] = factor * c[(c0 + i) * d + j];
+        }
       }
+    }
+    for (int i = 0; i < n; i++) {
       bias[i] = innerProduct ? 0f : (float) -VectorUtil.squaredNorm(c, i * d, d);
     }
     this.centroidIndex = n >= FAST_PROBE_MIN_NLIST ? indexCentroids(centroids, innerProduct) : null;
@@ -155,43 +169,63 @@ public final class CoarseQuantizer {
     int nlist = centroids.rows();
     int n = to - from;
     float[] q = queries.data();
+    int last = n - 1;
+    boolean exact = false;
     for (int g = 0; g < n; g += 4) {
-      int lanes = Math.min(4, n - g);
-      int q0 = queries.offset(from + g);
-      if (lanes == 1 && preselects(heaps[g].k())) {
+      heaps[g].clear();
+      if (n - g == 1 && preselects(heaps[g].k())) {
         // A lone query scores centroids at a quarter of the four-query kernel's rate: here the
         // fast-scan pre-selection pays; for four queries the exact pass is cheaper (measured).
-        centroidIndex.bestInto(q, q0, FAST_PROBE_OVERSAMPLE, heaps[g]);
+        centroidIndex.bestInto(q, queries.offset(from + g), FAST_PROBE_OVERSAMPLE, heaps[g]);
         continue;
       }
-      if (lanes == 1) {
-        // A lone query (one query per call, or a batch's remainder): one query, four registers
-        // of centroids per pass, rather than the four-query kernel scoring it four times over.
-        k.dotProductsTransposed(q, q0, transposed, 0, d, nlist, scores, 0);
-        if (!innerProduct) {
-          for (int c = 0; c < nlist; c++) {
-            scores[c] += bias[c];
-          }
-        }
-      } else {
-        int last = n - 1;
-        int q1 = queries.offset(from + Math.min(g + 1, last));
-        int q2 = queries.offset(from + Math.min(g + 2, last));
-        int q3 = queries.offset(from + Math.min(g + 3, last));
-        k.dotProductsTransposed4(q, q0, q1, q2, q3, transposed, 0, d, nlist, bias, 0, scores, 0);
+      for (int j = 1; j < Math.min(4, n - g); j++) {
+        heaps[g + j].clear();
       }
-      for (int j = 0; j < lanes; j++) {
-        selectBest(scores, j * nlist, nlist, heaps[g + j]);
+      exact = true;
+    }
+    if (!exact) {
+      return;
+    }
+    // Blocks outside, queries inside: each block of transposed centroids is read from memory
+    // once per batch and then from L2 for every group of four queries.
+    for (int c0 = 0; c0 < nlist; c0 += BLOCK) {
+      int len = Math.min(BLOCK, nlist - c0);
+      int t0 = c0 * d;
+      for (int g = 0; g < n; g += 4) {
+        int lanes = Math.min(4, n - g);
+        int q0 = queries.offset(from + g);
+        if (lanes == 1) {
+          if (preselects(heaps[g].k())) {
+            continue; // pre-selected above
+          }
+          // A lone query (one query per call, or a batch's remainder): one query, four registers
+          // of centroids per pass, rather than the four-query kernel scoring it four times over.
+          k.dotProductsTransposed(q, q0, transposed, t0, d, len, scores, 0);
+          if (!innerProduct) {
+            for (int c = 0; c < len; c++) {
+              scores[c] += bias[c0 + c];
+            }
+          }
+        } else {
+          int q1 = queries.offset(from + Math.min(g + 1, last));
+          int q2 = queries.offset(from + Math.min(g + 2, last));
+          int q3 = queries.offset(from + Math.min(g + 3, last));
+          k.dotProductsTransposed4(q, q0, q1, q2, q3, transposed, t0, d, len, bias, c0, scores, 0);
+        }
+        for (int j = 0; j < lanes; j++) {
+          offerBest(scores, j * len, len, c0, heaps[g + j]);
+        }
       }
     }
   }
 
-  private static void selectBest(float[] scores, int offset, int count, TopK heap) {
-    heap.clear();
-    float threshold = Float.NEGATIVE_INFINITY;
+  /** Offers lists {@code base..base+count)}, scored at {@code scores[offset..]}, to {@code heap}. */
+  private static void offerBest(float[] scores, int offset, int count, int base, TopK heap) {
+    float threshold = heap.threshold();
     for (int c = 0; c < count; c++) {
       float s = scores[offset + c];
-      if (s >= threshold && heap.offer(c, s)) {
+      if (s >= threshold && heap.offer(base + c, s)) {
         threshold = heap.threshold();
       }
     }

@@ -8,6 +8,7 @@ import dev.codebook.index.quant.ProductQuantizer;
 import dev.codebook.index.search.AcceptOrds;
 import dev.codebook.index.search.KthLargest;
 import dev.codebook.index.search.SearchResults;
+import dev.codebook.index.search.ScanStats;
 import dev.codebook.index.search.TopK;
 import dev.codebook.index.simd.KernelSupport;
 import dev.codebook.index.simd.VectorKernels;
@@ -382,6 +383,9 @@ public final class IvfPqIndex implements VectorIndex {
       }
     } finally {
       s.accept = null; // the filter belongs to the call
+      ScanStats.add(s.scanned, s.exact);
+      s.scanned = 0;
+      s.exact = 0;
     }
   }
 
@@ -442,6 +446,9 @@ public final class IvfPqIndex implements VectorIndex {
     final float[] residualQuery = new float[dim];
     final float[] row = new float[dim];
     final float[] unrotatedQuery = new float[dim];
+    /** Codes scanned and candidates re-ranked by this thread's current call, for ScanStats. */
+    long scanned;
+    long exact;
     final QuantizedLut qlut = new QuantizedLut(m, ksub);
     final short[] sums = new short[FastScanLayout.BLOCK];
     /** Lower bounds of the deferred scan's survivors: the k-th is the bar candidates must clear. */
@@ -534,6 +541,7 @@ public final class IvfPqIndex implements VectorIndex {
         p++) {
       int list = coarse == null ? 0 : s.probeIds[p];
       float bias = residual && innerProduct ? s.probeScores[p] : 0f;
+      s.scanned += listSizes[list];
       if (!sharedLut) {
         float[] c = coarse.centroids().data();
         for (int j = 0; j < dim; j++) {
@@ -733,6 +741,7 @@ public final class IvfPqIndex implements VectorIndex {
     s.heap.clear();
     Arrays.sort(s.candidateIds, 0, n);
     s.reranked.clear();
+    s.exact += n;
     KernelSupport k = VectorKernels.support();
     for (int i = 0; i < n; i++) {
       int id = s.candidateIds[i];

@@ -59,4 +59,36 @@ class CoarseQuantizerTest {
     assertTrue(found >= 0.97 * nq * nprobe,
         found + " of " + nq * nprobe + " probed lists are among the exact best");
   }
+
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void batchedProbesOverSeveralCentroidBlocksFindTheExactBestLists(boolean innerProduct) {
+    Random r = new Random(innerProduct ? 3 : 4);
+    // 700 lists: two full blocks and a short one; 11 queries: groups of four and a remainder.
+    int nlist = 2 * CoarseQuantizer.BLOCK + 188, d = 40, nq = 11, nprobe = 12;
+    CoarseQuantizer cq = new CoarseQuantizer(IvfPqIndexTest.mixture(r, nlist, d, 9),
+        innerProduct);
+    FloatMatrix queries = IvfPqIndexTest.mixture(r, nq, d, 9);
+    TopK[] heaps = new TopK[nq];
+    for (int i = 0; i < nq; i++) {
+      heaps[i] = new TopK(nprobe);
+      heaps[i].offer(123_456, Float.MAX_VALUE); // stale: the probe clears each heap first
+    }
+    cq.probeBatch(queries, 0, nq, heaps, new float[4 * nlist]);
+    for (int i = 0; i < nq; i++) {
+      int[] ids = new int[nprobe];
+      float[] scores = new float[nprobe];
+      assertEquals(nprobe, heaps[i].drainBestFirst(ids, scores, 0));
+      assertEquals(exactBest(cq, queries.row(i), nprobe),
+          Arrays.stream(ids).boxed().collect(Collectors.toSet()), "query " + i);
+      // The batch's scores order lists as the metric does: the dot product, or for L2
+      // 2 q.c - |c|^2, which is the negated squared distance plus |q|^2.
+      double qq = innerProduct ? 0 : dev.codebook.index.vector.VectorUtil.squaredNorm(
+          queries.row(i), 0, d);
+      for (int j = 0; j < nprobe; j++) {
+        double expected = cq.score(queries.row(i), 0, ids[j]) + qq;
+        assertEquals(expected, scores[j], 1e-4 * Math.max(1, Math.abs(expected)));
+      }
+    }
+  }
 }

@@ -177,6 +177,21 @@ class IvfPqIndexTest {
     }
   }
 
+  @Test
+  void aSearchCountsTheCodesItScannedAndTheCandidatesItReRankedOnItsThread() {
+    Random r = new Random(11);
+    FloatMatrix base = mixture(r, 3000, 32, 1);
+    FloatMatrix queries = mixture(r, 3, 32, 1);
+    VectorIndex index = build("IVF8,PQ8,RFlat", base);
+    long codes = dev.codebook.index.search.ScanStats.codes();
+    long exact = dev.codebook.index.search.ScanStats.exact();
+    // Every list probed: each query scans every code and re-ranks 10 x 4 candidates.
+    SearchResults all = new SearchResults(3, 10);
+    index.search(index.prepareQueries(queries), 0, 3, new SearchParams(8, 4), all);
+    assertEquals(3 * 3000, dev.codebook.index.search.ScanStats.codes() - codes);
+    assertEquals(3 * 40, dev.codebook.index.search.ScanStats.exact() - exact);
+  }
+
   private static VectorIndex build(String spec, FloatMatrix base) {
     VectorIndex index = IndexFactory.create(IndexSpec.parse(spec), base.dim(),
         Similarity.EUCLIDEAN, base, OPTS);

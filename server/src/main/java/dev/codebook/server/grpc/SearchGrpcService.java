@@ -7,6 +7,7 @@ import dev.codebook.api.v1.SearchResponse;
 import dev.codebook.api.v1.SearchServiceGrpc;
 import dev.codebook.index.SearchParams;
 import dev.codebook.index.filter.FilterException;
+import dev.codebook.index.search.ScanStats;
 import dev.codebook.index.vector.FloatMatrix;
 import dev.codebook.server.collection.Collection;
 import dev.codebook.server.collection.CollectionRegistry;
@@ -143,11 +144,13 @@ public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImpl
         observer.onError(StatusMapper.cancelled(context, "the search waited in the queue"));
         return;
       }
+      long codes = ScanStats.codes(), exact = ScanStats.exact(); // this thread's work so far
       Collection.Hit[][] hits = collection.search(queries, k, params,
           filter == null ? null : filter.filter(), request.getIncludeVectors(),
           request.getIncludeAttributes(), context::isCancelled);
       response = toResponse(hits);
-      metrics.queries(collection.id(), hits.length);
+      metrics.queries(collection.id(), hits.length, ScanStats.codes() - codes,
+          ScanStats.exact() - exact);
     } catch (FilterException e) {
       observer.onError(StatusMapper.toStatusException(filter.toInvalidField(e)));
       return;

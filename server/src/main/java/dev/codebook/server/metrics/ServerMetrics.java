@@ -41,6 +41,8 @@ public final class ServerMetrics implements AutoCloseable {
   private final Counter requests;
   private final Histogram latency;
   private final Counter queries;
+  private final Counter scannedCodes;
+  private final Counter exactScored;
   private HTTPServer http;
 
   public ServerMetrics(CollectionRegistry collections, ThreadPoolExecutor searchExecutor,
@@ -54,6 +56,12 @@ public final class ServerMetrics implements AutoCloseable {
         .register(registry);
     queries = Counter.builder().name("codebook_search_queries_total")
         .help("Queries searched (a Search call may carry many)")
+        .labelNames("collection").register(registry);
+    scannedCodes = Counter.builder().name("codebook_search_scanned_codes_total")
+        .help("PQ codes scanned by searches (the IVF-PQ scan's work)")
+        .labelNames("collection").register(registry);
+    exactScored = Counter.builder().name("codebook_search_exact_scored_total")
+        .help("Vectors scored exactly: flat search over unindexed vectors, and re-ranking")
         .labelNames("collection").register(registry);
     gauge("codebook_search_queue_depth", "Searches waiting for a search thread",
         () -> searchExecutor.getQueue().size());
@@ -80,9 +88,15 @@ public final class ServerMetrics implements AutoCloseable {
     latency.labelValues(method).observe(seconds);
   }
 
-  /** Counts the queries of one search. */
-  public void queries(String collectionId, int n) {
+  /** Counts the queries of one search and the work they took. */
+  public void queries(String collectionId, int n, long codes, long exact) {
     queries.labelValues(collectionId).inc(n);
+    if (codes > 0) {
+      scannedCodes.labelValues(collectionId).inc(codes);
+    }
+    if (exact > 0) {
+      exactScored.labelValues(collectionId).inc(exact);
+    }
   }
 
   public PrometheusRegistry registry() {
