@@ -339,6 +339,19 @@ public final class IvfPqIndex implements VectorIndex {
    */
   public void search(FloatMatrix queries, FloatMatrix originals, int from, int to,
       SearchParams params, AcceptOrds accept, SearchResults out) {
+    search(queries, originals, from, to, params, accept, null, out);
+  }
+
+  /**
+   * As {@link #search(FloatMatrix, FloatMatrix, int, int, SearchParams, AcceptOrds,
+   * SearchResults)}, polling {@code cancelled} (null: never) every {@value #CANCEL_CHECK_LISTS}
+   * lists a query scans, so a deadline stops even one query with a large nprobe mid-scan.
+   *
+   * @throws java.util.concurrent.CancellationException when {@code cancelled} turns true
+   */
+  public void search(FloatMatrix queries, FloatMatrix originals, int from, int to,
+      SearchParams params, AcceptOrds accept, java.util.function.BooleanSupplier cancelled,
+      SearchResults out) {
     if (originals != null && (originals.rows() != queries.rows() || originals.dim() != dim)) {
       throw new IllegalArgumentException("originals: " + originals.rows() + " x "
           + originals.dim() + " for " + queries.rows() + " x " + dim + " prepared queries");
@@ -356,6 +369,7 @@ public final class IvfPqIndex implements VectorIndex {
         : Math.min(nlists, Math.multiplyExact(nprobe, FILTER_PROBE_FACTOR));
     Scratch s = scratch(lined, candidates, k);
     s.accept = accept;
+    s.cancelled = cancelled;
     try {
       for (int b = from; b < to; b += PROBE_BATCH) {
         int e = Math.min(to, b + PROBE_BATCH);
@@ -383,6 +397,7 @@ public final class IvfPqIndex implements VectorIndex {
       }
     } finally {
       s.accept = null; // the filter belongs to the call
+      s.cancelled = null;
       ScanStats.add(s.scanned, s.exact);
       s.scanned = 0;
       s.exact = 0;
@@ -416,6 +431,9 @@ public final class IvfPqIndex implements VectorIndex {
    * the accepted vectors directly, which callers choose by the filter's cardinality.
    */
   public static final int FILTER_PROBE_FACTOR = 8;
+
+  /** Lists a query scans between two polls of its call's cancellation. */
+  public static final int CANCEL_CHECK_LISTS = 32;
 
   /** Queries probed together: the coarse scan is tiled four queries at a time. */
   static final int PROBE_BATCH = 16;
@@ -505,6 +523,7 @@ public final class IvfPqIndex implements VectorIndex {
     final TopK[] probeHeaps = new TopK[PROBE_BATCH];
     final float[] probeScratch = new float[4 * nlists];
     AcceptOrds accept;
+    java.util.function.BooleanSupplier cancelled;
 
     Scratch(int nprobe, int candidates, int k) {
       this.nprobe = nprobe;
@@ -539,6 +558,11 @@ public final class IvfPqIndex implements VectorIndex {
     // Under a filter, lists past nprobe are scanned until enough vectors passed it.
     for (int p = 0; p < lined && (p < nprobe || !(sharedLut ? s.bounds.isFull() : s.heap.isFull()));
         p++) {
+      if (s.cancelled != null && (p + 1) % CANCEL_CHECK_LISTS == 0
+          && s.cancelled.getAsBoolean()) {
+        throw new java.util.concurrent.CancellationException(
+            "search cancelled after scanning " + p + " lists of a query");
+      }
       int list = coarse == null ? 0 : s.probeIds[p];
       float bias = residual && innerProduct ? s.probeScores[p] : 0f;
       s.scanned += listSizes[list];

@@ -640,7 +640,8 @@ public final class CollectionStore implements Closeable {
    * index: IVF-PQ when encoded, else exact) and the buffers (exact).
    *
    * @param queries raw queries, dimension checked by the caller
-   * @param cancelled polled between groups of 16 queries
+   * @param cancelled polled between groups of 16 queries, and every {@link
+   *     IvfPqIndex#CANCEL_CHECK_LISTS} lists inside a query's IVF-PQ scan
    * @throws CancellationException when {@code cancelled} turns true
    */
   public Hit[][] search(FloatMatrix queries, int k, SearchParams params, boolean withValues,
@@ -857,7 +858,7 @@ public final class CollectionStore implements Closeable {
         System.arraycopy(part.ids(), 0, r.ids(), from * fetch, (to - from) * fetch);
         System.arraycopy(part.scores(), 0, r.scores(), from * fetch, (to - from) * fetch);
       } else if (index instanceof IvfPqIndex ivf) {
-        ivf.search(prepared, queries, from, to, p, accept, r);
+        ivf.search(prepared, queries, from, to, p, accept, cancelled, r);
       } else {
         index.search(prepared, from, to, p, accept, r);
       }

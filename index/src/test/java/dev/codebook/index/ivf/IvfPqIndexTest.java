@@ -192,6 +192,32 @@ class IvfPqIndexTest {
     assertEquals(3 * 40, dev.codebook.index.search.ScanStats.exact() - exact);
   }
 
+  @Test
+  void aCancelledCallStopsInsideOneQuerysScanAndLeavesTheNextSearchIntact() {
+    Random r = new Random(12);
+    FloatMatrix base = mixture(r, 4000, 32, 1);
+    FloatMatrix queries = mixture(r, 1, 32, 1);
+    IvfPqIndex index = (IvfPqIndex) build("IVF128,PQ8", base);
+    FloatMatrix prepared = index.prepareQueries(queries);
+    SearchParams everyList = new SearchParams(128, 1);
+    SearchResults before = new SearchResults(1, 10);
+    index.search(prepared, null, 0, 1, everyList, null, () -> false, before);
+
+    int[] polls = {0};
+    java.util.concurrent.CancellationException e = org.junit.jupiter.api.Assertions.assertThrows(
+        java.util.concurrent.CancellationException.class,
+        () -> index.search(prepared, null, 0, 1, everyList, null, () -> ++polls[0] >= 2,
+            new SearchResults(1, 10)));
+    // Polled every CANCEL_CHECK_LISTS lists: stopped at the second poll, not after all 128.
+    assertEquals(2, polls[0]);
+    assertTrue(e.getMessage().contains(2 * IvfPqIndex.CANCEL_CHECK_LISTS - 1 + " lists"),
+        e.getMessage());
+
+    SearchResults after = new SearchResults(1, 10);
+    index.search(prepared, null, 0, 1, everyList, null, () -> false, after);
+    assertArrayEquals(before.idsOf(0), after.idsOf(0));
+  }
+
   private static VectorIndex build(String spec, FloatMatrix base) {
     VectorIndex index = IndexFactory.create(IndexSpec.parse(spec), base.dim(),
         Similarity.EUCLIDEAN, base, OPTS);

@@ -271,6 +271,7 @@ public final class Collection {
    *
    * @param queries checked queries (dimension, finite); not modified
    * @param cancelled polled between groups of {@value #QUERIES_PER_CANCELLATION_CHECK} queries
+   *     and inside a query's IVF-PQ scan
    * @throws CancellationException when {@code cancelled} turns true
    * @throws InvalidFieldException for an nprobe larger than the built index's nlist
    */

@@ -25,8 +25,8 @@ import java.util.concurrent.ThreadPoolExecutor;
  * searched on the bounded search executor, never on a Netty event loop. When the executor's
  * queue is full the call fails fast with RESOURCE_EXHAUSTED instead of queueing without bound;
  * once the server shuts the executor down, with UNAVAILABLE. The call's context (deadline,
- * cancellation) is polled between groups of queries, and a search whose call ended while it
- * waited in the queue is not started.
+ * cancellation) is polled between groups of queries and every 32 lists inside an IVF-PQ scan,
+ * and a search whose call ended while it waited in the queue is not started.
  */
 public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImplBase {
 
