@@ -349,16 +349,26 @@ public final class CodebookClient implements AutoCloseable {
         (d, q, o) -> operations.withDeadline(d).getOperation(q, o)));
   }
 
-  /** Operations newest first, all or (collection not null) one collection's. */
+  /**
+   * Operations newest first, all or (collection not null) one collection's, following the
+   * server's page tokens to the end.
+   */
   public List<Operation> listOperations(String collection) {
     ListOperationsRequest.Builder b = ListOperationsRequest.newBuilder().setPageSize(1000);
     if (collection != null) {
       b.setCollection(name(collection));
     }
-    ListOperationsRequest request = b.build();
-    CompletableFuture<ListOperationsResponse> f = invoke(true, deadline, request,
-        (d, q, o) -> operations.withDeadline(d).listOperations(q, o));
-    return await(f).getOperationsList();
+    List<Operation> all = new ArrayList<>();
+    while (true) {
+      ListOperationsRequest request = b.build();
+      ListOperationsResponse page = await(invoke(true, deadline, request,
+          (d, q, o) -> operations.withDeadline(d).listOperations(q, o)));
+      all.addAll(page.getOperationsList());
+      if (page.getNextPageToken().isEmpty()) {
+        return all;
+      }
+      b.setPageToken(page.getNextPageToken());
+    }
   }
 
   /** Asks the operation to stop; returns it as it is right after (maybe still RUNNING). */

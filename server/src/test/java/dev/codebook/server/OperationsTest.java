@@ -166,6 +166,35 @@ class OperationsTest {
   }
 
   @Test
+  void listingPagesThroughOperationsNewestFirstWithTokens() {
+    String name = create(stubs, "paged", 384, Metric.COSINE, "IVF4,PQ8x4fs").getName();
+    upsertRows(stubs, name, base, 0, 1000);
+    List<String> started = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      Operation op = stubs.collections().buildIndex(
+          BuildIndexRequest.newBuilder().setName(name).build());
+      while (!op.getDone()) {
+        op = stubs.operations().waitOperation(WaitOperationRequest.newBuilder()
+            .setName(op.getName()).setTimeoutMillis(1000).build());
+      }
+      started.add(0, op.getName()); // newest first
+    }
+    ListOperationsRequest first = ListOperationsRequest.newBuilder().setCollection(name)
+        .setPageSize(2).build();
+    var page1 = stubs.operations().listOperations(first);
+    assertEquals(started.subList(0, 2),
+        page1.getOperationsList().stream().map(Operation::getName).toList());
+    assertFalse(page1.getNextPageToken().isEmpty());
+    var page2 = stubs.operations().listOperations(
+        first.toBuilder().setPageToken(page1.getNextPageToken()).build());
+    assertEquals(started.subList(2, 3),
+        page2.getOperationsList().stream().map(Operation::getName).toList());
+    assertTrue(page2.getNextPageToken().isEmpty(), "the last page has no token");
+    assertStatus(Status.Code.INVALID_ARGUMENT, "page_token", () -> stubs.operations()
+        .listOperations(first.toBuilder().setPageToken("not-a-token").build()));
+  }
+
+  @Test
   void unknownAndMalformedOperationNames() {
     assertStatus(Status.Code.NOT_FOUND, null, () -> stubs.operations().getOperation(
         GetOperationRequest.newBuilder().setName("operations/build-index-999999").build()));

@@ -16,6 +16,7 @@ import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.stub.StreamObserver;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
@@ -56,9 +57,15 @@ public final class OperationGrpcService extends OperationServiceGrpc.OperationSe
       String collection = request.getCollection().isEmpty() ? null
           : dev.codebook.server.collection.Collection.nameOf(
               Requests.collectionId("collection", request.getCollection()));
+      long before = decodePageToken(request.getPageToken());
+      // One more than the page: whether an older job follows decides the next page's token.
+      List<Job> page = jobs.list(collection, before, size + 1);
       ListOperationsResponse.Builder b = ListOperationsResponse.newBuilder();
-      for (Job j : jobs.list(collection, size)) {
+      for (Job j : page.subList(0, Math.min(size, page.size()))) {
         b.addOperations(toProto(j));
+      }
+      if (page.size() > size) {
+        b.setNextPageToken(encodePageToken(page.get(size - 1).sequence()));
       }
       return b.build();
     });
@@ -166,5 +173,31 @@ public final class OperationGrpcService extends OperationServiceGrpc.OperationSe
 
   static Timestamp timestamp(Instant t) {
     return Timestamp.newBuilder().setSeconds(t.getEpochSecond()).setNanos(t.getNano()).build();
+  }
+
+  private static final String TOKEN_PREFIX = "ops-before:";
+
+  private static String encodePageToken(long beforeSequence) {
+    return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(
+        (TOKEN_PREFIX + beforeSequence).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  /** The job number a page token continues before; Long.MAX_VALUE for the first page. */
+  private static long decodePageToken(String token) {
+    if (token.isEmpty()) {
+      return Long.MAX_VALUE;
+    }
+    try {
+      String s = new String(java.util.Base64.getUrlDecoder().decode(token),
+          java.nio.charset.StandardCharsets.UTF_8);
+      if (s.startsWith(TOKEN_PREFIX)) {
+        return Long.parseLong(s.substring(TOKEN_PREFIX.length()));
+      }
+    } catch (IllegalArgumentException e) {
+      // not base64, or not a number: fall through
+    }
+    throw new InvalidFieldException("page_token", InvalidFieldException.INVALID_VALUE,
+        "page_token is not one this server issued; pass a next_page_token unchanged, or"
+            + " leave it empty for the first page");
   }
 }

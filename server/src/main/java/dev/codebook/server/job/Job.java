@@ -34,6 +34,7 @@ public final class Job implements TrainingProgress {
   /** Resource name prefix: a job's name is {@code operations/{id}}. */
   public static final String NAME_PREFIX = "operations/";
 
+  private final long sequence;
   private final String id;
   private final Kind kind;
   private final String collection;
@@ -55,12 +56,19 @@ public final class Job implements TrainingProgress {
    * @param phases task-name prefixes of the work's phases, in order, e.g. {@code ["k-means",
    *     "PQ", "encode"]}
    */
-  Job(String id, Kind kind, String collection, List<String> phases, Instant startTime) {
+  Job(long sequence, String id, Kind kind, String collection, List<String> phases,
+      Instant startTime) {
+    this.sequence = sequence;
     this.id = id;
     this.kind = kind;
     this.collection = collection;
     this.phases = List.copyOf(phases);
     this.startTime = startTime;
+  }
+
+  /** Order of creation in its registry: later jobs have larger numbers. */
+  public long sequence() {
+    return sequence;
   }
 
   public String id() {

@@ -65,9 +65,9 @@ public final class JobRegistry implements AutoCloseable {
           throw busy.get();
         }
       }
-      String id = kind.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-') + "-"
-          + sequence.incrementAndGet();
-      job = new Job(id, kind, collection, phases, clock.instant());
+      long seq = sequence.incrementAndGet();
+      String id = kind.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-') + "-" + seq;
+      job = new Job(seq, id, kind, collection, phases, clock.instant());
       jobs.put(id, job);
       forgetOldFinished();
     }
@@ -114,11 +114,20 @@ public final class JobRegistry implements AutoCloseable {
 
   /** Newest first, at most {@code limit}, only {@code collection}'s if not null. */
   public synchronized List<Job> list(String collection, int limit) {
+    return list(collection, Long.MAX_VALUE, limit);
+  }
+
+  /**
+   * Up to {@code limit} jobs created before the job numbered {@code before} ({@link
+   * Job#sequence}), newest first, only {@code collection}'s unless it is null: a page of a
+   * listing that stays stable while new jobs start (they are newer than any page).
+   */
+  public synchronized List<Job> list(String collection, long before, int limit) {
     List<Job> all = new ArrayList<>(jobs.values());
     List<Job> out = new ArrayList<>();
     for (int i = all.size() - 1; i >= 0 && out.size() < limit; i--) {
       Job j = all.get(i);
-      if (collection == null || j.collection().equals(collection)) {
+      if (j.sequence() < before && (collection == null || j.collection().equals(collection))) {
         out.add(j);
       }
     }
