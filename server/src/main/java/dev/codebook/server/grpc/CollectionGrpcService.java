@@ -25,11 +25,9 @@ import dev.codebook.server.collection.InvalidFieldException;
 import dev.codebook.server.job.Job;
 import dev.codebook.server.job.JobRegistry;
 import io.grpc.stub.StreamObserver;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.Base64;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,12 +40,7 @@ public final class CollectionGrpcService extends CollectionServiceGrpc.Collectio
 
   private static final Logger LOG = LoggerFactory.getLogger(CollectionGrpcService.class);
 
-  /** Page size when the request leaves it 0 (AIP-158). */
-  static final int DEFAULT_PAGE_SIZE = 50;
-
-  /** Larger page sizes are lowered to this (AIP-158). */
-  static final int MAX_PAGE_SIZE = 1000;
-
+  /** What this listing's page tokens start with. */
   private static final String TOKEN_PREFIX = "after:";
 
   private final CollectionRegistry registry;
@@ -104,20 +97,15 @@ public final class CollectionGrpcService extends CollectionServiceGrpc.Collectio
   public void listCollections(ListCollectionsRequest request,
       StreamObserver<ListCollectionsResponse> responseObserver) {
     Unary.respond(responseObserver, () -> {
-      int pageSize = request.getPageSize();
-      if (pageSize < 0) {
-        throw new InvalidFieldException("page_size", InvalidFieldException.OUT_OF_RANGE,
-            "page_size must not be negative, got " + pageSize);
-      }
-      pageSize = pageSize == 0 ? DEFAULT_PAGE_SIZE : Math.min(pageSize, MAX_PAGE_SIZE);
-      String after = decodePageToken(request.getPageToken());
+      int pageSize = Paging.pageSize(request.getPageSize());
+      String after = Paging.decode(TOKEN_PREFIX, request.getPageToken());
       List<Collection> page = registry.list(after, pageSize);
       ListCollectionsResponse.Builder b = ListCollectionsResponse.newBuilder();
       for (Collection c : page) {
         b.addCollections(toProto(c));
       }
       if (page.size() == pageSize && registry.hasAfter(page.get(page.size() - 1).id())) {
-        b.setNextPageToken(encodePageToken(page.get(page.size() - 1).id()));
+        b.setNextPageToken(Paging.encode(TOKEN_PREFIX, page.get(page.size() - 1).id()));
       }
       return b.build();
     });
@@ -310,28 +298,5 @@ public final class CollectionGrpcService extends CollectionServiceGrpc.Collectio
 
   private static Timestamp timestamp(Instant t) {
     return Timestamp.newBuilder().setSeconds(t.getEpochSecond()).setNanos(t.getNano()).build();
-  }
-
-  private static String encodePageToken(String lastId) {
-    return Base64.getUrlEncoder().withoutPadding()
-        .encodeToString((TOKEN_PREFIX + lastId).getBytes(StandardCharsets.UTF_8));
-  }
-
-  /** The id a page token continues after; null for the first page. */
-  private static String decodePageToken(String token) {
-    if (token.isEmpty()) {
-      return null;
-    }
-    try {
-      String s = new String(Base64.getUrlDecoder().decode(token), StandardCharsets.UTF_8);
-      if (s.startsWith(TOKEN_PREFIX)) {
-        return s.substring(TOKEN_PREFIX.length());
-      }
-    } catch (IllegalArgumentException e) {
-      // not base64: fall through
-    }
-    throw new InvalidFieldException("page_token", InvalidFieldException.INVALID_VALUE,
-        "page_token is not one this server issued; pass a next_page_token unchanged, or"
-            + " leave it empty for the first page");
   }
 }

@@ -47,17 +47,11 @@ public final class OperationGrpcService extends OperationServiceGrpc.OperationSe
   public void listOperations(ListOperationsRequest request,
       StreamObserver<ListOperationsResponse> observer) {
     Unary.respond(observer, () -> {
-      int size = request.getPageSize();
-      if (size < 0) {
-        throw new InvalidFieldException("page_size", InvalidFieldException.OUT_OF_RANGE,
-            "page_size must not be negative, got " + size);
-      }
-      size = size == 0 ? CollectionGrpcService.DEFAULT_PAGE_SIZE
-          : Math.min(size, CollectionGrpcService.MAX_PAGE_SIZE);
+      int size = Paging.pageSize(request.getPageSize());
       String collection = request.getCollection().isEmpty() ? null
           : dev.codebook.server.collection.Collection.nameOf(
               Requests.collectionId("collection", request.getCollection()));
-      long before = decodePageToken(request.getPageToken());
+      long before = pageBefore(request.getPageToken());
       // One more than the page: whether an older job follows decides the next page's token.
       List<Job> page = jobs.list(collection, before, size + 1);
       ListOperationsResponse.Builder b = ListOperationsResponse.newBuilder();
@@ -65,7 +59,8 @@ public final class OperationGrpcService extends OperationServiceGrpc.OperationSe
         b.addOperations(toProto(j));
       }
       if (page.size() > size) {
-        b.setNextPageToken(encodePageToken(page.get(size - 1).sequence()));
+        b.setNextPageToken(
+            Paging.encode(TOKEN_PREFIX, Long.toString(page.get(size - 1).sequence())));
       }
       return b.build();
     });
@@ -175,29 +170,19 @@ public final class OperationGrpcService extends OperationServiceGrpc.OperationSe
     return Timestamp.newBuilder().setSeconds(t.getEpochSecond()).setNanos(t.getNano()).build();
   }
 
+  /** What this listing's page tokens start with; they carry the job number to list below. */
   private static final String TOKEN_PREFIX = "ops-before:";
 
-  private static String encodePageToken(long beforeSequence) {
-    return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(
-        (TOKEN_PREFIX + beforeSequence).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-  }
-
-  /** The job number a page token continues before; Long.MAX_VALUE for the first page. */
-  private static long decodePageToken(String token) {
-    if (token.isEmpty()) {
+  /** The job number a page token continues below; Long.MAX_VALUE for the first page. */
+  private static long pageBefore(String token) {
+    String before = Paging.decode(TOKEN_PREFIX, token);
+    if (before == null) {
       return Long.MAX_VALUE;
     }
     try {
-      String s = new String(java.util.Base64.getUrlDecoder().decode(token),
-          java.nio.charset.StandardCharsets.UTF_8);
-      if (s.startsWith(TOKEN_PREFIX)) {
-        return Long.parseLong(s.substring(TOKEN_PREFIX.length()));
-      }
-    } catch (IllegalArgumentException e) {
-      // not base64, or not a number: fall through
+      return Long.parseLong(before);
+    } catch (NumberFormatException e) {
+      throw Paging.foreignToken();
     }
-    throw new InvalidFieldException("page_token", InvalidFieldException.INVALID_VALUE,
-        "page_token is not one this server issued; pass a next_page_token unchanged, or"
-            + " leave it empty for the first page");
   }
 }

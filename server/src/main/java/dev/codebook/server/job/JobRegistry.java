@@ -112,11 +112,6 @@ public final class JobRegistry implements AutoCloseable {
     return j;
   }
 
-  /** Newest first, at most {@code limit}, only {@code collection}'s if not null. */
-  public synchronized List<Job> list(String collection, int limit) {
-    return list(collection, Long.MAX_VALUE, limit);
-  }
-
   /**
    * Up to {@code limit} jobs created before the job numbered {@code before} ({@link
    * Job#sequence}), newest first, only {@code collection}'s unless it is null: a page of a
