@@ -170,35 +170,27 @@ public final class CoarseQuantizer {
     int n = to - from;
     float[] q = queries.data();
     int last = n - 1;
-    boolean exact = false;
-    for (int g = 0; g < n; g += 4) {
-      heaps[g].clear();
-      if (n - g == 1 && preselects(heaps[g].k())) {
-        // A lone query scores centroids at a quarter of the four-query kernel's rate: here the
-        // fast-scan pre-selection pays; for four queries the exact pass is cheaper (measured).
-        centroidIndex.bestInto(q, queries.offset(from + g), FAST_PROBE_OVERSAMPLE, heaps[g]);
-        continue;
-      }
-      for (int j = 1; j < Math.min(4, n - g); j++) {
-        heaps[g + j].clear();
-      }
-      exact = true;
+    // Groups of four; only a batch's last group can hold a lone query.
+    int exact = n;
+    if (n % 4 == 1 && preselects(heaps[last].k())) {
+      // A lone query scores centroids at a quarter of the four-query kernel's rate: here the
+      // fast-scan pre-selection pays; for four queries the exact pass is cheaper (measured).
+      heaps[last].clear();
+      centroidIndex.bestInto(q, queries.offset(from + last), FAST_PROBE_OVERSAMPLE, heaps[last]);
+      exact = last;
     }
-    if (!exact) {
-      return;
+    for (int i = 0; i < exact; i++) {
+      heaps[i].clear();
     }
     // Blocks outside, queries inside: each block of transposed centroids is read from memory
     // once per batch and then from L2 for every group of four queries.
-    for (int c0 = 0; c0 < nlist; c0 += BLOCK) {
+    for (int c0 = 0; c0 < nlist && exact > 0; c0 += BLOCK) {
       int len = Math.min(BLOCK, nlist - c0);
       int t0 = c0 * d;
-      for (int g = 0; g < n; g += 4) {
-        int lanes = Math.min(4, n - g);
+      for (int g = 0; g < exact; g += 4) {
+        int lanes = Math.min(4, exact - g);
         int q0 = queries.offset(from + g);
         if (lanes == 1) {
-          if (preselects(heaps[g].k())) {
-            continue; // pre-selected above
-          }
           // A lone query (one query per call, or a batch's remainder): one query, four registers
           // of centroids per pass, rather than the four-query kernel scoring it four times over.
           k.dotProductsTransposed(q, q0, transposed, t0, d, len, scores, 0);
