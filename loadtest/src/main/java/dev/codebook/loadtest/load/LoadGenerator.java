@@ -135,16 +135,12 @@ public final class LoadGenerator {
    */
   public LoadGenerator(Searcher searcher, QueryPlan plan, Settings settings,
       Consumer<String> progress, LongSupplier serverCpu) {
-    this.searcher = searcher;
-    this.plan = plan;
-    this.settings = settings;
-    this.progress = progress;
-    this.serverCpu = serverCpu;
-    this.senders = java.util.List.of();
+    this(java.util.List.of(new Sender(searcher, null)), plan, settings, progress, serverCpu);
   }
 
   /**
-   * Calls go round robin over {@code senders}; the open loop sends from their event loops.
+   * Calls go round robin over {@code senders}; the open loop sends from their event loops when
+   * every sender has one ({@link Sender#loop} not null), else from a thread of its own.
    *
    * @param serverCpu the server process's CPU time in nanoseconds ({@link #processCpu}), or -1
    */
@@ -272,17 +268,13 @@ public final class LoadGenerator {
 
   /** Sends {@code rate} calls per second on a fixed timetable through warm-up and measurement. */
   public Level openLoop(double rate) throws InterruptedException {
-    if (!senders.isEmpty() && senders.stream().allMatch(x -> x.loop() != null)) {
+    if (senders.stream().allMatch(x -> x.loop() != null)) {
       return new TimedOpenLoop(rate).run();
     }
     long t0 = System.nanoTime();
     OpenLoopSchedule schedule = new OpenLoopSchedule(t0 + 1_000_000, rate);
     long warmCalls = schedule.callsWithin(settings.warmup().toNanos());
-    long measuredCalls = schedule.callsWithin(settings.warmup().plus(settings.duration()).toNanos())
-        - warmCalls;
-    if (settings.maxRequests() > 0) {
-      measuredCalls = Math.min(measuredCalls, settings.maxRequests());
-    }
+    long measuredCalls = measuredCalls(schedule, warmCalls);
     LatencyStats warm = new LatencyStats();
     LatencyStats measured = new LatencyStats();
     java.util.concurrent.atomic.AtomicReference<LatencyStats> current =
@@ -357,12 +349,7 @@ public final class LoadGenerator {
       this.rate = rate;
       this.schedule = new OpenLoopSchedule(System.nanoTime() + 1_000_000, rate);
       this.warmCalls = schedule.callsWithin(settings.warmup().toNanos());
-      long measuredCalls = schedule.callsWithin(
-          settings.warmup().plus(settings.duration()).toNanos()) - warmCalls;
-      if (settings.maxRequests() > 0) {
-        measuredCalls = Math.min(measuredCalls, settings.maxRequests());
-      }
-      this.total = warmCalls + measuredCalls;
+      this.total = warmCalls + measuredCalls(schedule, warmCalls);
       this.current = new java.util.concurrent.atomic.AtomicReference<>(
           warmCalls > 0 ? warm : measured);
       this.allSent = new CountDownLatch(senders.size());
@@ -443,9 +430,8 @@ public final class LoadGenerator {
             LatencyStats stats = i < warmCalls ? warm : measured;
             if (stats == measured && cpuStart.get() == Long.MIN_VALUE
                 && cpuStart.compareAndSet(Long.MIN_VALUE, processCpuNanos())) {
+              // The first measured call, on whichever sender: the measured phase starts here.
               serverStart.set(serverCpu.getAsLong());
-            }
-            if (stats == measured) {
               current.set(measured);
             }
             int call = plan.nextCall();
@@ -472,6 +458,13 @@ public final class LoadGenerator {
   }
 
   // ------------------------------------------------------------------ shared
+
+  /** Calls of the timetable after its {@code warmCalls} that the measured phase sends. */
+  private long measuredCalls(OpenLoopSchedule schedule, long warmCalls) {
+    long n = schedule.callsWithin(settings.warmup().plus(settings.duration()).toNanos())
+        - warmCalls;
+    return settings.maxRequests() > 0 ? Math.min(n, settings.maxRequests()) : n;
+  }
 
   private CompletableFuture<SearchResponse> send(int call) {
     try {

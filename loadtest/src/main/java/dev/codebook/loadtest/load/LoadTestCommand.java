@@ -227,8 +227,9 @@ public final class LoadTestCommand implements Callable<Integer> {
       List<Map<String, Object>> lines = new ArrayList<>();
       boolean open = !rate.isEmpty();
       List<? extends Number> levels = open ? rate : concurrency.isEmpty() ? List.of(1) : concurrency;
+      List<LoadGenerator.Sender> senders = senders(client, extra, loops);
       for (Number level : levels) {
-        LoadGenerator generator = new LoadGenerator(senders(client, extra, loops), plan,
+        LoadGenerator generator = new LoadGenerator(senders, plan,
             lines.isEmpty() ? firstSettings : settings, line -> err.println("[loadtest] " + line),
             serverCpu);
         LoadGenerator.Level result = open ? generator.openLoop(level.doubleValue())
