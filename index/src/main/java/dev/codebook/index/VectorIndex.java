@@ -54,6 +54,21 @@ public interface VectorIndex {
       SearchResults out);
 
   /**
+   * As {@link #search(FloatMatrix, int, int, SearchParams, AcceptOrds, SearchResults)}, with the
+   * raw queries the prepared ones came from, row for row ({@code originals}, or null), and the
+   * call's cancellation ({@code cancelled}, or null). An index may use either or neither: IVF-PQ
+   * re-ranks against {@code originals} when its full vectors are stored as given, and polls
+   * {@code cancelled} inside a query's scan; by default this is the plain search.
+   *
+   * @throws java.util.concurrent.CancellationException when {@code cancelled} turns true
+   */
+  default void search(FloatMatrix queries, FloatMatrix originals, int from, int to,
+      SearchParams params, AcceptOrds accept, java.util.function.BooleanSupplier cancelled,
+      SearchResults out) {
+    search(queries, from, to, params, accept, out);
+  }
+
+  /**
    * Validates queries and returns the form the scan expects (normalized for cosine), as a copy:
    * the caller's arrays are never modified.
    *

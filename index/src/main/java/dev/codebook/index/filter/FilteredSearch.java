@@ -77,6 +77,16 @@ public final class FilteredSearch {
    * @param prepared {@code raw} prepared by the index ({@link VectorIndex#prepareQueries})
    */
   public SearchResults search(FloatMatrix raw, FloatMatrix prepared, int from, int to, int k) {
+    return search(raw, prepared, from, to, k, null);
+  }
+
+  /**
+   * As {@link #search(FloatMatrix, FloatMatrix, int, int, int)}, handing the index the raw
+   * queries beside the prepared ones and the call's cancellation ({@code cancelled}, or null),
+   * as the unfiltered search does.
+   */
+  public SearchResults search(FloatMatrix raw, FloatMatrix prepared, int from, int to, int k,
+      java.util.function.BooleanSupplier cancelled) {
     int nq = to - from;
     SearchResults out = new SearchResults(nq, k);
     if (acceptedCount == 0) {
@@ -89,8 +99,8 @@ public final class FilteredSearch {
     }
     RoaringBitmap acc = accepted;
     int nprobe = plan.nprobe();
-    index.search(slice(prepared, from, to), 0, nq, new SearchParams(nprobe, params.rerank()),
-        acc::contains, out);
+    index.search(slice(prepared, from, to), slice(raw, from, to), 0, nq,
+        new SearchParams(nprobe, params.rerank()), acc::contains, cancelled, out);
     passes++;
     int want = Math.min(k, acceptedCount);
     while (nprobe < nlist) {
@@ -99,10 +109,10 @@ public final class FilteredSearch {
         break;
       }
       nprobe = FilterPlan.widen(nprobe, nlist);
-      FloatMatrix again = pick(prepared, from, shortOnes);
       SearchResults redo = new SearchResults(shortOnes.length, k);
-      index.search(again, 0, shortOnes.length, new SearchParams(nprobe, params.rerank()),
-          acc::contains, redo);
+      index.search(pick(prepared, from, shortOnes), pick(raw, from, shortOnes), 0,
+          shortOnes.length, new SearchParams(nprobe, params.rerank()), acc::contains, cancelled,
+          redo);
       passes++;
       for (int i = 0; i < shortOnes.length; i++) {
         System.arraycopy(redo.ids(), i * k, out.ids(), shortOnes[i] * k, k);

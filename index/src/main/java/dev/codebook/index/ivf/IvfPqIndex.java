@@ -326,29 +326,16 @@ public final class IvfPqIndex implements VectorIndex {
   @Override
   public void search(FloatMatrix queries, int from, int to, SearchParams params,
       AcceptOrds accept, SearchResults out) {
-    search(queries, null, from, to, params, accept, out);
+    search(queries, null, from, to, params, accept, null, out);
   }
 
   /**
-   * As {@link #search(FloatMatrix, int, int, SearchParams, AcceptOrds, SearchResults)}, with the
-   * queries as the caller gave them beside their {@link #prepareQueries prepared} form. When the
-   * re-rank store holds the original vectors ({@link RawVectors#original()}), re-ranking scores
-   * against {@code originals} directly, sparing the inverse OPQ rotation of every query.
-   *
-   * @param originals the raw queries the prepared ones came from, row for row, or null
+   * When the re-rank store holds the original vectors ({@link RawVectors#original()}),
+   * re-ranking scores against {@code originals} directly, sparing the inverse OPQ rotation of
+   * every query; {@code cancelled} is polled every {@value #CANCEL_CHECK_LISTS} lists a query
+   * scans, so a deadline stops even one query with a large nprobe mid-scan.
    */
-  public void search(FloatMatrix queries, FloatMatrix originals, int from, int to,
-      SearchParams params, AcceptOrds accept, SearchResults out) {
-    search(queries, originals, from, to, params, accept, null, out);
-  }
-
-  /**
-   * As {@link #search(FloatMatrix, FloatMatrix, int, int, SearchParams, AcceptOrds,
-   * SearchResults)}, polling {@code cancelled} (null: never) every {@value #CANCEL_CHECK_LISTS}
-   * lists a query scans, so a deadline stops even one query with a large nprobe mid-scan.
-   *
-   * @throws java.util.concurrent.CancellationException when {@code cancelled} turns true
-   */
+  @Override
   public void search(FloatMatrix queries, FloatMatrix originals, int from, int to,
       SearchParams params, AcceptOrds accept, java.util.function.BooleanSupplier cancelled,
       SearchResults out) {

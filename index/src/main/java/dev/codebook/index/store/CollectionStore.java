@@ -854,13 +854,11 @@ public final class CollectionStore implements Closeable {
       }
       int to = Math.min(nq, from + 16);
       if (filtered != null) {
-        SearchResults part = filtered.search(queries, prepared, from, to, fetch);
+        SearchResults part = filtered.search(queries, prepared, from, to, fetch, cancelled);
         System.arraycopy(part.ids(), 0, r.ids(), from * fetch, (to - from) * fetch);
         System.arraycopy(part.scores(), 0, r.scores(), from * fetch, (to - from) * fetch);
-      } else if (index instanceof IvfPqIndex ivf) {
-        ivf.search(prepared, queries, from, to, p, accept, cancelled, r);
       } else {
-        index.search(prepared, from, to, p, accept, r);
+        index.search(prepared, queries, from, to, p, accept, cancelled, r);
       }
     }
     return r;
