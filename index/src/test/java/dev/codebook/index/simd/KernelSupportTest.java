@@ -136,7 +136,7 @@ class KernelSupportTest {
   }
 
   @ParameterizedTest
-  @ValueSource(ints = {1, 7, 16, 31, 32, 33, 48, 64, 100, 256})
+  @ValueSource(ints = {1, 7, 16, 31, 32, 33, 48, 64, 80, 100, 256})
   void fourVectorTransposedDotProductsAddTheBias(int count) {
     for (int dim : new int[] {1, 4, 12, 13, 207}) {
       Random r = new Random(53L * count + dim);
