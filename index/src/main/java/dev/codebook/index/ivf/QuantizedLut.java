@@ -21,7 +21,6 @@ public final class QuantizedLut {
   private final int ksub;
   private final byte[] tables;
   private final float[] mins;
-  private final float[] range = new float[2]; // one table's min and max
   private float scale;
   private double invScale; // 1 / scale: bounds multiply, survivors are many
   private float offset;
@@ -51,20 +50,15 @@ public final class QuantizedLut {
   /** Quantizes {@code lut[m * ksub]}; reuses this object's arrays (no allocation). */
   public void quantize(float[] lut) {
     KernelSupport k = VectorKernels.support();
-    float maxSpan = 0;
+    float maxSpan = k.tableMinima(lut, m, ksub, mins);
     float sumMin = 0;
     for (int s = 0; s < m; s++) {
-      k.minMax(lut, s * ksub, ksub, range);
-      mins[s] = range[0];
-      maxSpan = Math.max(maxSpan, range[1] - range[0]);
-      sumMin += range[0];
+      sumMin += mins[s];
     }
     int maxEntry = Math.min(255, 32767 / m);
     float a = maxSpan > 0 ? maxEntry / maxSpan : 0f;
     // Both layouts put entry (s, c) at s * ksub + c: 4-bit groups of four tables are 4 x 16.
-    for (int s = 0; s < m; s++) {
-      k.quantizeBytes(lut, s * ksub, ksub, mins[s], a, maxEntry, tables, s * ksub);
-    }
+    k.quantizeTables(lut, m, ksub, mins, a, maxEntry, tables);
     this.scale = a;
     this.invScale = a > 0 ? 1.0 / a : 0;
     this.offset = sumMin;

@@ -225,10 +225,7 @@ public final class ProductQuantizer {
   /** Fills {@code lut[s * ksub + c]} with the dot product of sub-vector {@code s} and centroid c. */
   public void computeInnerProductTable(float[] q, int qOffset, float[] lut) {
     checkTable(q, qOffset, lut);
-    KernelSupport k = VectorKernels.support();
-    for (int s = 0, t = 0; s < m; s++, t += ksub * dsub) {
-      k.dotProductsTransposed(q, qOffset + s * dsub, centroidsT, t, dsub, ksub, lut, s * ksub);
-    }
+    VectorKernels.support().dotProductTables(q, qOffset, centroidsT, m, dsub, ksub, lut);
   }
 
   /**

@@ -81,6 +81,44 @@ public interface KernelSupport {
       byte[] out, int outOffset);
 
   /**
+   * The smallest entry of each of {@code m} tables of {@code ksub} floats ({@code lut[s * ksub ..
+   * (s + 1) * ksub)}, no NaN) into {@code mins[s]}; returns the largest span (max - min) of a
+   * table. With {@link #quantizeTables}, the byte tables of a query's ADC table: one call each
+   * rather than {@code m} calls of {@link #minMax} and {@link #quantizeBytes}.
+   */
+  default float tableMinima(float[] lut, int m, int ksub, float[] mins) {
+    float[] range = new float[2];
+    float span = 0;
+    for (int s = 0; s < m; s++) {
+      minMax(lut, s * ksub, ksub, range);
+      mins[s] = range[0];
+      span = Math.max(span, range[1] - range[0]);
+    }
+    return span;
+  }
+
+  /** {@link #quantizeBytes} of each table {@code s} against its base {@code mins[s]}, into {@code out[s * ksub ..]}. */
+  default void quantizeTables(float[] lut, int m, int ksub, float[] mins, float scale,
+      int maxValue, byte[] out) {
+    for (int s = 0; s < m; s++) {
+      quantizeBytes(lut, s * ksub, ksub, mins[s], scale, maxValue, out, s * ksub);
+    }
+  }
+
+  /**
+   * The inner-product ADC table of a product quantizer in one call: for each sub-space {@code s <
+   * m}, the dot products of {@code x[xOffset + s * dsub ..]} ({@code dsub} components) with its
+   * {@code ksub} centroids, stored transposed at {@code t[s * ksub * dsub + j * ksub + c]}, into
+   * {@code out[s * ksub + c]}; the same as {@code m} calls of {@link #dotProductsTransposed}.
+   */
+  default void dotProductTables(float[] x, int xOffset, float[] t, int m, int dsub, int ksub,
+      float[] out) {
+    for (int s = 0; s < m; s++) {
+      dotProductsTransposed(x, xOffset + s * dsub, t, s * ksub * dsub, dsub, ksub, out, s * ksub);
+    }
+  }
+
+  /**
    * Squared Euclidean distances from one vector to {@code count} vectors stored transposed
    * (component {@code j} of vector {@code c} at {@code t[tOffset + j * count + c]}), written to
    * {@code out[outOffset..outOffset+count)}. The lanes run across the vectors rather than along

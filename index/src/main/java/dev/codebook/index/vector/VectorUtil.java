@@ -56,7 +56,12 @@ public final class VectorUtil {
 
   /** {@link #normalize} for row {@code row} of a batch named {@code what}; see checkFinite. */
   public static void normalize(float[] v, int offset, int length, String what, int row) {
-    double norm2 = squaredNorm(v, offset, length);
+    normalize(v, offset, length, what, row, squaredNorm(v, offset, length));
+  }
+
+  /** {@link #normalize(float[], int, int, String, int)} with the squared norm already known. */
+  private static void normalize(float[] v, int offset, int length, String what, int row,
+      double norm2) {
     if (!(norm2 > 0) || !Double.isFinite(norm2)) {
       normalize(v, offset, length, what + "[" + row + "]"); // throws, naming the row
     }
@@ -126,9 +131,16 @@ public final class VectorUtil {
     }
     float[] copy = queries.data().clone();
     for (int i = 0; i < queries.rows(); i++) {
-      checkFinite(copy, i * dim, dim, "queries", i);
       if (similarity.normalizes()) {
-        normalize(copy, i * dim, dim, "queries", i);
+        // The float64 squared norm is finite exactly when every component is (a float squared
+        // cannot overflow a double): one pass checks and measures, a second scales.
+        double norm2 = squaredNorm(copy, i * dim, dim);
+        if (!Double.isFinite(norm2)) {
+          checkFinite(copy, i * dim, dim, "queries", i); // throws, naming the dimension
+        }
+        normalize(copy, i * dim, dim, "queries", i, norm2);
+      } else {
+        checkFinite(copy, i * dim, dim, "queries", i);
       }
     }
     return new FloatMatrix(queries.rows(), dim, copy);

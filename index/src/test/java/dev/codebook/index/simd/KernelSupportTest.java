@@ -165,6 +165,46 @@ class KernelSupportTest {
     }
   }
 
+  @ParameterizedTest
+  @ValueSource(ints = {16, 256})
+  void tableKernelsMatchTheirOneTableForms(int ksub) {
+    for (int m : new int[] {1, 3, 48}) {
+      for (int dsub : new int[] {1, 8, 12}) {
+        Random r = new Random(1000L * ksub + 10L * m + dsub);
+        float[] x = random(r, 5 + m * dsub);
+        float[] t = random(r, m * ksub * dsub);
+        for (KernelSupport k : new KernelSupport[] {SCALAR, PANAMA}) {
+          String what = k.name() + " m=" + m + " dsub=" + dsub + " ksub=" + ksub;
+          float[] lut = new float[m * ksub];
+          k.dotProductTables(x, 5, t, m, dsub, ksub, lut);
+          float[] one = new float[ksub];
+          float[] range = new float[2];
+          float[] mins = new float[m];
+          float span = k.tableMinima(lut, m, ksub, mins);
+          float wantSpan = 0;
+          for (int s = 0; s < m; s++) {
+            SCALAR.dotProductsTransposed(x, 5 + s * dsub, t, s * ksub * dsub, dsub, ksub, one, 0);
+            for (int c = 0; c < ksub; c++) {
+              assertClose(one[c], lut[s * ksub + c], Math.abs(one[c]) + dsub);
+            }
+            SCALAR.minMax(lut, s * ksub, ksub, range);
+            assertEquals(range[0], mins[s], what + " min of table " + s);
+            wantSpan = Math.max(wantSpan, range[1] - range[0]);
+          }
+          assertEquals(wantSpan, span, what + " span");
+          byte[] bytes = new byte[m * ksub + 1];
+          byte[] want = new byte[m * ksub + 1];
+          float scale = 255f / span;
+          k.quantizeTables(lut, m, ksub, mins, scale, 255, bytes);
+          for (int s = 0; s < m; s++) {
+            SCALAR.quantizeBytes(lut, s * ksub, ksub, mins[s], scale, 255, want, s * ksub);
+          }
+          assertArrayEquals(want, bytes, what + " bytes");
+        }
+      }
+    }
+  }
+
   @Test
   void transposedKernelsGiveTheSameBitsOnEveryCall() {
     // No horizontal sums: the first, interpreted calls and the compiled ones agree to the bit,
