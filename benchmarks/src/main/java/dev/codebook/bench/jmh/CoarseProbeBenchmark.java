@@ -23,8 +23,9 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * The coarse quantizer's probe ({@link CoarseQuantizer#probeBatch}): {@value #QUERIES} queries
  * scored against every centroid and each keeping its {@link #nprobe} best lists, as IVF search
- * runs it per batch, and one query alone, as a server runs it. Scores are in <em>queries per microsecond</em>; multiply by {@code
- * nlist * dim} for multiply-adds per microsecond (a 512-bit FMA per cycle is 16 per cycle).
+ * runs it per batch, and one query alone, as a server runs it. Scores are in <em>queries per
+ * microsecond</em>; multiply by {@code nlist * dim} for multiply-adds per microsecond (a 512-bit
+ * FMA per cycle is 16 per cycle).
  *
  * <p>{@code nlist = 4096} does not fit in L2 (6 MB of centroids at d=384): it measures how well
  * the centroid layout streams from memory, which is where the 1M-vector IVF4096 searches spend

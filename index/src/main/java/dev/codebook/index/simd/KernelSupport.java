@@ -87,17 +87,23 @@ public interface KernelSupport {
    * rather than {@code m} calls of {@link #minMax} and {@link #quantizeBytes}.
    */
   default float tableMinima(float[] lut, int m, int ksub, float[] mins) {
-    float[] range = new float[2];
     float span = 0;
-    for (int s = 0; s < m; s++) {
-      minMax(lut, s * ksub, ksub, range);
-      mins[s] = range[0];
-      span = Math.max(span, range[1] - range[0]);
+    for (int s = 0, at = 0; s < m; s++, at += ksub) {
+      float lo = lut[at], hi = lo;
+      for (int i = 1; i < ksub; i++) {
+        lo = Math.min(lo, lut[at + i]);
+        hi = Math.max(hi, lut[at + i]);
+      }
+      mins[s] = lo;
+      span = Math.max(span, hi - lo);
     }
     return span;
   }
 
-  /** {@link #quantizeBytes} of each table {@code s} against its base {@code mins[s]}, into {@code out[s * ksub ..]}. */
+  /**
+   * {@link #quantizeBytes} of each table {@code s} against its base {@code mins[s]}, into {@code
+   * out[s * ksub ..]}.
+   */
   default void quantizeTables(float[] lut, int m, int ksub, float[] mins, float scale,
       int maxValue, byte[] out) {
     for (int s = 0; s < m; s++) {

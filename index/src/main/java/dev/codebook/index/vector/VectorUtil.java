@@ -101,6 +101,19 @@ public final class VectorUtil {
   }
 
   /**
+   * The squared norm of query {@code row}, having thrown as {@link #checkFinite} does if it holds
+   * a NaN or an infinity. The float64 sum is finite exactly when every component is (a float
+   * squared cannot overflow a double), so one pass checks and measures.
+   */
+  private static double finiteSquaredNorm(float[] v, int offset, int length, int row) {
+    double norm2 = squaredNorm(v, offset, length);
+    if (!Double.isFinite(norm2)) {
+      checkFinite(v, offset, length, "queries", row); // throws, naming the dimension
+    }
+    return norm2;
+  }
+
+  /**
    * Throws what {@link #prepareQueries} would for {@code queries} (wrong dimension, a non-finite
    * value, a zero vector under cosine) without copying them: a server validates a request once,
    * up front, before its segments each prepare their own copy.
@@ -113,8 +126,9 @@ public final class VectorUtil {
     float[] v = queries.data();
     for (int i = 0; i < queries.rows(); i++) {
       int off = queries.offset(i);
-      checkFinite(v, off, dim, "queries", i);
-      if (similarity.normalizes() && !(squaredNorm(v, off, dim) > 0)) {
+      if (!similarity.normalizes()) {
+        checkFinite(v, off, dim, "queries", i);
+      } else if (!(finiteSquaredNorm(v, off, dim, i) > 0)) {
         normalize(v.clone(), off, dim, "queries", i); // throws, naming the row
       }
     }
@@ -132,13 +146,7 @@ public final class VectorUtil {
     float[] copy = queries.data().clone();
     for (int i = 0; i < queries.rows(); i++) {
       if (similarity.normalizes()) {
-        // The float64 squared norm is finite exactly when every component is (a float squared
-        // cannot overflow a double): one pass checks and measures, a second scales.
-        double norm2 = squaredNorm(copy, i * dim, dim);
-        if (!Double.isFinite(norm2)) {
-          checkFinite(copy, i * dim, dim, "queries", i); // throws, naming the dimension
-        }
-        normalize(copy, i * dim, dim, "queries", i, norm2);
+        normalize(copy, i * dim, dim, "queries", i, finiteSquaredNorm(copy, i * dim, dim, i));
       } else {
         checkFinite(copy, i * dim, dim, "queries", i);
       }

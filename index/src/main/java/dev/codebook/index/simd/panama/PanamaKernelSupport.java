@@ -332,20 +332,25 @@ public final class PanamaKernelSupport implements KernelSupport {
     out[1] = b;
   }
 
-  // The three table kernels below specialise 4-bit PQ, one table per register (ksub = 16 lanes):
-  // a query's 48 tables cost one call each instead of 48.
+  // The table kernels below take all of a query's tables in one call (48 of them at 4-bit m=48);
+  // tableMinima and quantizeTables hold ksub/16 registers a table (one at 4 bits, 16 at 8).
 
   @Override
   public float tableMinima(float[] lut, int m, int ksub, float[] mins) {
-    if (ksub != LANES) {
+    if (ksub % LANES != 0) {
       return KernelSupport.super.tableMinima(lut, m, ksub, mins);
     }
     float span = 0;
-    for (int s = 0; s < m; s++) {
-      FloatVector v = FloatVector.fromArray(F, lut, s * LANES);
-      float lo = v.reduceLanes(VectorOperators.MIN);
-      mins[s] = lo;
-      span = Math.max(span, v.reduceLanes(VectorOperators.MAX) - lo);
+    for (int s = 0, at = 0; s < m; s++, at += ksub) {
+      FloatVector lo = FloatVector.fromArray(F, lut, at), hi = lo;
+      for (int i = LANES; i < ksub; i += LANES) {
+        FloatVector v = FloatVector.fromArray(F, lut, at + i);
+        lo = lo.min(v);
+        hi = hi.max(v);
+      }
+      float min = lo.reduceLanes(VectorOperators.MIN);
+      mins[s] = min;
+      span = Math.max(span, hi.reduceLanes(VectorOperators.MAX) - min);
     }
     return span;
   }
@@ -353,15 +358,18 @@ public final class PanamaKernelSupport implements KernelSupport {
   @Override
   public void quantizeTables(float[] lut, int m, int ksub, float[] mins, float scale,
       int maxValue, byte[] out) {
-    if (ksub != LANES) {
+    if (ksub % LANES != 0) {
       KernelSupport.super.quantizeTables(lut, m, ksub, mins, scale, maxValue, out);
       return;
     }
-    for (int s = 0; s < m; s++) {
-      IntVector q = FloatVector.fromArray(F, lut, s * LANES).sub(mins[s]).mul(scale).add(0.5f)
-          .convert(VectorOperators.F2I, 0).reinterpretAsInts().min(maxValue);
-      q.convertShape(VectorOperators.I2B, BYTES_OF_F, 0).reinterpretAsBytes()
-          .intoArray(out, s * LANES);
+    for (int s = 0, at = 0; s < m; s++) {
+      float base = mins[s];
+      for (int end = at + ksub; at < end; at += LANES) {
+        IntVector q = FloatVector.fromArray(F, lut, at).sub(base).mul(scale).add(0.5f)
+            .convert(VectorOperators.F2I, 0).reinterpretAsInts().min(maxValue);
+        q.convertShape(VectorOperators.I2B, BYTES_OF_F, 0).reinterpretAsBytes()
+            .intoArray(out, at);
+      }
     }
   }
 
@@ -487,8 +495,8 @@ public final class PanamaKernelSupport implements KernelSupport {
     int o1 = o0 + count, o2 = o1 + count, o3 = o2 + count;
     int c = 0;
     // Four registers of vectors by four points: sixteen accumulators, each load of t feeds four
-    // FMAs and each broadcast four. Measured (CoarseKernelBenchmark, d=384, Zen 4): about one
-    // 512-bit FMA per cycle, 15-20% ahead of two registers by four points.
+    // FMAs and each broadcast four. About one 512-bit FMA per cycle on Zen 4 (d=384; see
+    // CoarseProbeBenchmark); a throwaway JMH comparison put it 15-20% ahead of two registers.
     for (int bound = count - 4 * LANES; c <= bound; c += 4 * LANES) {
       FloatVector b0 = FloatVector.fromArray(F, bias, biasOffset + c);
       FloatVector b1 = FloatVector.fromArray(F, bias, biasOffset + c + LANES);
@@ -541,7 +549,6 @@ public final class PanamaKernelSupport implements KernelSupport {
     }
     return c;
   }
-
 
   @Override
   public void dotProductsTransposed4(
