@@ -8,6 +8,7 @@ timed the same way (best of up to 5 batched calls; one query per call for `qps_1
     python3 tools/faiss_spec_bench.py DATA.hdf5 --spec IVF256,PQ48x4fs --nprobe 1,16,64 \
         --faiss-path /work/faiss-build/faiss-1.7.3-avx2 --threads 1 --out results.jsonl
 """
+import ctypes
 import argparse
 import json
 import os
@@ -34,6 +35,11 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 if args.faiss_path:
     sys.path.insert(0, os.path.abspath(args.faiss_path))
 import faiss  # noqa: E402
+
+try:
+    openblas = ctypes.CDLL("libopenblas.so.0")  # the one FAISS is linked against
+except OSError:
+    openblas = None
 import h5py  # noqa: E402
 
 OPTS = faiss.get_compile_options()
@@ -70,8 +76,16 @@ def recalls(I):
     return r1, float(hit.mean() / k)
 
 
-def timed(index, threads):
+def set_threads(threads):
+    """OpenMP and BLAS both: Debian's OpenBLAS runs its own pthreads, one per core, so a batched
+    search's coarse sgemm would use every core while OpenMP is held to one thread."""
     faiss.omp_set_num_threads(threads)
+    if openblas is not None:
+        openblas.openblas_set_num_threads(threads)
+
+
+def timed(index, threads):
+    set_threads(threads)
     t0 = time.perf_counter()
     D, I = index.search(xq, k)
     best = total = time.perf_counter() - t0
@@ -85,7 +99,7 @@ def timed(index, threads):
 
 
 def per_query(index, max_time=0.5):
-    faiss.omp_set_num_threads(1)
+    set_threads(1)
     done, t0 = 0, time.perf_counter()
     for i in range(len(xq)):
         index.search(xq[i:i + 1], k)
@@ -96,7 +110,7 @@ def per_query(index, max_time=0.5):
 
 
 for spec in args.spec:
-    faiss.omp_set_num_threads(args.build_threads)
+    set_threads(args.build_threads)
     index = faiss.index_factory(d, spec, mt)
     log(f"{spec}: training on {len(xt)} rows")
     t0 = time.perf_counter()

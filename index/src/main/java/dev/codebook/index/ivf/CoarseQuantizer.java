@@ -208,16 +208,24 @@ public final class CoarseQuantizer {
           k.dotProductsTransposed4(q, q0, q1, q2, q3, transposed, t0, d, len, bias, c0, scores, 0);
         }
         for (int j = 0; j < lanes; j++) {
-          offerBest(scores, j * len, len, c0, heaps[g + j]);
+          offerBest(k, scores, j * len, len, c0, heaps[g + j]);
         }
       }
     }
   }
 
-  /** Offers lists {@code base..base+count)}, scored at {@code scores[offset..]}, to {@code heap}. */
-  private static void offerBest(float[] scores, int offset, int count, int base, TopK heap) {
+  /**
+   * Offers lists {@code base..base+count)}, scored at {@code scores[offset..]}, to {@code heap}:
+   * one vector compare a block finds the few lists above the heap's bar (about 100 of 4,096
+   * enter a top-16), rather than a branch a list.
+   */
+  private static void offerBest(
+      KernelSupport k, float[] scores, int offset, int count, int base, TopK heap) {
     float threshold = heap.threshold();
-    for (int c = 0; c < count; c++) {
+    long mask = k.atLeast(scores, offset, count, threshold);
+    while (mask != 0) {
+      int c = Long.numberOfTrailingZeros(mask);
+      mask &= mask - 1;
       float s = scores[offset + c];
       if (s >= threshold && heap.offer(base + c, s)) {
         threshold = heap.threshold();

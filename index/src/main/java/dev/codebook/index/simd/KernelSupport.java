@@ -156,6 +156,51 @@ public interface KernelSupport {
       float[] bias, int biasOffset, float[] out, int outOffset);
 
   /**
+   * The squared length of {@code v[offset..offset+length)} in double, summed in a fixed order:
+   * element {@code i} into partial sum {@code i % 16} (an FMA), then the partial sums pairwise,
+   * {@code j} with {@code j + 8}, then {@code + 4}, {@code + 2}, {@code + 1}. Every
+   * implementation returns the same bits, so a vector normalizes alike whichever kernels run and
+   * however warm the JIT is (a lane sum in the Vector API's own order would not).
+   */
+  default double squaredNorm(float[] v, int offset, int length) {
+    // Written out so that nothing is allocated: u_j = L_j + L_j+8, w_j = u_j + u_j+4, ...
+    double u0 = lane(v, offset, length, 0) + lane(v, offset, length, 8);
+    double u1 = lane(v, offset, length, 1) + lane(v, offset, length, 9);
+    double u2 = lane(v, offset, length, 2) + lane(v, offset, length, 10);
+    double u3 = lane(v, offset, length, 3) + lane(v, offset, length, 11);
+    double u4 = lane(v, offset, length, 4) + lane(v, offset, length, 12);
+    double u5 = lane(v, offset, length, 5) + lane(v, offset, length, 13);
+    double u6 = lane(v, offset, length, 6) + lane(v, offset, length, 14);
+    double u7 = lane(v, offset, length, 7) + lane(v, offset, length, 15);
+    return ((u0 + u4) + (u2 + u6)) + ((u1 + u5) + (u3 + u7));
+  }
+
+  /** Partial sum {@code l} of {@link #squaredNorm}: the squares of elements {@code l, l + 16, ...}. */
+  private static double lane(float[] v, int offset, int length, int l) {
+    double s = 0;
+    for (int i = l; i < length; i += 16) {
+      double x = v[offset + i];
+      s = Math.fma(x, x, s);
+    }
+    return s;
+  }
+
+  /**
+   * Bit {@code i} set when {@code v[offset + i] >= threshold}, for {@code i < count <= 64}: the
+   * entries of a block of scores that may enter a top-k whose bar is {@code threshold}. NaN
+   * never passes.
+   */
+  default long atLeast(float[] v, int offset, int count, float threshold) {
+    long mask = 0;
+    for (int i = 0; i < count; i++) {
+      if (v[offset + i] >= threshold) {
+        mask |= 1L << i;
+      }
+    }
+    return mask;
+  }
+
+  /**
    * Position (relative to {@code offset}) of the smallest of {@code v[offset..offset+length)},
    * the first one on ties; {@code length} is positive and the values hold no NaN. The argmin
    * after {@link #squareDistancesTransposed} is the nearest-centroid search of PQ encoding.

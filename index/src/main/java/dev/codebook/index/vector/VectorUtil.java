@@ -1,5 +1,8 @@
 package dev.codebook.index.vector;
 
+import dev.codebook.index.simd.KernelSupport;
+import dev.codebook.index.simd.VectorKernels;
+
 /** Checks and transforms on single vectors, shared by indexes and readers. */
 public final class VectorUtil {
 
@@ -79,25 +82,11 @@ public final class VectorUtil {
   }
 
   /**
-   * The squared length in double. A plain sum, not the SIMD kernel: its lane-sum order changes as
-   * the JIT warms up, which made the same vectors normalize to different floats from run to run.
+   * The squared length in double, summed in the fixed order of {@link KernelSupport#squaredNorm}:
+   * the same bits from every kernel and JIT tier, so a vector always normalizes to the same floats.
    */
   public static double squaredNorm(float[] v, int offset, int length) {
-    // Four sums in a fixed order: as deterministic as one, without one long chain of adds.
-    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    int i = 0;
-    for (; i + 4 <= length; i += 4) {
-      double a = v[offset + i], b = v[offset + i + 1], c = v[offset + i + 2], d = v[offset + i + 3];
-      s0 += a * a;
-      s1 += b * b;
-      s2 += c * c;
-      s3 += d * d;
-    }
-    for (; i < length; i++) {
-      double a = v[offset + i];
-      s0 += a * a;
-    }
-    return (s0 + s1) + (s2 + s3);
+    return VectorKernels.support().squaredNorm(v, offset, length);
   }
 
   /**

@@ -220,6 +220,55 @@ class KernelSupportTest {
   }
 
   @ParameterizedTest
+  @ValueSource(ints = {0, 1, 7, 15, 16, 17, 31, 384, 385, 1537})
+  void squaredNormIsTheSameBitsFromEveryKernelAndCloseToExact(int n) {
+    Random r = new Random(3L * n + 1);
+    float[] v = random(r, n + 3);
+    double exact = 0;
+    for (int i = 0; i < n; i++) {
+      exact += (double) v[3 + i] * v[3 + i];
+    }
+    double scalar = SCALAR.squaredNorm(v, 3, n);
+    assertEquals(exact, scalar, 1e-12 * Math.max(1, exact));
+    // Warm enough for C2: the compiled Vector API form must still give the scalar form's bits.
+    for (int i = 0; i < 20_000; i++) {
+      assertEquals(Double.doubleToRawLongBits(scalar),
+          Double.doubleToRawLongBits(PANAMA.squaredNorm(v, 3, n)), "call " + i);
+    }
+  }
+
+  @Test
+  void squaredNormReportsNonFiniteInput() {
+    float[] v = new float[40];
+    v[33] = Float.NaN;
+    assertTrue(Double.isNaN(PANAMA.squaredNorm(v, 0, 40)));
+    assertTrue(Double.isNaN(SCALAR.squaredNorm(v, 0, 40)));
+    v[33] = Float.POSITIVE_INFINITY;
+    assertEquals(Double.POSITIVE_INFINITY, PANAMA.squaredNorm(v, 0, 40));
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {1, 17, 63, 64})
+  void atLeastMarksTheScoresAtOrAboveTheBar(int count) {
+    Random r = new Random(count);
+    float[] v = random(r, count + 2);
+    v[2] = 0.25f; // exactly at the bar passes
+    if (count > 5) {
+      v[2 + 5] = Float.NaN; // never passes
+    }
+    for (float bar : new float[] {Float.NEGATIVE_INFINITY, -0.5f, 0.25f, 3f}) {
+      long want = 0;
+      for (int i = 0; i < count; i++) {
+        if (v[2 + i] >= bar) {
+          want |= 1L << i;
+        }
+      }
+      assertEquals(want, SCALAR.atLeast(v, 2, count, bar), "scalar, bar " + bar);
+      assertEquals(want, PANAMA.atLeast(v, 2, count, bar), "panama, bar " + bar);
+    }
+  }
+
+  @ParameterizedTest
   @ValueSource(ints = {1, 2, 15, 16, 17, 31, 64, 256, 257})
   void argMinIsTheFirstSmallest(int n) {
     Random r = new Random(n);

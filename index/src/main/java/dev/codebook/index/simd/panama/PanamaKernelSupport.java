@@ -3,11 +3,13 @@ package dev.codebook.index.simd.panama;
 import dev.codebook.index.simd.KernelSupport;
 import dev.codebook.index.simd.ScalarKernelSupport;
 import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -25,6 +27,11 @@ public final class PanamaKernelSupport implements KernelSupport {
   /** Bytes from one register of floats: a quarter register, as many lanes. */
   private static final VectorSpecies<Byte> BYTES_OF_F =
       VectorSpecies.of(byte.class, jdk.incubator.vector.VectorShape.forBitSize(LANES * 8));
+
+  private static final VectorSpecies<Double> D512 = DoubleVector.SPECIES_512;
+  /** Lane j takes lane j + 4 (mod 8), then j + 2: the fixed pairwise order of squaredNorm. */
+  private static final VectorShuffle<Double> PLUS4 = VectorShuffle.fromOp(D512, j -> (j + 4) & 7);
+  private static final VectorShuffle<Double> PLUS2 = VectorShuffle.fromOp(D512, j -> (j + 2) & 7);
 
   public PanamaKernelSupport() {
     if (LANES < 4) {
@@ -74,6 +81,50 @@ public final class PanamaKernelSupport implements KernelSupport {
       sum = Math.fma(a[aOffset + i], b[bOffset + i], sum);
     }
     return sum;
+  }
+
+  @Override
+  public double squaredNorm(float[] v, int offset, int length) {
+    if (LANES != 16) {
+      return KernelSupport.super.squaredNorm(v, offset, length);
+    }
+    // Partial sums 0..7 in lo, 8..15 in hi, in double: the order the SPI fixes, so the bits
+    // match the scalar form's.
+    DoubleVector lo = DoubleVector.zero(D512), hi = DoubleVector.zero(D512);
+    int i = 0;
+    for (int bound = length - LANES; i <= bound; i += LANES) {
+      FloatVector x = FloatVector.fromArray(F, v, offset + i);
+      DoubleVector a = (DoubleVector) x.convertShape(VectorOperators.F2D, D512, 0);
+      DoubleVector b = (DoubleVector) x.convertShape(VectorOperators.F2D, D512, 1);
+      lo = a.fma(a, lo);
+      hi = b.fma(b, hi);
+    }
+    if (i < length) {
+      // Lanes past the end load as zeros, and fma(0, 0, s) is s.
+      FloatVector x = FloatVector.fromArray(F, v, offset + i, F.indexInRange(i, length));
+      DoubleVector a = (DoubleVector) x.convertShape(VectorOperators.F2D, D512, 0);
+      DoubleVector b = (DoubleVector) x.convertShape(VectorOperators.F2D, D512, 1);
+      lo = a.fma(a, lo);
+      hi = b.fma(b, hi);
+    }
+    DoubleVector u = lo.add(hi);
+    DoubleVector w = u.add(u.rearrange(PLUS4));
+    DoubleVector x = w.add(w.rearrange(PLUS2));
+    return x.lane(0) + x.lane(1);
+  }
+
+  @Override
+  public long atLeast(float[] v, int offset, int count, float threshold) {
+    if (LANES != 16 || count != 64) {
+      return KernelSupport.super.atLeast(v, offset, count, threshold);
+    }
+    return FloatVector.fromArray(F, v, offset).compare(VectorOperators.GE, threshold).toLong()
+        | FloatVector.fromArray(F, v, offset + 16).compare(VectorOperators.GE, threshold)
+            .toLong() << 16
+        | FloatVector.fromArray(F, v, offset + 32).compare(VectorOperators.GE, threshold)
+            .toLong() << 32
+        | FloatVector.fromArray(F, v, offset + 48).compare(VectorOperators.GE, threshold)
+            .toLong() << 48;
   }
 
   @Override
@@ -380,13 +431,23 @@ public final class PanamaKernelSupport implements KernelSupport {
       KernelSupport.super.dotProductTables(x, xOffset, t, m, dsub, ksub, out);
       return;
     }
-    for (int s = 0, xo = xOffset, to = 0; s < m; s++, xo += dsub, to += dsub * LANES) {
-      FloatVector acc = FloatVector.zero(F);
+    // Two sub-spaces a pass: two independent FMA chains, where one chain of dsub (8 at d=384,
+    // m=48) waits out the FMA latency at every step.
+    int s = 0;
+    int step = dsub * LANES;
+    for (int xo = xOffset, to = 0; s + 2 <= m; s += 2, xo += 2 * dsub, to += 2 * step) {
+      FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
       for (int j = 0; j < dsub; j++) {
-        acc = FloatVector.fromArray(F, t, to + j * LANES)
-            .fma(FloatVector.broadcast(F, x[xo + j]), acc);
+        acc0 = FloatVector.fromArray(F, t, to + j * LANES)
+            .fma(FloatVector.broadcast(F, x[xo + j]), acc0);
+        acc1 = FloatVector.fromArray(F, t, to + step + j * LANES)
+            .fma(FloatVector.broadcast(F, x[xo + dsub + j]), acc1);
       }
-      acc.intoArray(out, s * LANES);
+      acc0.intoArray(out, s * LANES);
+      acc1.intoArray(out, (s + 1) * LANES);
+    }
+    if (s < m) {
+      dotProductsTransposed(x, xOffset + s * dsub, t, s * step, dsub, LANES, out, s * LANES);
     }
   }
 
