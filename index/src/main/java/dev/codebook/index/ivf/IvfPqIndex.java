@@ -648,6 +648,16 @@ public final class IvfPqIndex implements VectorIndex {
       if (valid < FastScanLayout.BLOCK) {
         mask &= (1L << valid) - 1;
       }
+      // Sums at or above this are in the bounds already.
+      int counted = Integer.MAX_VALUE;
+      if (!bounds.isFull() && s.accept == null && Long.bitCount(mask) >= bounds.k()) {
+        // A query's first block passes whole (there is no bar yet): seed the bounds with its k
+        // best sums and re-filter against the bar they set, rather than take all 64 one by one.
+        counted = seedBounds(k, sums, mask, bias, bounds, ql);
+        bar = bounds.bar();
+        threshold = ql.threshold(bar, bias);
+        mask &= k.atLeast(sums, threshold);
+      }
       while (mask != 0) {
         int v = Long.numberOfTrailingZeros(mask);
         mask &= mask - 1;
@@ -660,13 +670,37 @@ public final class IvfPqIndex implements VectorIndex {
         if (upper < bar) {
           continue; // the bar rose since the kernel filtered this block
         }
-        if (bounds.add(ql.lowerBound(sum, bias))) {
+        if (sum < counted && bounds.add(ql.lowerBound(sum, bias))) {
           bar = bounds.bar();
           threshold = ql.threshold(bar, bias);
         }
         s.addCandidate(id, list, blockOff + FastScanLayout.position(v), upper, bias);
       }
     }
+  }
+
+  /**
+   * Adds to {@code bounds} the lower bounds of the vectors of {@code mask} (at least {@code
+   * bounds.k()} of them) whose sums are at least the k-th largest of their sums, found by a
+   * binary search over sums counted a vector compare at a time; returns that k-th largest sum.
+   * The bar is then what adding every vector of the mask would have made it.
+   */
+  private static int seedBounds(KernelSupport k, short[] sums, long mask, float bias,
+      KthLargest bounds, QuantizedLut ql) {
+    int want = bounds.k();
+    int lo = 0, hi = Short.MAX_VALUE; // sums are non-negative 15-bit values
+    while (lo < hi) {
+      int mid = (lo + hi + 1) >>> 1;
+      if (Long.bitCount(k.atLeast(sums, mid) & mask) >= want) {
+        lo = mid;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    for (long top = k.atLeast(sums, lo) & mask; top != 0; top &= top - 1) {
+      bounds.add(ql.lowerBound(sums[Long.numberOfTrailingZeros(top)], bias));
+    }
+    return lo;
   }
 
   /** Float scores for the candidates whose upper bound clears the final bar, into the heap. */

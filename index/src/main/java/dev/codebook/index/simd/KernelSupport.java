@@ -201,6 +201,20 @@ public interface KernelSupport {
   }
 
   /**
+   * Bit {@code i} set when {@code sums[i] >= threshold}, for the 64 sums a fast-scan kernel left
+   * in {@code sums}: a block's survivors re-counted against a bar that rose after the scan.
+   */
+  default long atLeast(short[] sums, int threshold) {
+    long mask = 0;
+    for (int i = 0; i < 64; i++) {
+      if (sums[i] >= threshold) {
+        mask |= 1L << i;
+      }
+    }
+    return mask;
+  }
+
+  /**
    * Position (relative to {@code offset}) of the smallest of {@code v[offset..offset+length)},
    * the first one on ties; {@code length} is positive and the values hold no NaN. The argmin
    * after {@link #squareDistancesTransposed} is the nearest-centroid search of PQ encoding.

@@ -268,6 +268,26 @@ class KernelSupportTest {
     }
   }
 
+  @Test
+  void atLeastMarksTheSumsAtOrAboveTheThreshold() {
+    Random r = new Random(11);
+    short[] sums = new short[64];
+    for (int i = 0; i < 64; i++) {
+      sums[i] = (short) r.nextInt(32768);
+    }
+    sums[9] = 1000;
+    for (int t : new int[] {Integer.MIN_VALUE, -5, 0, 1000, 1001, 20000, 32767, 40000}) {
+      long want = 0;
+      for (int i = 0; i < 64; i++) {
+        if (sums[i] >= t) {
+          want |= 1L << i;
+        }
+      }
+      assertEquals(want, SCALAR.atLeast(sums, t), "scalar, threshold " + t);
+      assertEquals(want, PANAMA.atLeast(sums, t), "panama, threshold " + t);
+    }
+  }
+
   @ParameterizedTest
   @ValueSource(ints = {1, 2, 15, 16, 17, 31, 64, 256, 257})
   void argMinIsTheFirstSmallest(int n) {

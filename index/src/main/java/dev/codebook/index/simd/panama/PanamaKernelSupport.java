@@ -128,6 +128,19 @@ public final class PanamaKernelSupport implements KernelSupport {
   }
 
   @Override
+  public long atLeast(short[] sums, int threshold) {
+    if (!WIDE) {
+      return KernelSupport.super.atLeast(sums, threshold);
+    }
+    if (threshold > Short.MAX_VALUE) {
+      return 0L;
+    }
+    short t = (short) Math.max(Short.MIN_VALUE, threshold);
+    return ShortVector.fromArray(S512, sums, 0).compare(VectorOperators.GE, t).toLong()
+        | ShortVector.fromArray(S512, sums, 32).compare(VectorOperators.GE, t).toLong() << 32;
+  }
+
+  @Override
   public float squareDistance(float[] a, int aOffset, float[] b, int bOffset, int length) {
     FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
     int i = 0;
