@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class BatchSearch {
 
-  /** Queries per work item: enough to amortize blocking, small enough to balance. */
+  /** Fewest queries a work item: enough to amortize blocking. */
   static final int CHUNK = 32;
 
   private static final ExecutorService POOL =
@@ -53,11 +53,14 @@ public final class BatchSearch {
       return out;
     }
     AtomicInteger next = new AtomicInteger();
+    // Two chunks a thread or more: large enough for an index that scans a batch list by list to
+    // read each list once for many queries, small enough to even out the threads.
+    int chunk = Math.max(CHUNK, n / (2 * threads));
     Runnable worker =
         () -> {
           int from;
-          while ((from = next.getAndAdd(CHUNK)) < n) {
-            index.search(prepared, from, Math.min(n, from + CHUNK), params, out);
+          while ((from = next.getAndAdd(chunk)) < n) {
+            index.search(prepared, from, Math.min(n, from + chunk), params, out);
           }
         };
     List<Future<?>> futures = new ArrayList<>(threads);

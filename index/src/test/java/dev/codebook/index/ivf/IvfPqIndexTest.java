@@ -122,6 +122,32 @@ class IvfPqIndexTest {
     assertTrue(agree >= 0.99 * total, specText + ": " + agree + "/" + total + " ids agree");
   }
 
+  @ParameterizedTest
+  @CsvSource({"'IVF16,PQ8x4fsr',DOT_PRODUCT", "'IVF16,PQ12x4fs,RFlat',COSINE",
+      "'OPQ8,IVF16,PQ8',COSINE", "'IVF8,PQ7x4fs',DOT_PRODUCT"})
+  void aBatchScannedListByListGetsTheAnswersOfAQueryByQueryScan(String specText, Similarity sim) {
+    Random r = new Random(specText.hashCode());
+    int dim = specText.contains("PQ7") ? 42 : 48;
+    FloatMatrix base = mixture(r, 4000, dim, 9);
+    FloatMatrix queries = mixture(r, 150, dim, 9);
+    IvfPqIndex index = (IvfPqIndex) IndexFactory.create(IndexSpec.parse(specText), dim, sim,
+        base, OPTS);
+    index.add(base);
+    SearchParams params = new SearchParams(3, 3);
+    index.listMajorMinCodeBytes(Long.MAX_VALUE);
+    SearchResults byQuery = BatchSearch.search(index, queries, 10, params, 1);
+    index.listMajorMinCodeBytes(0);
+    SearchResults byList = BatchSearch.search(index, queries, 10, params, 1);
+    SearchResults byListTwoThreads = BatchSearch.search(index, queries, 10, params, 2);
+    for (int q = 0; q < queries.rows(); q++) {
+      assertArrayEquals(byQuery.idsOf(q), byList.idsOf(q), specText + " query " + q);
+      for (int i = 0; i < byQuery.idsOf(q).length; i++) {
+        assertEquals(byQuery.score(q, i), byList.score(q, i), specText + " query " + q);
+      }
+      assertArrayEquals(byQuery.idsOf(q), byListTwoThreads.idsOf(q), specText + " query " + q);
+    }
+  }
+
   @Test
   void fastScanReturnsTheEightBitReferencePathsAnswersOverFourBitCodes() {
     // The same 4-bit codebook scanned by fast-scan and by a plain float ADC: identical ids.
