@@ -13,7 +13,7 @@ package dev.codebook.index.search;
 public final class KthLargest {
 
   /** Largest k kept in a heap rather than a selection buffer. */
-  static final int HEAP_MAX_K = 32;
+  static final int HEAP_MAX_K = 64;
 
   private final int k;
   private final boolean heap;
