@@ -359,7 +359,11 @@ public final class IvfPqIndex implements VectorIndex {
     s.cancelled = cancelled;
     try {
       if (listMajor(to - from, accept)) {
-        searchListMajor(queries, originals, from, to, nprobe, s, out);
+        // In parts, so that a thread's per-query states stay within LIST_MAJOR_STATE_BYTES.
+        int part = Math.max(LIST_MAJOR_MIN_QUERIES, LIST_MAJOR_STATE_BYTES / queryStateBytes());
+        for (int b = from; b < to; b += part) {
+          searchListMajor(queries, originals, b, Math.min(to, b + part), nprobe, s, out);
+        }
         return;
       }
       for (int b = from; b < to; b += PROBE_BATCH) {
@@ -411,6 +415,17 @@ public final class IvfPqIndex implements VectorIndex {
     return coarse != null && (innerProduct || !residual) && accept == null
         && queries >= LIST_MAJOR_MIN_QUERIES
         && (long) size * blockBytes / FastScanLayout.BLOCK >= listMajorMinCodeBytes;
+  }
+
+  /**
+   * Bytes of per-query state a thread keeps for the list-major scan: 1,000 queries at 4-bit m=48
+   * (4 KB each), 200 at 8-bit m=32 (its float and byte tables, 40 KB).
+   */
+  static final int LIST_MAJOR_STATE_BYTES = 8 << 20;
+
+  /** One query's tables in a {@link QueryScan}: the float table and its byte form. */
+  private int queryStateBytes() {
+    return m * ksub * (Float.BYTES + 1) + 1024;
   }
 
   private long listMajorMinCodeBytes = LIST_MAJOR_MIN_CODE_BYTES;
