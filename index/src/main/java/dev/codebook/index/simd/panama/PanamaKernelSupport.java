@@ -404,6 +404,9 @@ public final class PanamaKernelSupport implements KernelSupport {
     if (ksub % LANES != 0) {
       return KernelSupport.super.tableMinima(lut, m, ksub, mins);
     }
+    if (ksub == LANES) {
+      return oneRegisterTableMinima(lut, m, mins);
+    }
     float span = 0;
     for (int s = 0, at = 0; s < m; s++, at += ksub) {
       FloatVector lo = FloatVector.fromArray(F, lut, at), hi = lo;
@@ -415,6 +418,28 @@ public final class PanamaKernelSupport implements KernelSupport {
       float min = lo.reduceLanes(VectorOperators.MIN);
       mins[s] = min;
       span = Math.max(span, hi.reduceLanes(VectorOperators.MAX) - min);
+    }
+    return span;
+  }
+
+  /**
+   * tableMinima for tables of one register each (4-bit codes): a float's bits, with the magnitude
+   * bits flipped when negative, order as the float does, and an integer lane reduction is a few
+   * plain min/max steps where a float one must also honour Java's NaN and -0.0 rules (tables
+   * hold neither NaN nor a meaningful sign of zero).
+   */
+  private static float oneRegisterTableMinima(float[] lut, int m, float[] mins) {
+    float span = 0;
+    for (int s = 0, at = 0; s < m; s++, at += LANES) {
+      IntVector bits = FloatVector.fromArray(F, lut, at).reinterpretAsInts();
+      IntVector key = bits.lanewise(VectorOperators.XOR,
+          bits.lanewise(VectorOperators.ASHR, 31).and(0x7FFFFFFF));
+      int lo = key.reduceLanes(VectorOperators.MIN);
+      int hi = key.reduceLanes(VectorOperators.MAX);
+      float min = Float.intBitsToFloat(lo ^ ((lo >> 31) & 0x7FFFFFFF));
+      float max = Float.intBitsToFloat(hi ^ ((hi >> 31) & 0x7FFFFFFF));
+      mins[s] = min;
+      span = Math.max(span, max - min);
     }
     return span;
   }
