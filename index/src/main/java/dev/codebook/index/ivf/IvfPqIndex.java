@@ -378,16 +378,7 @@ public final class IvfPqIndex implements VectorIndex {
             probed = s.probeHeaps[q - b].drainBestFirst(s.probeIds, s.probeScores, 0);
           }
           searchOne(queries.data(), queries.offset(q), nprobe, probed, s);
-          if (raw != null) {
-            if (originals != null && raw.original()) {
-              rerankOriginal(originals.data(), originals.offset(q), s.one.heap, s);
-            } else {
-              rerank(queries.data(), queries.offset(q), s.one.heap, s);
-            }
-            out.fill(q, s.reranked);
-          } else {
-            out.fill(q, s.one.heap);
-          }
+          finish(queries, originals, q, s.one.heap, s, out);
         }
       }
     } finally {
@@ -412,7 +403,7 @@ public final class IvfPqIndex implements VectorIndex {
    * for visiting each query's lists in list order rather than best first.
    */
   private boolean listMajor(int queries, AcceptOrds accept) {
-    return coarse != null && (innerProduct || !residual) && accept == null
+    return coarse != null && sharedLut() && accept == null
         && queries >= LIST_MAJOR_MIN_QUERIES
         && (long) size * blockBytes / FastScanLayout.BLOCK >= listMajorMinCodeBytes;
   }
@@ -494,24 +485,28 @@ public final class IvfPqIndex implements VectorIndex {
       s.scanned += (long) listSizes[l] * (ends[l] - begin);
       for (int t = begin; t < ends[l]; t++) {
         int j = pairs[t];
-        scanListDeferred(l, residual ? probeScores[j] : 0f, qs[j / nprobe], s);
+        scanListDeferred(l, listBias(probeScores[j]), qs[j / nprobe], s);
       }
     }
     for (int i = 0; i < n; i++) {
-      int q = from + i;
-      QueryScan one = qs[i];
-      rescoreCandidates(one);
-      if (raw != null) {
-        if (originals != null && raw.original()) {
-          rerankOriginal(originals.data(), originals.offset(q), one.heap, s);
-        } else {
-          rerank(queries.data(), queries.offset(q), one.heap, s);
-        }
-        out.fill(q, s.reranked);
-      } else {
-        out.fill(q, one.heap);
-      }
+      rescoreCandidates(qs[i]);
+      finish(queries, originals, from + i, qs[i].heap, s, out);
     }
+  }
+
+  /** Query {@code q}'s results from its scan's {@code heap}, re-ranked with {@code RFlat}. */
+  private void finish(FloatMatrix queries, FloatMatrix originals, int q, TopK heap, Scratch s,
+      SearchResults out) {
+    if (raw == null) {
+      out.fill(q, heap);
+      return;
+    }
+    if (originals != null && raw.original()) {
+      rerankOriginal(originals.data(), originals.offset(q), heap, s);
+    } else {
+      rerank(queries.data(), queries.offset(q), heap, s);
+    }
+    out.fill(q, s.reranked);
   }
 
   /**
@@ -708,7 +703,7 @@ public final class IvfPqIndex implements VectorIndex {
    */
   private void searchOne(float[] q, int qOff, int nprobe, int lined, Scratch s) {
     QueryScan qs = s.one;
-    boolean sharedLut = innerProduct || !residual;
+    boolean sharedLut = sharedLut();
     if (sharedLut) {
       qs.startShared(q, qOff);
     } else {
@@ -723,7 +718,7 @@ public final class IvfPqIndex implements VectorIndex {
             "search cancelled after scanning " + p + " lists of a query");
       }
       int list = coarse == null ? 0 : s.probeIds[p];
-      float bias = residual && innerProduct ? s.probeScores[p] : 0f;
+      float bias = listBias(s.probeScores[p]);
       s.scanned += listSizes[list];
       if (!sharedLut) {
         float[] c = coarse.centroids().data();
@@ -742,6 +737,22 @@ public final class IvfPqIndex implements VectorIndex {
     if (sharedLut) {
       rescoreCandidates(qs);
     }
+  }
+
+  /**
+   * Whether one table serves a query in every list: inner product (a residual's score is the
+   * vector's plus the list's, {@link #listBias}) or codes without a residual.
+   */
+  private boolean sharedLut() {
+    return innerProduct || !residual;
+  }
+
+  /**
+   * What a list adds to its vectors' table scores: the query-centroid score, for inner product
+   * over residuals.
+   */
+  private float listBias(float probeScore) {
+    return residual && innerProduct ? probeScore : 0f;
   }
 
   /** The float ADC table: dot products for inner product, negated squared distances for L2. */
@@ -888,7 +899,6 @@ public final class IvfPqIndex implements VectorIndex {
       }
     }
   }
-
 
   /** The float ADC score of one vector of an 8-bit block, its byte at {@code at} in slab 0. */
   private float rescore8(byte[] codes, int at, float[] lut) {

@@ -91,15 +91,7 @@ public final class PanamaKernelSupport implements KernelSupport {
     // Partial sums 0..7 in lo, 8..15 in hi, in double: the order the SPI fixes, so the bits
     // match the scalar form's.
     DoubleVector lo = DoubleVector.zero(D512), hi = DoubleVector.zero(D512);
-    int i = 0;
-    for (int bound = length - LANES; i <= bound; i += LANES) {
-      FloatVector x = FloatVector.fromArray(F, v, offset + i);
-      DoubleVector a = (DoubleVector) x.convertShape(VectorOperators.F2D, D512, 0);
-      DoubleVector b = (DoubleVector) x.convertShape(VectorOperators.F2D, D512, 1);
-      lo = a.fma(a, lo);
-      hi = b.fma(b, hi);
-    }
-    if (i < length) {
+    for (int i = 0; i < length; i += LANES) {
       // Lanes past the end load as zeros, and fma(0, 0, s) is s.
       FloatVector x = FloatVector.fromArray(F, v, offset + i, F.indexInRange(i, length));
       DoubleVector a = (DoubleVector) x.convertShape(VectorOperators.F2D, D512, 0);
