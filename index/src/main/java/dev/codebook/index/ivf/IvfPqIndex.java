@@ -968,6 +968,7 @@ public final class IvfPqIndex implements VectorIndex {
     int n = candidates.idsUnordered(s.candidateIds);
     candidates.clear();
     Arrays.sort(s.candidateIds, 0, n);
+    raw.prefetch(s.candidateIds, n);
     s.reranked.clear();
     s.exact += n;
     KernelSupport k = VectorKernels.support();

@@ -31,6 +31,10 @@ public final class MappedRawVectors implements RawVectors {
   private final FileChannel channel;
   private volatile FloatBuffer[] chunks = new FloatBuffer[0];
   private volatile int size;
+  /** Where {@link #prefetch} leaves its loads' sum; never read. */
+  private float sink;
+
+  private static final int FLOATS_PER_LINE = 16;
 
   /** Creates (or truncates) {@code file}. */
   public MappedRawVectors(Path file, int dim) {
@@ -100,6 +104,34 @@ public final class MappedRawVectors implements RawVectors {
   public void get(int id, float[] dst, int dstOffset) {
     FloatBuffer chunk = chunks[id / rowsPerChunk];
     chunk.get((id % rowsPerChunk) * dim, dst, dstOffset, dim);
+  }
+
+  @Override
+  public void prefetch(int[] ids, int n) {
+    sink += touch(chunks, rowsPerChunk, dim, ids, n);
+  }
+
+  float touchForTest(int[] ids) {
+    return touch(chunks, rowsPerChunk, dim, ids, ids.length);
+  }
+
+  /**
+   * Reads one float per 64-byte line of rows {@code ids[0..n)} of {@code chunks} and returns
+   * their sum, which the caller must keep (so the loads are not optimized away). The loads are
+   * independent of each other, so the CPU overlaps their cache misses.
+   */
+  public static float touch(FloatBuffer[] chunks, int rowsPerChunk, int dim, int[] ids, int n) {
+    float sink = 0;
+    for (int i = 0; i < n; i++) {
+      int id = ids[i];
+      FloatBuffer chunk = chunks[id / rowsPerChunk];
+      int base = (id % rowsPerChunk) * dim;
+      for (int j = 0; j < dim; j += FLOATS_PER_LINE) {
+        sink += chunk.get(base + j);
+      }
+      sink += chunk.get(base + dim - 1);
+    }
+    return sink;
   }
 
   @Override

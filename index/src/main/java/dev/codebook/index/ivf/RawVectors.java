@@ -18,6 +18,13 @@ public interface RawVectors extends AutoCloseable {
   void get(int id, float[] dst, int dstOffset);
 
   /**
+   * Touches every cache line of vectors {@code ids[0..n)} without using them, so that the reads
+   * of a whole candidate list are in flight at once instead of one vector's at a time; a
+   * following {@link #get} then finds them in cache. A hint: the default does nothing.
+   */
+  default void prefetch(int[] ids, int n) {}
+
+  /**
    * Whether {@link #get} returns the vectors exactly as the caller gave them (neither normalized
    * nor OPQ-rotated) rather than as {@link #add} received them from the index. A store that
    * already keeps the original vectors (a segment's vector file) says true; the index then

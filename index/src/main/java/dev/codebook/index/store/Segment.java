@@ -5,6 +5,7 @@ import dev.codebook.index.flat.FlatIndex;
 import dev.codebook.index.ivf.IvfPqCodebook;
 import dev.codebook.index.ivf.IvfPqIndex;
 import dev.codebook.index.ivf.IvfPqIndexFormat;
+import dev.codebook.index.ivf.MappedRawVectors;
 import dev.codebook.index.ivf.RawVectors;
 import dev.codebook.index.vector.FloatMatrix;
 import dev.codebook.index.vector.Similarity;
@@ -325,6 +326,9 @@ final class Segment {
 
   /** Full vectors for RFlat, as written: the index rotates its query back, divides by norms. */
   private final class Raw implements RawVectors {
+    /** Where {@link #prefetch} leaves its loads' sum; never read. */
+    private float sink;
+
     @Override
     public int dimension() {
       return dim;
@@ -343,6 +347,11 @@ final class Segment {
     @Override
     public void get(int id, float[] dst, int dstOffset) {
       vector(id, dst, dstOffset);
+    }
+
+    @Override
+    public void prefetch(int[] ids, int n) {
+      sink += MappedRawVectors.touch(chunks, rowsPerChunk, dim, ids, n);
     }
 
     /** The segment's vectors as written: the index adapts its query and scores instead. */

@@ -36,4 +36,30 @@ class MappedRawVectorsTest {
     }
     assertEquals(4L * all.length, Files.size(file), "the file is the rows and nothing else");
   }
+
+  @Test
+  void touchReadsOneFloatPerCacheLineAndTheRowsLastOfEveryRowAskedFor(@TempDir Path dir) {
+    int dim = 40; // lines start at floats 0, 16, 32; the row's last float is 39
+    float[] all = new float[50 * dim];
+    for (int i = 0; i < all.length; i++) {
+      all[i] = i % dim == 0 || i % dim == 16 || i % dim == 32 || i % dim == 39 ? i : 1e-3f * i;
+    }
+    try (MappedRawVectors raw = new MappedRawVectors(dir.resolve("raw.f32"), dim, 7L * 4 * dim)) {
+      raw.add(all, 50);
+      int[] ids = {49, 0, 21};
+      float expected = 0;
+      for (int id : ids) {
+        for (int j : new int[] {0, 16, 32, 39}) {
+          expected += all[id * dim + j];
+        }
+      }
+      java.nio.FloatBuffer[] chunks = new java.nio.FloatBuffer[0];
+      assertEquals(0f, MappedRawVectors.touch(chunks, 7, dim, ids, 0), "no rows, no loads");
+      raw.prefetch(ids, ids.length); // the last row of the file and rows in three mappings
+      float[] row = new float[dim];
+      raw.get(49, row, 0);
+      assertArrayEquals(Arrays.copyOfRange(all, 49 * dim, 50 * dim), row);
+      assertEquals(expected, raw.touchForTest(ids), 1e-3f);
+    }
+  }
 }
