@@ -27,6 +27,8 @@ ap.add_argument("--queries", type=int, default=1000)
 ap.add_argument("--threads", default="1")
 ap.add_argument("--build-threads", type=int, default=2)
 ap.add_argument("--max-train", type=int, default=100_000)
+ap.add_argument("--seed", type=int, default=None,
+                help="k-means seed of the coarse quantizer and the PQ (default: FAISS's, 1234)")
 ap.add_argument("--min-time", type=float, default=1.0)
 ap.add_argument("--faiss-path")
 ap.add_argument("--out")
@@ -109,9 +111,31 @@ def per_query(index, max_time=0.5):
     return done / (time.perf_counter() - t0)
 
 
+def seed_kmeans(index, seed):
+    """Sets the seed of every k-means the index will run: its IVF's and its PQ's."""
+    inner = index
+    while True:
+        try:
+            inner = faiss.downcast_index(inner.base_index)  # RFlat
+            continue
+        except AttributeError:
+            pass
+        try:
+            inner = faiss.downcast_index(inner.index)  # OPQ pre-transform chain
+            continue
+        except AttributeError:
+            break
+    if hasattr(inner, "cp"):
+        inner.cp.seed = seed
+    if hasattr(inner, "pq"):
+        inner.pq.cp.seed = seed + 1
+
+
 for spec in args.spec:
     set_threads(args.build_threads)
     index = faiss.index_factory(d, spec, mt)
+    if args.seed is not None:
+        seed_kmeans(index, args.seed)
     log(f"{spec}: training on {len(xt)} rows")
     t0 = time.perf_counter()
     index.train(xt)
@@ -144,6 +168,7 @@ for spec in args.spec:
                        "bytes_per_vector": round(size / n, 2), "train_s": round(train_s, 3),
                        "add_s": round(add_s, 3), "recall@1": r1, f"recall@{k}": r10,
                        "qps": round(qps, 1), "threads": threads, "qps_1q": round(q1, 1),
+                       "seed": 1234 if args.seed is None else args.seed,
                        "dataset": dataset, "n": n, "d": d, "nq": len(xq), "k": k}
                 line = json.dumps(rec)
                 print(line, flush=True)

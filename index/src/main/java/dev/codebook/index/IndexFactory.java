@@ -43,9 +43,12 @@ public final class IndexFactory {
    * @param cancelled polled at every trainer step and between phases (and by callers between
    *     encoding chunks, {@link #checkCancelled}); when it turns true the build stops with a
    *     {@link CancellationException}
+   * @param init how the coarse and PQ k-means pick their first centroids: the default
+   *     k-means++ ({@link KMeans#DEFAULT_INIT}), or FAISS's random pick to train exactly as FAISS
+   *     does when comparing recall with it
    */
   public record BuildOptions(long seed, int threads, Consumer<String> progress,
-      TrainingProgress steps, BooleanSupplier cancelled) {
+      TrainingProgress steps, BooleanSupplier cancelled, KMeans.Init init) {
     public BuildOptions {
       if (threads <= 0) {
         throw new IllegalArgumentException("threads must be positive, got " + threads);
@@ -53,6 +56,17 @@ public final class IndexFactory {
       progress = progress == null ? s -> {} : progress;
       steps = steps == null ? TrainingProgress.NONE : steps;
       cancelled = cancelled == null ? () -> false : cancelled;
+      init = init == null ? KMeans.DEFAULT_INIT : init;
+    }
+
+    /** With the default initialization. */
+    public BuildOptions(long seed, int threads, Consumer<String> progress,
+        TrainingProgress steps, BooleanSupplier cancelled) {
+      this(seed, threads, progress, steps, cancelled, null);
+    }
+
+    public BuildOptions withInit(KMeans.Init init) {
+      return new BuildOptions(seed, threads, progress, steps, cancelled, init);
     }
 
     /** Progress as lines only, never cancelled. */
@@ -154,7 +168,7 @@ public final class IndexFactory {
             + x.rows() + " training vectors");
       }
       KMeans.Result km = KMeans.train(x, spec.nlist(), KMeans.Params.defaults()
-          .withIterations(KMeans.COARSE_ITERATIONS)
+          .withIterations(KMeans.COARSE_ITERATIONS).withInit(options.init())
           .withSeed(options.seed()).withThreads(options.threads())
           .withSpherical(innerProduct).withProgress(progress));
       coarse = new CoarseQuantizer(km.centroids(), innerProduct);
@@ -175,6 +189,7 @@ public final class IndexFactory {
     }
     ProductQuantizer pq = PqTrainer.train(pqInput, spec.pqM(), spec.nbits(),
         PqTrainer.Params.defaults().withSeed(options.seed() + 1).withThreads(options.threads())
+            .withInit(options.init())
             .withProgress(progress));
     RawVectors raw = spec.refineFlat() ? rawVectorFile(d) : null;
     return new IvfPqIndex(spec, similarity, coarse, pq, raw, rotation);

@@ -361,4 +361,21 @@ class IvfPqIndexTest {
     index.add(batch);
     assertEquals(150, index.size());
   }
+
+  @Test
+  void faissStyleInitializationIsAnOptionThatChangesOnlyHowTheKMeansStart() {
+    FloatMatrix train = mixture(new Random(3), 3000, 32, 99);
+    IndexSpec spec = IndexSpec.parse("IVF16,PQ8");
+    IvfPqIndex plusPlus = (IvfPqIndex) IndexFactory.create(spec, 32, Similarity.EUCLIDEAN, train,
+        OPTS);
+    IvfPqIndex random = (IvfPqIndex) IndexFactory.create(spec, 32, Similarity.EUCLIDEAN, train,
+        OPTS.withInit(dev.codebook.index.train.KMeans.Init.RANDOM));
+    IvfPqIndex randomAgain = (IvfPqIndex) IndexFactory.create(spec, 32, Similarity.EUCLIDEAN,
+        train, OPTS.withInit(dev.codebook.index.train.KMeans.Init.RANDOM));
+    assertEquals(dev.codebook.index.train.KMeans.DEFAULT_INIT, OPTS.init(), "k-means++ by default");
+    assertTrue(!java.util.Arrays.equals(plusPlus.coarse().centroids().data(),
+        random.coarse().centroids().data()), "a different start gives different centroids");
+    assertArrayEquals(random.coarse().centroids().data(), randomAgain.coarse().centroids().data(),
+        "and is as reproducible from the seed");
+  }
 }

@@ -7,6 +7,7 @@ import dev.codebook.index.SearchParams;
 import dev.codebook.index.VectorIndex;
 import dev.codebook.index.search.SearchResults;
 import dev.codebook.index.simd.VectorKernels;
+import dev.codebook.index.train.KMeans;
 import dev.codebook.index.vector.AnnDataset;
 import dev.codebook.index.vector.FloatMatrix;
 import java.util.ArrayList;
@@ -49,7 +50,8 @@ public final class Bench {
    */
   public record Config(
       IndexSpec spec, List<SearchParams> searches, List<Integer> threads, int k,
-      double minSeconds, boolean singleQuery, int buildThreads, long seed, int maxTrain) {
+      double minSeconds, boolean singleQuery, int buildThreads, long seed, int maxTrain,
+      KMeans.Init init) {
     public Config {
       if (k < 10) {
         throw new IllegalArgumentException("k must be at least 10 to report recall@10, got " + k);
@@ -87,7 +89,8 @@ public final class Bench {
     long t0 = System.nanoTime();
     VectorIndex index = IndexFactory.create(
         config.spec(), train.dim(), data.similarity(), sample,
-        new IndexFactory.BuildOptions(config.seed(), config.buildThreads(), progress));
+        new IndexFactory.BuildOptions(config.seed(), config.buildThreads(), progress)
+            .withInit(config.init()));
     double trainS = seconds(t0);
     t0 = System.nanoTime();
     index.add(train);
@@ -155,6 +158,7 @@ public final class Bench {
     line.put("k", k);
     line.put("build_threads", config.buildThreads());
     line.put("train_rows", Math.min(config.maxTrain(), data.train().rows()));
+    line.put("kmeans_init", config.init() == KMeans.Init.RANDOM ? "random" : "kmeans++");
     line.put("kernels", VectorKernels.support().name());
     progress.accept(String.format("%s %s threads=%d: recall@10 %.4f, %,.0f QPS batched%s",
         index.spec(), params, threads, (Double) line.get("recall@10"), qps,

@@ -4,6 +4,7 @@ import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import dev.codebook.index.IndexSpec;
 import dev.codebook.index.SearchParams;
+import dev.codebook.index.train.KMeans;
 import dev.codebook.index.vector.AnnDataset;
 import dev.codebook.index.vector.Similarity;
 import dev.codebook.index.vector.VectorFiles;
@@ -99,6 +100,25 @@ public final class BenchCommand implements Callable<Integer> {
           + " harness does (default: ${DEFAULT-VALUE}); every row is still added.")
   int maxTrain;
 
+  @Option(names = "--kmeans-init", paramLabel = "INIT", defaultValue = "kmeans++",
+      converter = InitConverter.class,
+      description = "How the coarse and PQ k-means pick their first centroids: kmeans++ (the"
+          + " default) or random (FAISS's way: train as FAISS does to compare recall like for"
+          + " like).")
+  KMeans.Init kmeansInit;
+
+  static final class InitConverter implements picocli.CommandLine.ITypeConverter<KMeans.Init> {
+    @Override
+    public KMeans.Init convert(String value) {
+      return switch (value) {
+        case "kmeans++" -> KMeans.Init.KMEANS_PLUS_PLUS;
+        case "random" -> KMeans.Init.RANDOM;
+        default -> throw new picocli.CommandLine.TypeConversionException(
+            "--kmeans-init must be kmeans++ or random, got '" + value + "'");
+      };
+    }
+  }
+
   @Option(names = "--out", paramLabel = "FILE.jsonl", description = "Also append the JSON lines to this file.")
   Path out;
 
@@ -142,7 +162,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
     Bench.Config config = new Bench.Config(spec, settings, threads, k, minTime, !noSingle,
         buildThreads != null ? buildThreads : Runtime.getRuntime().availableProcessors(), seed,
-        maxTrain);
+        maxTrain, kmeansInit);
     String name = file.getFileName().toString().replaceFirst("\\.(hdf5|h5|fvecs|bvecs|npy)$", "");
     List<Map<String, Object>> lines =
         new Bench(msg -> err.println("[bench] " + msg)).run(dataset, name, config);

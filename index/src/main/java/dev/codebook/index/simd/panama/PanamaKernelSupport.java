@@ -407,29 +407,36 @@ public final class PanamaKernelSupport implements KernelSupport {
         lo = lo.min(v);
         hi = hi.max(v);
       }
-      float min = lo.reduceLanes(VectorOperators.MIN);
+      float min = fromOrderKey(orderKeys(lo).reduceLanes(VectorOperators.MIN));
       mins[s] = min;
-      span = Math.max(span, hi.reduceLanes(VectorOperators.MAX) - min);
+      span = Math.max(span, fromOrderKey(orderKeys(hi).reduceLanes(VectorOperators.MAX)) - min);
     }
     return span;
   }
 
   /**
-   * tableMinima for tables of one register each (4-bit codes): a float's bits, with the magnitude
-   * bits flipped when negative, order as the float does, and an integer lane reduction is a few
-   * plain min/max steps where a float one must also honour Java's NaN and -0.0 rules (tables
-   * hold neither NaN nor a meaningful sign of zero).
+   * A float's bits with the magnitude bits flipped when negative: integers that order as the
+   * floats do, so a lane reduction over them is a few plain integer min/max steps where a float
+   * one must also honour Java's NaN and -0.0 rules (tables hold neither NaN nor a meaningful
+   * sign of zero).
    */
+  private static IntVector orderKeys(FloatVector v) {
+    IntVector bits = v.reinterpretAsInts();
+    return bits.lanewise(VectorOperators.XOR,
+        bits.lanewise(VectorOperators.ASHR, 31).and(0x7FFFFFFF));
+  }
+
+  private static float fromOrderKey(int key) {
+    return Float.intBitsToFloat(key ^ ((key >> 31) & 0x7FFFFFFF));
+  }
+
+  /** tableMinima for tables of one register each (4-bit codes). */
   private static float oneRegisterTableMinima(float[] lut, int m, float[] mins) {
     float span = 0;
     for (int s = 0, at = 0; s < m; s++, at += LANES) {
-      IntVector bits = FloatVector.fromArray(F, lut, at).reinterpretAsInts();
-      IntVector key = bits.lanewise(VectorOperators.XOR,
-          bits.lanewise(VectorOperators.ASHR, 31).and(0x7FFFFFFF));
-      int lo = key.reduceLanes(VectorOperators.MIN);
-      int hi = key.reduceLanes(VectorOperators.MAX);
-      float min = Float.intBitsToFloat(lo ^ ((lo >> 31) & 0x7FFFFFFF));
-      float max = Float.intBitsToFloat(hi ^ ((hi >> 31) & 0x7FFFFFFF));
+      IntVector key = orderKeys(FloatVector.fromArray(F, lut, at));
+      float min = fromOrderKey(key.reduceLanes(VectorOperators.MIN));
+      float max = fromOrderKey(key.reduceLanes(VectorOperators.MAX));
       mins[s] = min;
       span = Math.max(span, max - min);
     }
