@@ -11,6 +11,7 @@ import dev.codebook.server.grpc.CallLogInterceptor;
 import dev.codebook.server.grpc.CollectionGrpcService;
 import dev.codebook.server.grpc.DrainingInterceptor;
 import dev.codebook.server.grpc.OperationGrpcService;
+import dev.codebook.server.grpc.OperationLog;
 import dev.codebook.server.grpc.SearchGrpcService;
 import dev.codebook.server.grpc.SystemGrpcService;
 import dev.codebook.server.grpc.VectorGrpcService;
@@ -96,6 +97,8 @@ public final class CodebookServer implements AutoCloseable {
   private final HealthStatusManager health = new HealthStatusManager();
   private final DrainingInterceptor draining = new DrainingInterceptor();
   private final JobRegistry jobs;
+  /** Every job's operation, kept across restarts. */
+  private final OperationLog operations;
   private final ServerMetrics metrics;
   private volatile int metricsPort = -1;
   private final EventLoopGroup boss;
@@ -124,7 +127,13 @@ public final class CodebookServer implements AutoCloseable {
     this.searchExecutor = new ThreadPoolExecutor(config.searchThreads(), config.searchThreads(),
         0L, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(config.searchQueueCapacity()),
         new DefaultThreadFactory("codebook-search", true), new ThreadPoolExecutor.AbortPolicy());
-    this.jobs = new JobRegistry(config.buildJobs());
+    try {
+      this.operations = OperationLog.open(registry.dataDir());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot open the operation log in "
+          + registry.dataDir() + ": " + e.getMessage(), e);
+    }
+    this.jobs = new JobRegistry(config.buildJobs(), operations.maxSequence(), operations::append);
     this.metrics = new ServerMetrics(registry, searchExecutor, jobs);
     NettyServerBuilder builder = NettyServerBuilder
         .forAddress(new InetSocketAddress(config.host(), config.port()), credentials(config))
@@ -153,7 +162,7 @@ public final class CodebookServer implements AutoCloseable {
         .permitKeepAliveWithoutCalls(true)
         .maxConnectionIdle(config.maxConnectionIdle().toNanos(), TimeUnit.NANOSECONDS)
         .addService(new CollectionGrpcService(registry, jobs, config.buildThreads()))
-        .addService(new OperationGrpcService(jobs))
+        .addService(new OperationGrpcService(jobs, operations))
         .addService(new VectorGrpcService(registry))
         .addService(new SearchGrpcService(registry, searchExecutor, config.searchQueueCapacity(),
             metrics).definition())
@@ -376,5 +385,6 @@ public final class CodebookServer implements AutoCloseable {
         .awaitUninterruptibly(2 * HARD_STOP_WAIT.toMillis());
     boss.shutdownGracefully(0, HARD_STOP_WAIT.toMillis(), TimeUnit.MILLISECONDS)
         .awaitUninterruptibly(2 * HARD_STOP_WAIT.toMillis());
+    operations.close();
   }
 }

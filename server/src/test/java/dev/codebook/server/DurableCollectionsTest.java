@@ -47,6 +47,53 @@ class DurableCollectionsTest {
   }
 
   @Test
+  void operationsOutliveARestartAndTheirNamesAreNotReused() throws Exception {
+    FloatMatrix train = ServerTestSupport.sample().train();
+    dev.codebook.api.v1.Operation built;
+    try (CodebookServer server = start()) {
+      ManagedChannel ch = ServerTestSupport.channel(server);
+      ServerTestSupport.Stubs s = ServerTestSupport.Stubs.of(ch);
+      create(s, "docs", 384, Metric.COSINE, "IVF16,PQ48x4fs");
+      ServerTestSupport.upsertRows(s, "collections/docs", train, 0, 1000);
+      built = ServerTestSupport.buildAndWait(s, "collections/docs", 0);
+      assertEquals(dev.codebook.api.v1.Operation.State.SUCCEEDED, built.getState());
+      ServerTestSupport.close(ch);
+    }
+    try (CodebookServer server = start()) {
+      ManagedChannel ch = ServerTestSupport.channel(server);
+      ServerTestSupport.Stubs s = ServerTestSupport.Stubs.of(ch);
+      dev.codebook.api.v1.Operation again = s.operations().getOperation(
+          dev.codebook.api.v1.GetOperationRequest.newBuilder().setName(built.getName()).build());
+      assertEquals(built, again, "the earlier run's operation, result and all");
+      assertEquals(built, s.operations().waitOperation(dev.codebook.api.v1.WaitOperationRequest
+          .newBuilder().setName(built.getName()).setTimeoutMillis(60_000).build()),
+          "final: a wait answers at once");
+      assertEquals(built, s.operations().cancelOperation(dev.codebook.api.v1
+          .CancelOperationRequest.newBuilder().setName(built.getName()).build()),
+          "final: a cancel leaves it as it ended");
+      dev.codebook.api.v1.Operation next = ServerTestSupport.buildAndWait(s, "collections/docs", 1);
+      assertTrue(!next.getName().equals(built.getName()), next.getName() + " reuses a name");
+      assertEquals(List.of(next.getName(), built.getName()), listAll(s),
+          "this run's first, newest first, one a page");
+      ServerTestSupport.close(ch);
+    }
+  }
+
+  /** Every operation name, following the pages one operation at a time. */
+  static List<String> listAll(ServerTestSupport.Stubs s) {
+    List<String> names = new java.util.ArrayList<>();
+    String token = "";
+    do {
+      dev.codebook.api.v1.ListOperationsResponse r = s.operations().listOperations(
+          dev.codebook.api.v1.ListOperationsRequest.newBuilder().setPageSize(1)
+              .setPageToken(token).build());
+      r.getOperationsList().forEach(o -> names.add(o.getName()));
+      token = r.getNextPageToken();
+    } while (!token.isEmpty());
+    return names;
+  }
+
+  @Test
   void collectionsTheirVectorsDeletesAndIndexSurviveARestart() throws Exception {
     FloatMatrix train = ServerTestSupport.sample().train();
     FloatMatrix test = ServerTestSupport.sample().test();

@@ -110,6 +110,11 @@ public final class CollectionRegistry implements Closeable {
     return r;
   }
 
+  /** The data directory: collections under it, and the server's own files (operations). */
+  public Path dataDir() {
+    return root.getParent();
+  }
+
   /** The directory of collection {@code id}. */
   public Path directoryOf(String id) {
     return root.resolve(id);

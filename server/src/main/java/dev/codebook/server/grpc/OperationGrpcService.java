@@ -11,6 +11,7 @@ import dev.codebook.api.v1.OperationServiceGrpc;
 import dev.codebook.api.v1.WaitOperationRequest;
 import dev.codebook.server.collection.InvalidFieldException;
 import dev.codebook.server.job.Job;
+import dev.codebook.server.job.JobNotFoundException;
 import dev.codebook.server.job.JobRegistry;
 import io.grpc.Context;
 import io.grpc.Deadline;
@@ -33,14 +34,36 @@ public final class OperationGrpcService extends OperationServiceGrpc.OperationSe
   private static final Pattern ID = Pattern.compile("[a-z0-9-]{1,64}");
 
   private final JobRegistry jobs;
+  private final OperationLog log;
 
-  public OperationGrpcService(JobRegistry jobs) {
+  /** @param log earlier runs' operations, answered for when {@code jobs} does not know a name */
+  public OperationGrpcService(JobRegistry jobs, OperationLog log) {
     this.jobs = jobs;
+    this.log = log;
+  }
+
+  /** This run's job, or null with the earlier run's operation in {@code restored[0]}. */
+  private Job find(String name, Operation[] restored) {
+    String id = operationId(name);
+    try {
+      return jobs.get(id);
+    } catch (JobNotFoundException e) {
+      Operation op = log.restored(Job.NAME_PREFIX + id);
+      if (op == null) {
+        throw e;
+      }
+      restored[0] = op;
+      return null;
+    }
   }
 
   @Override
   public void getOperation(GetOperationRequest request, StreamObserver<Operation> observer) {
-    Unary.respond(observer, () -> toProto(jobs.get(operationId(request.getName()))));
+    Unary.respond(observer, () -> {
+      Operation[] restored = new Operation[1];
+      Job job = find(request.getName(), restored);
+      return job != null ? toProto(job) : restored[0];
+    });
   }
 
   @Override
@@ -53,14 +76,20 @@ public final class OperationGrpcService extends OperationServiceGrpc.OperationSe
               Requests.collectionId("collection", request.getCollection()));
       long before = pageBefore(request.getPageToken());
       // One more than the page: whether an older job follows decides the next page's token.
-      List<Job> page = jobs.list(collection, before, size + 1);
-      ListOperationsResponse.Builder b = ListOperationsResponse.newBuilder();
-      for (Job j : page.subList(0, Math.min(size, page.size()))) {
-        b.addOperations(toProto(j));
+      // This run's jobs are numbered after every earlier run's: they come first.
+      List<Operation> page = new java.util.ArrayList<>();
+      for (Job j : jobs.list(collection, before, size + 1)) {
+        page.add(toProto(j));
       }
+      if (page.size() <= size) {
+        long below = page.isEmpty() ? before : OperationLog.sequenceOf(page.get(page.size() - 1));
+        page.addAll(log.restored(collection, below, size + 1 - page.size()));
+      }
+      ListOperationsResponse.Builder b = ListOperationsResponse.newBuilder();
+      b.addAllOperations(page.subList(0, Math.min(size, page.size())));
       if (page.size() > size) {
-        b.setNextPageToken(
-            Paging.encode(TOKEN_PREFIX, Long.toString(page.get(size - 1).sequence())));
+        b.setNextPageToken(Paging.encode(TOKEN_PREFIX,
+            Long.toString(OperationLog.sequenceOf(page.get(size - 1)))));
       }
       return b.build();
     });
@@ -68,7 +97,12 @@ public final class OperationGrpcService extends OperationServiceGrpc.OperationSe
 
   @Override
   public void cancelOperation(CancelOperationRequest request, StreamObserver<Operation> observer) {
-    Unary.respond(observer, () -> toProto(jobs.cancel(operationId(request.getName()))));
+    Unary.respond(observer, () -> {
+      Operation[] restored = new Operation[1];
+      // An earlier run's operation is final: cancelling it leaves it as it is.
+      return find(request.getName(), restored) != null
+          ? toProto(jobs.cancel(operationId(request.getName()))) : restored[0];
+    });
   }
 
   /**
@@ -81,12 +115,18 @@ public final class OperationGrpcService extends OperationServiceGrpc.OperationSe
     Job job;
     long wait;
     try {
-      job = jobs.get(operationId(request.getName()));
+      Operation[] restored = new Operation[1];
+      job = find(request.getName(), restored);
       long t = request.getTimeoutMillis();
       if (t < 0 || t > MAX_WAIT_MILLIS) {
         throw new InvalidFieldException("timeout_millis", InvalidFieldException.OUT_OF_RANGE,
             "timeout_millis must be 0 (the default, " + DEFAULT_WAIT_MILLIS + ") to "
                 + MAX_WAIT_MILLIS + ", got " + t);
+      }
+      if (job == null) {
+        observer.onNext(restored[0]); // an earlier run's operation is final: nothing to wait for
+        observer.onCompleted();
+        return;
       }
       wait = t == 0 ? DEFAULT_WAIT_MILLIS : t;
       Deadline deadline = context.getDeadline();

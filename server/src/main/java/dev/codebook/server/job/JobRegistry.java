@@ -12,6 +12,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,15 +39,36 @@ public final class JobRegistry implements AutoCloseable {
   /** In start order; guarded by this. */
   private final LinkedHashMap<String, Job> jobs = new LinkedHashMap<>();
 
+  /** Told of every job when it starts and when it ends. */
+  private final Consumer<Job> changes;
+
   /** @param threads jobs that run at once; more wait (RUNNING, phase "queued") */
   public JobRegistry(int threads) {
-    this(threads, Clock.systemUTC());
+    this(threads, 0, job -> {});
+  }
+
+  /**
+   * @param threads jobs that run at once; more wait (RUNNING, phase "queued")
+   * @param lastSequence the largest job number used before (by an earlier run): jobs are
+   *     numbered after it, so names are not reused
+   * @param changes called with each job when it is submitted (RUNNING, on the submitting thread)
+   *     and when it ends (on the job's thread), e.g. to record it; must not throw
+   */
+  public JobRegistry(int threads, long lastSequence, Consumer<Job> changes) {
+    this(threads, Clock.systemUTC(), lastSequence, changes);
   }
 
   JobRegistry(int threads, Clock clock) {
+    this(threads, clock, 0, job -> {});
+  }
+
+  private JobRegistry(int threads, Clock clock, long lastSequence,
+      Consumer<Job> changes) {
     this.pool =
         Executors.newFixedThreadPool(threads, new DefaultThreadFactory("codebook-job", true));
     this.clock = clock;
+    this.sequence.set(lastSequence);
+    this.changes = changes;
   }
 
   /**
@@ -72,6 +94,8 @@ public final class JobRegistry implements AutoCloseable {
       forgetOldFinished();
     }
     Job j = job;
+    changes.accept(j);
+    j.completion().thenAccept(changes);
     try {
       pool.execute(() -> run(j, work));
     } catch (java.util.concurrent.RejectedExecutionException e) {
