@@ -49,7 +49,7 @@ public final class HeapRawVectors implements RawVectors {
     float sum = 0;
     for (int i = 0; i < n; i++) {
       int base = ids[i] * dim;
-      for (int j = 0; j < dim; j += 16) {
+      for (int j = 0; j < dim; j += MappedRawVectors.FLOATS_PER_LINE) {
         sum += data[base + j];
       }
       sum += data[base + dim - 1];

@@ -34,7 +34,8 @@ public final class MappedRawVectors implements RawVectors {
   /** Where {@link #prefetch} leaves its loads' sum; never read. */
   private float sink;
 
-  private static final int FLOATS_PER_LINE = 16;
+  /** Floats in a 64-byte cache line: {@link #touch} reads one of each. */
+  static final int FLOATS_PER_LINE = 16;
 
   /** Creates (or truncates) {@code file}. */
   public MappedRawVectors(Path file, int dim) {
@@ -109,10 +110,6 @@ public final class MappedRawVectors implements RawVectors {
   @Override
   public void prefetch(int[] ids, int n) {
     sink += touch(chunks, rowsPerChunk, dim, ids, n);
-  }
-
-  float touchForTest(int[] ids) {
-    return touch(chunks, rowsPerChunk, dim, ids, ids.length);
   }
 
   /**

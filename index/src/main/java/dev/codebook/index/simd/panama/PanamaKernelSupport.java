@@ -396,9 +396,6 @@ public final class PanamaKernelSupport implements KernelSupport {
     if (ksub % LANES != 0) {
       return KernelSupport.super.tableMinima(lut, m, ksub, mins);
     }
-    if (ksub == LANES) {
-      return oneRegisterTableMinima(lut, m, mins);
-    }
     float span = 0;
     for (int s = 0, at = 0; s < m; s++, at += ksub) {
       FloatVector lo = FloatVector.fromArray(F, lut, at), hi = lo;
@@ -428,19 +425,6 @@ public final class PanamaKernelSupport implements KernelSupport {
 
   private static float fromOrderKey(int key) {
     return Float.intBitsToFloat(key ^ ((key >> 31) & 0x7FFFFFFF));
-  }
-
-  /** tableMinima for tables of one register each (4-bit codes). */
-  private static float oneRegisterTableMinima(float[] lut, int m, float[] mins) {
-    float span = 0;
-    for (int s = 0, at = 0; s < m; s++, at += LANES) {
-      IntVector key = orderKeys(FloatVector.fromArray(F, lut, at));
-      float min = fromOrderKey(key.reduceLanes(VectorOperators.MIN));
-      float max = fromOrderKey(key.reduceLanes(VectorOperators.MAX));
-      mins[s] = min;
-      span = Math.max(span, max - min);
-    }
-    return span;
   }
 
   @Override
