@@ -99,9 +99,9 @@ public final class OperationGrpcService extends OperationServiceGrpc.OperationSe
   public void cancelOperation(CancelOperationRequest request, StreamObserver<Operation> observer) {
     Unary.respond(observer, () -> {
       Operation[] restored = new Operation[1];
+      Job job = find(request.getName(), restored);
       // An earlier run's operation is final: cancelling it leaves it as it is.
-      return find(request.getName(), restored) != null
-          ? toProto(jobs.cancel(operationId(request.getName()))) : restored[0];
+      return job != null ? toProto(jobs.cancel(job.id())) : restored[0];
     });
   }
 

@@ -83,10 +83,9 @@ public final class OperationLog implements AutoCloseable {
     List<Operation> all = new ArrayList<>(last.values());
     all.sort(java.util.Comparator.comparingLong(OperationLog::sequenceOf));
     LinkedHashMap<String, Operation> restored = new LinkedHashMap<>();
-    long maxSequence = 0;
+    long maxSequence = all.isEmpty() ? 0 : sequenceOf(all.get(all.size() - 1)); // sorted by it
     Timestamp now = OperationGrpcService.timestamp(clock.instant());
     for (Operation op : all.subList(Math.max(0, all.size() - RETAINED), all.size())) {
-      maxSequence = Math.max(maxSequence, sequenceOf(op));
       if (!op.getDone()) {
         op = op.toBuilder().setDone(true).setState(Operation.State.FAILED).setEndTime(now)
             .setError(com.google.rpc.Status.newBuilder().setCode(com.google.rpc.Code.ABORTED_VALUE)
@@ -95,9 +94,6 @@ public final class OperationLog implements AutoCloseable {
             .build();
       }
       restored.put(op.getName(), op);
-    }
-    for (Operation op : all) {
-      maxSequence = Math.max(maxSequence, sequenceOf(op));
     }
     // Compact: the last state of the retained operations, written aside and moved over.
     Path tmp = dataDir.resolve(FILE + ".tmp");

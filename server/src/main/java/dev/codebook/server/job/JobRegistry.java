@@ -42,11 +42,6 @@ public final class JobRegistry implements AutoCloseable {
   /** Told of every job when it starts and when it ends. */
   private final Consumer<Job> changes;
 
-  /** @param threads jobs that run at once; more wait (RUNNING, phase "queued") */
-  public JobRegistry(int threads) {
-    this(threads, 0, job -> {});
-  }
-
   /**
    * @param threads jobs that run at once; more wait (RUNNING, phase "queued")
    * @param lastSequence the largest job number used before (by an earlier run): jobs are
