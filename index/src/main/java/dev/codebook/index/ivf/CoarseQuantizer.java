@@ -1,15 +1,12 @@
 package dev.codebook.index.ivf;
 
 import dev.codebook.index.BatchSearch;
-import dev.codebook.index.IndexSpec;
 import dev.codebook.index.SearchParams;
 import dev.codebook.index.flat.FlatIndex;
-import dev.codebook.index.quant.ProductQuantizer;
 import dev.codebook.index.search.SearchResults;
 import dev.codebook.index.search.TopK;
 import dev.codebook.index.simd.KernelSupport;
 import dev.codebook.index.simd.VectorKernels;
-import dev.codebook.index.train.PqTrainer;
 import dev.codebook.index.vector.FloatMatrix;
 import dev.codebook.index.vector.Similarity;
 import dev.codebook.index.vector.VectorUtil;
@@ -21,12 +18,14 @@ import dev.codebook.index.vector.VectorUtil;
  * {@code nprobe} best lists. Immutable.
  *
  * <p>Scoring every centroid costs {@code nlist * d} multiply-adds a query: at 4096 lists of 384
- * dimensions, several times the scan of the lists themselves, and a query alone cannot share the
- * centroid loads with others. From {@value #FAST_PROBE_MIN_NLIST} lists a lone query (one query
- * per call, what a server sees) with a small nprobe therefore pre-selects: the centroids are
- * themselves indexed with 4-bit fast-scan PQ ({@code PQ<d/8>x4fs} over all centroids), its best
- * {@value #FAST_PROBE_OVERSAMPLE} x nprobe are re-scored exactly, and the best nprobe of those are probed with their exact
- * scores. A true top-nprobe list is missed only when PQ ranks it below 8 x nprobe others.
+ * dimensions, more than the scan of the lists themselves at small nprobe. From {@value
+ * #FAST_PROBE_MIN_NLIST} lists a probe therefore pre-selects ({@link CentroidPreselector}): the
+ * centroids are coded with 4-bit fast-scan PQ, the {@link #candidates} with the highest PQ scores
+ * ({@value #FAST_PROBE_OVERSAMPLE} x nprobe, at least {@value #FAST_PROBE_MIN_CANDIDATES}) are
+ * scored exactly, and the best nprobe of those are probed with their exact scores. A true
+ * top-nprobe list is missed only when PQ ranks it below all those candidates. A lone query (one
+ * query per call, what a server sees) pre-selects up to a larger nprobe than the queries of a
+ * batch, which share centroid loads in the exact pass.
  */
 public final class CoarseQuantizer {
 
@@ -40,8 +39,8 @@ public final class CoarseQuantizer {
    */
   private final float[] transposed;
   private final float[] bias;
-  /** PQ fast-scan index of the centroids for the pre-selecting probe, or null below the size. */
-  private final IvfPqIndex centroidIndex;
+  /** PQ fast-scan of the centroids for the pre-selecting probe, or null below the size. */
+  private final CentroidPreselector preselector;
 
   /**
    * Lists per block of {@link #transposed}: one panel of four 512-bit registers, so the kernel
@@ -57,9 +56,6 @@ public final class CoarseQuantizer {
 
   /** Candidate lists pre-selected per probed list, re-scored exactly. */
   public static final int FAST_PROBE_OVERSAMPLE = 8;
-
-  /** Seed of the centroids' PQ: the index built over the same centroids is the same. */
-  private static final long FAST_PROBE_SEED = 0x5eedL;
 
   public CoarseQuantizer(FloatMatrix centroids, boolean innerProduct) {
     this.centroids = centroids;
@@ -80,30 +76,49 @@ public final class CoarseQuantizer {
     for (int i = 0; i < n; i++) {
       bias[i] = innerProduct ? 0f : (float) -VectorUtil.squaredNorm(c, i * d, d);
     }
-    this.centroidIndex = n >= FAST_PROBE_MIN_NLIST ? indexCentroids(centroids, innerProduct) : null;
-  }
-
-  private static IvfPqIndex indexCentroids(FloatMatrix centroids, boolean innerProduct) {
-    int d = centroids.dim();
-    int dsub = d % 8 == 0 ? 8 : d % 4 == 0 ? 4 : d % 2 == 0 ? 2 : 1;
-    int m = d / dsub;
-    ProductQuantizer pq = PqTrainer.train(centroids, m, 4,
-        PqTrainer.Params.defaults().withSeed(FAST_PROBE_SEED).withThreads(1));
-    HeapRawVectors exact = new HeapRawVectors(d);
-    IvfPqIndex index = new IvfPqIndex(IndexSpec.parse("PQ" + m + "x4fs,RFlat"),
-        innerProduct ? Similarity.DOT_PRODUCT : Similarity.EUCLIDEAN, null, pq, exact);
-    index.add(centroids);
-    return index;
+    this.preselector = n >= FAST_PROBE_MIN_NLIST ? new CentroidPreselector(centroids, innerProduct) : null;
   }
 
   /**
-   * Whether {@link #probeBatch} pre-selects lists for a lone query probing {@code nprobe}: only
-   * while the candidates re-scored exactly stay under a sixteenth of the lists (measured on 1M x
-   * 384, IVF4096: nprobe 16 answers one query per call 1.9x faster, nprobe 64 slower).
+   * Whether {@link #probeBatch} pre-selects lists for a lone query probing {@code nprobe}: while
+   * the candidates scored exactly stay under an eighth of the lists.
    */
   public boolean preselects(int nprobe) {
-    return centroidIndex != null
-        && (long) nprobe * FAST_PROBE_OVERSAMPLE * 16 <= nlist();
+    return preselector != null && (long) candidates(nprobe) * FAST_PROBE_LONE_RATIO <= nlist();
+  }
+
+  /**
+   * Whether {@link #probeBatch} pre-selects lists for every query of a batch probing {@code
+   * nprobe}: the four-query kernel shares each centroid load between four queries, so the exact
+   * pass is four times cheaper a query than for a lone one, and pre-selection pays for batches
+   * only with fewer candidates.
+   */
+  public boolean preselectsBatch(int nprobe) {
+    return preselector != null && (long) candidates(nprobe) * FAST_PROBE_BATCH_RATIO <= nlist();
+  }
+
+  /** Lists per exactly scored candidate from which a lone query pre-selects. */
+  static final int FAST_PROBE_LONE_RATIO = 8;
+
+  /** Lists per exactly scored candidate from which every query of a batch pre-selects. */
+  static final int FAST_PROBE_BATCH_RATIO = 16;
+
+  /**
+   * Fewest candidate lists a pre-selection scores exactly, whatever the nprobe. On centroids
+   * crowded into a few clusters (near ties by the hundred), 4-bit PQ over 8-dimension sub-spaces
+   * ranks the exact best list within its top 8 for under half the queries and within its top 128
+   * for all (CoarseQuantizerTest).
+   */
+  public static final int FAST_PROBE_MIN_CANDIDATES = 128;
+
+  /** Candidate lists scored exactly to probe {@code nprobe}. */
+  static int candidates(int nprobe) {
+    return (int) Math.max(FAST_PROBE_MIN_CANDIDATES, (long) nprobe * FAST_PROBE_OVERSAMPLE);
+  }
+
+  /** Query {@code q}'s best {@code heap.k()} lists, pre-selected by the centroids' fast-scan. */
+  private void preselect(float[] q, int offset, TopK heap) {
+    preselector.select(q, offset, candidates(heap.k()), heap);
   }
 
   public int nlist() {
@@ -172,13 +187,21 @@ public final class CoarseQuantizer {
     int n = to - from;
     float[] q = queries.data();
     int last = n - 1;
-    // Groups of four; only a batch's last group can hold a lone query.
+    int nprobe = heaps[0].k();
     int exact = n;
+    if (preselectsBatch(nprobe)) {
+      // Few lists wanted of many: the fast-scan pre-selection is cheaper than scoring every
+      // centroid even with the four-query kernel sharing each centroid load.
+      for (int i = 0; i < n; i++) {
+        preselect(q, queries.offset(from + i), heaps[i]);
+      }
+      return;
+    }
+    // Groups of four; only a batch's last group can hold a lone query.
     if (n % 4 == 1 && preselects(heaps[last].k())) {
       // A lone query scores centroids at a quarter of the four-query kernel's rate: here the
       // fast-scan pre-selection pays; for four queries the exact pass is cheaper (measured).
-      heaps[last].clear();
-      centroidIndex.bestInto(q, queries.offset(from + last), FAST_PROBE_OVERSAMPLE, heaps[last]);
+      preselect(q, queries.offset(from + last), heaps[last]);
       exact = last;
     }
     for (int i = 0; i < exact; i++) {

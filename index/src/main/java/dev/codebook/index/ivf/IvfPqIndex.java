@@ -520,27 +520,6 @@ public final class IvfPqIndex implements VectorIndex {
   }
 
   /**
-   * The best {@code heap.k()} vectors for one prepared query into {@code heap} (cleared first),
-   * re-ranking {@code rerank} times as many with {@code RFlat}: the coarse quantizer's
-   * pre-selection searches its centroids' index with this. Only for indexes without IVF.
-   */
-  void bestInto(float[] q, int qOff, int rerank, TopK heap) {
-    assert coarse == null;
-    int k = heap.k();
-    Scratch s = scratch(1, raw != null ? Math.multiplyExact(k, rerank) : k, k);
-    searchOne(q, qOff, 1, 1, s);
-    TopK best = raw != null ? s.reranked : s.one.heap;
-    if (raw != null) {
-      rerank(q, qOff, s.one.heap, s);
-    }
-    int n = best.drainBestFirst(s.candidateIds, s.candidateScores, 0);
-    heap.clear();
-    for (int i = 0; i < n; i++) {
-      heap.offer(s.candidateIds[i], s.candidateScores[i]);
-    }
-  }
-
-  /**
    * With a filter, how many times {@code nprobe} lists a query may scan before it settles for
    * fewer than k accepted results. Filters too restrictive for this are better served by scoring
    * the accepted vectors directly, which callers choose by the filter's cardinality.
