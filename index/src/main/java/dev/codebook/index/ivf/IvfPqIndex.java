@@ -875,10 +875,25 @@ public final class IvfPqIndex implements VectorIndex {
     return lo;
   }
 
-  /** Float scores for the candidates whose upper bound clears the final bar, into the heap. */
+  /**
+   * The candidates whose upper bound clears the final bar, into the heap: with their float ADC
+   * scores, or with RFlat (which re-scores them exactly) their upper bounds.
+   */
   private void rescoreCandidates(QueryScan qs) {
     float bar = qs.bounds.exactBar();
     float[] lut = qs.lut;
+    if (raw != null) {
+      // Re-ranked: the candidates only need choosing, and their byte sums (as upper bounds, bias
+      // included) choose them almost as well as float scores. Measured on the real set,
+      // IVF256,PQ48x4fs,RFlat rerank 4, nprobe 1 / 4 / 16: recall@10 0.4884 / 0.6840 / 0.7585
+      // against 0.4884 / 0.6844 / 0.7592, batched 9-14% faster; 8-bit PQ32 +-0.0002, 3-4%.
+      for (int i = 0; i < qs.count; i++) {
+        if (qs.upper[i] >= bar) {
+          qs.heap.offer(qs.ids[i], qs.upper[i]);
+        }
+      }
+      return;
+    }
     for (int i = 0; i < qs.count; i++) {
       if (qs.upper[i] >= bar) {
         byte[] codes = listCodes[qs.lists[i]];
