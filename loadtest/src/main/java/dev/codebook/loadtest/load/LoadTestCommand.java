@@ -107,8 +107,12 @@ public final class LoadTestCommand implements Callable<Integer> {
   @Option(names = "--jit-warmup", paramLabel = "SECONDS", defaultValue = "10",
       description = "Extra warm-up before the first level only (default: ${DEFAULT-VALUE}): the"
           + " JIT of this generator and of a freshly started server keeps compiling for several"
-          + " seconds, which would otherwise land in the first level's tail.")
+          + " seconds, which would otherwise land in the first level's tail. Before an open"
+          + " loop it runs as a closed loop of " + JIT_WARMUP_CONCURRENCY + " callers.")
   double jitWarmup;
+
+  /** Callers of the closed loop that warms up a server before an open-loop test. */
+  static final int JIT_WARMUP_CONCURRENCY = 8;
 
   @Option(names = "--duration", paramLabel = "SECONDS", defaultValue = "10",
       description = "Measured time per level (default: ${DEFAULT-VALUE}).")
@@ -228,10 +232,19 @@ public final class LoadTestCommand implements Callable<Integer> {
       boolean open = !rate.isEmpty();
       List<? extends Number> levels = open ? rate : concurrency.isEmpty() ? List.of(1) : concurrency;
       List<LoadGenerator.Sender> senders = senders(client, extra, loops);
+      if (open && jitWarmup > 0) {
+        // A fresh server runs its first searches interpreted, at a few per second: a timetable
+        // would fill its queue and warm up on RESOURCE_EXHAUSTED answers. A closed loop paces
+        // itself to whatever the server manages, so the JIT warm-up is one.
+        new LoadGenerator(senders, plan, new LoadGenerator.Settings(Duration.ZERO,
+            seconds("--jit-warmup", jitWarmup), 0, maxInFlight),
+            line -> err.println("[loadtest] JIT warm-up, closed loop: " + line), serverCpu)
+            .closedLoop(JIT_WARMUP_CONCURRENCY);
+      }
       for (Number level : levels) {
         LoadGenerator generator = new LoadGenerator(senders, plan,
-            lines.isEmpty() ? firstSettings : settings, line -> err.println("[loadtest] " + line),
-            serverCpu);
+            lines.isEmpty() && !open ? firstSettings : settings,
+            line -> err.println("[loadtest] " + line), serverCpu);
         LoadGenerator.Level result = open ? generator.openLoop(level.doubleValue())
             : generator.closedLoop(level.intValue());
         Map<String, Object> line = summary(result, t, name, info, params, plan, datasetName);
