@@ -11,8 +11,8 @@ import dev.codebook.index.vector.FloatMatrix;
  * Picks a query's best lists without scoring every centroid: the centroids are coded with 4-bit
  * fast-scan PQ ({@code d/8} sub-quantizers of 8 dimensions), one kernel pass gives every
  * centroid's byte sum, a binary search over vector counts finds the sum that the {@code
- * candidates} highest reach, and only those are scored exactly. At 4,096 centroids of 384 dimensions that is 64 blocks of the
- * fast-scan kernel and about a hundred dot products instead of 4,096.
+ * candidates} highest reach, and only those are scored exactly. At 4,096 centroids of 384
+ * dimensions that is 64 blocks of the fast-scan kernel and 128 dot products instead of 4,096.
  *
  * <p>No heap and no float re-scoring between the kernel and the exact scores: candidates are
  * chosen by their sums alone (ties at the cut all taken), so a query costs the same whatever

@@ -76,7 +76,8 @@ public final class CoarseQuantizer {
     for (int i = 0; i < n; i++) {
       bias[i] = innerProduct ? 0f : (float) -VectorUtil.squaredNorm(c, i * d, d);
     }
-    this.preselector = n >= FAST_PROBE_MIN_NLIST ? new CentroidPreselector(centroids, innerProduct) : null;
+    this.preselector =
+        n >= FAST_PROBE_MIN_NLIST ? new CentroidPreselector(centroids, innerProduct) : null;
   }
 
   /**
@@ -91,7 +92,9 @@ public final class CoarseQuantizer {
    * Whether {@link #probeBatch} pre-selects lists for every query of a batch probing {@code
    * nprobe}: the four-query kernel shares each centroid load between four queries, so the exact
    * pass is four times cheaper a query than for a lone one, and pre-selection pays for batches
-   * only with fewer candidates.
+   * only with fewer candidates. Measured on 1M x 384, IVF4096,PQ48x4fs, 1,000 queries in one
+   * call: exact 23.1k / 17.0k / 14.7-17.2k QPS at nprobe 1 / 8 / 16, pre-selected 43.1k / 32.9k
+   * / 25.9k; at nprobe 64 (512 candidates) exact 12.1k against 9.3k pre-selected one by one.
    */
   public boolean preselectsBatch(int nprobe) {
     return preselector != null && (long) candidates(nprobe) * FAST_PROBE_BATCH_RATIO <= nlist();
