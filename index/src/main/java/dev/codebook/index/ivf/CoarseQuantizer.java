@@ -201,7 +201,7 @@ public final class CoarseQuantizer {
       return;
     }
     // Groups of four; only a batch's last group can hold a lone query.
-    if (n % 4 == 1 && preselects(heaps[last].k())) {
+    if (n % 4 == 1 && preselects(nprobe)) {
       // A lone query scores centroids at a quarter of the four-query kernel's rate: here the
       // fast-scan pre-selection pays; for four queries the exact pass is cheaper (measured).
       preselect(q, queries.offset(from + last), heaps[last]);

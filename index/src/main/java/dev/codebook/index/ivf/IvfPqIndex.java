@@ -881,7 +881,6 @@ public final class IvfPqIndex implements VectorIndex {
    */
   private void rescoreCandidates(QueryScan qs) {
     float bar = qs.bounds.exactBar();
-    float[] lut = qs.lut;
     if (raw != null) {
       // Re-ranked: the candidates only need choosing, and their byte sums (as upper bounds, bias
       // included) choose them almost as well as float scores. Measured on the real set,
@@ -894,6 +893,7 @@ public final class IvfPqIndex implements VectorIndex {
       }
       return;
     }
+    float[] lut = qs.lut;
     for (int i = 0; i < qs.count; i++) {
       if (qs.upper[i] >= bar) {
         byte[] codes = listCodes[qs.lists[i]];
