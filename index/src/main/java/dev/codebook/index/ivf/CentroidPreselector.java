@@ -64,14 +64,7 @@ final class CentroidPreselector {
   void select(float[] q, int qOff, int candidates, TopK heap) {
     KernelSupport k = VectorKernels.support();
     Scratch s = scratch.get();
-    if (innerProduct) {
-      pq.computeInnerProductTable(q, qOff, s.lut);
-    } else {
-      pq.computeDistanceTable(q, qOff, s.lut);
-      for (int i = 0; i < s.lut.length; i++) {
-        s.lut[i] = -s.lut[i];
-      }
-    }
+    pq.computeScoreTable(q, qOff, s.lut, innerProduct);
     s.qlut.quantize(s.lut);
     byte[] tables = s.qlut.tables();
     short[][] sums = s.sums;

@@ -746,14 +746,7 @@ public final class IvfPqIndex implements VectorIndex {
 
   /** The float ADC table: dot products for inner product, negated squared distances for L2. */
   private void buildLut(float[] q, int qOff, float[] lut) {
-    if (innerProduct) {
-      pq.computeInnerProductTable(q, qOff, lut);
-    } else {
-      pq.computeDistanceTable(q, qOff, lut);
-      for (int i = 0; i < lut.length; i++) {
-        lut[i] = -lut[i];
-      }
-    }
+    pq.computeScoreTable(q, qOff, lut, innerProduct);
   }
 
   /**

@@ -229,6 +229,21 @@ public final class ProductQuantizer {
   }
 
   /**
+   * Fills {@code lut} with scores where higher is better, as the fast-scan tables want them: the
+   * inner-product table for {@code innerProduct}, else the negated squared distances.
+   */
+  public void computeScoreTable(float[] q, int qOffset, float[] lut, boolean innerProduct) {
+    if (innerProduct) {
+      computeInnerProductTable(q, qOffset, lut);
+      return;
+    }
+    computeDistanceTable(q, qOffset, lut);
+    for (int i = 0, n = m * ksub; i < n; i++) {
+      lut[i] = -lut[i];
+    }
+  }
+
+  /**
    * The reference ADC sum: {@code sum_s lut[s * ksub + codes[codeOffset + s]]}. Scanners use their
    * own kernels and are tested against this.
    */

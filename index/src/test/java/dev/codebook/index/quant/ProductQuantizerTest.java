@@ -126,6 +126,25 @@ class ProductQuantizerTest {
   }
 
   @Test
+  void scoreTablesAreTheInnerProductTableOrTheNegatedDistanceTable() {
+    ProductQuantizer pq = random(5, 48, 6, 4);
+    FloatMatrix queries = gaussian(6, 3, 48);
+    float[] l2 = new float[pq.tableSize()];
+    float[] ip = new float[pq.tableSize()];
+    float[] score = new float[pq.tableSize()];
+    for (int q = 0; q < queries.rows(); q++) {
+      pq.computeDistanceTable(queries.data(), queries.offset(q), l2);
+      pq.computeInnerProductTable(queries.data(), queries.offset(q), ip);
+      pq.computeScoreTable(queries.data(), queries.offset(q), score, true);
+      assertArrayEquals(ip, score, "inner product, query " + q);
+      pq.computeScoreTable(queries.data(), queries.offset(q), score, false);
+      for (int i = 0; i < l2.length; i++) {
+        assertEquals(-l2[i], score[i], "L2, query " + q + " entry " + i);
+      }
+    }
+  }
+
+  @Test
   void fourBitCodesStayBelowSixteenAndPackIntoHalfBytes() {
     ProductQuantizer pq = PqTrainer.train(gaussian(3, 1000, 64), 16, 4, training());
     assertEquals(16, pq.ksub());
