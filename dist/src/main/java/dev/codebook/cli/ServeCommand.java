@@ -92,6 +92,12 @@ public final class ServeCommand implements Callable<Integer> {
           + " (default: " + ServerConfig.DEFAULT_SEARCH_QUEUE_CAPACITY + ").")
   Integer searchQueue;
 
+  @Option(names = "--search-batch", paramLabel = "N",
+      description = "Most queries a search thread runs as one batch when single-query calls"
+          + " queue up behind each other (default: " + ServerConfig.DEFAULT_SEARCH_BATCH
+          + "; 1 searches every call on its own).")
+  Integer searchBatch;
+
   @Option(names = "--metrics-port", paramLabel = "PORT",
       description = "Serve Prometheus metrics at http://HOST:PORT/metrics (default: off;"
           + " 0 picks a free port, -1 turns it off).")
@@ -129,6 +135,9 @@ public final class ServeCommand implements Callable<Integer> {
     }
     if (searchQueue != null) {
       b.searchQueueCapacity(searchQueue);
+    }
+    if (searchBatch != null) {
+      b.searchBatch(searchBatch);
     }
     if (metricsPort != null) {
       b.metricsPort(metricsPort);

@@ -165,7 +165,7 @@ public final class CodebookServer implements AutoCloseable {
         .addService(new OperationGrpcService(jobs, operations))
         .addService(new VectorGrpcService(registry))
         .addService(new SearchGrpcService(registry, searchExecutor, config.searchQueueCapacity(),
-            metrics).definition())
+            config.searchBatch(), metrics).definition())
         .addService(new SystemGrpcService())
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance());

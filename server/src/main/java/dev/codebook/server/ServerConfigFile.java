@@ -26,6 +26,7 @@ import org.yaml.snakeyaml.error.YAMLException;
  * data-dir: ./data
  * search-threads: 2          # default: one per core
  * search-queue: 256          # waiting searches before RESOURCE_EXHAUSTED
+ * search-batch: 16           # queued single-query calls merged into one search; 1: off
  * build-threads: 2           # threads of one index build; default: one per core
  * build-jobs: 1              # index builds that run at once
  * max-inbound-message-bytes: 67108864
@@ -48,7 +49,7 @@ import org.yaml.snakeyaml.error.YAMLException;
 public record ServerConfigFile(ServerConfig config, Path dataDir) {
 
   private static final Set<String> KEYS = Set.of("host", "port", "data-dir", "search-threads",
-      "search-queue", "build-threads", "build-jobs", "max-inbound-message-bytes",
+      "search-queue", "search-batch", "build-threads", "build-jobs", "max-inbound-message-bytes",
       "keepalive-time-seconds", "keepalive-timeout-seconds", "permit-keepalive-time-seconds",
       "max-connection-idle-seconds", "shutdown-grace-seconds", "metrics-port", "tls", "api-keys");
 
@@ -87,6 +88,7 @@ public record ServerConfigFile(ServerConfig config, Path dataDir) {
         case "data-dir" -> dataDir = dir.resolve(string(where, v));
         case "search-threads" -> b.searchThreads(integer(where, v));
         case "search-queue" -> b.searchQueueCapacity(integer(where, v));
+        case "search-batch" -> b.searchBatch(integer(where, v));
         case "build-threads" -> b.buildThreads(integer(where, v));
         case "build-jobs" -> b.buildJobs(integer(where, v));
         case "max-inbound-message-bytes" -> b.maxInboundMessageSize(integer(where, v));

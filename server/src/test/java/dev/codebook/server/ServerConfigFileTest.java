@@ -22,6 +22,7 @@ class ServerConfigFileTest {
         data-dir: store
         search-threads: 3
         search-queue: 17
+        search-batch: 8
         build-threads: 2
         build-jobs: 2
         max-inbound-message-bytes: 1048576
@@ -45,6 +46,7 @@ class ServerConfigFileTest {
     assertEquals(dir.toAbsolutePath().resolve("store"), loaded.dataDir());
     assertEquals(3, c.searchThreads());
     assertEquals(17, c.searchQueueCapacity());
+    assertEquals(8, c.searchBatch());
     assertEquals(2, c.buildThreads());
     assertEquals(2, c.buildJobs());
     assertEquals(1 << 20, c.maxInboundMessageSize());

@@ -16,6 +16,9 @@ import dev.codebook.server.metrics.ServerMetrics;
 import io.grpc.Context;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -26,7 +29,9 @@ import java.util.concurrent.ThreadPoolExecutor;
  * queue is full the call fails fast with RESOURCE_EXHAUSTED instead of queueing without bound;
  * once the server shuts the executor down, with UNAVAILABLE. The call's context (deadline,
  * cancellation) is polled between groups of queries and every 32 lists inside an IVF-PQ scan,
- * and a search whose call ended while it waited in the queue is not started.
+ * and a search whose call ended while it waited in the queue is not started. Unfiltered calls
+ * queued behind each other with the same collection and parameters are searched as one batch
+ * ({@link SearchCall}).
  */
 public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImplBase {
 
@@ -49,14 +54,20 @@ public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImpl
   private final ThreadPoolExecutor executor;
   private final int queueCapacity;
   private final ServerMetrics metrics;
+  private final int maxBatch;
 
   /**
    * @param executor the bounded search executor; its rejections become RESOURCE_EXHAUSTED, or
    *     UNAVAILABLE once it is shut down
    * @param queueCapacity the capacity of its queue, for the error message
+   * @param maxBatch most queries merged from queued calls into one search; 1 for none
    */
   public SearchGrpcService(CollectionRegistry registry, ThreadPoolExecutor executor,
-      int queueCapacity, ServerMetrics metrics) {
+      int queueCapacity, int maxBatch, ServerMetrics metrics) {
+    if (maxBatch < 1) {
+      throw new IllegalArgumentException("maxBatch must be positive, got " + maxBatch);
+    }
+    this.maxBatch = maxBatch;
     this.registry = registry;
     this.metrics = metrics;
     this.executor = executor;
@@ -123,21 +134,92 @@ public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImpl
       responseObserver.onError(StatusMapper.toStatusException(e));
       return;
     }
-    Runnable task =
-        () -> run(context, collection, queries, k, params, filter, request, responseObserver);
+    SearchCall call = new SearchCall(context, collection, queries, k, params, filter,
+        request.getIncludeVectors(), request.getIncludeAttributes(), responseObserver);
     try {
-      executor.execute(context.wrap(task));
+      executor.execute(call);
     } catch (RejectedExecutionException e) {
       responseObserver.onError(executor.isShutdown()
           ? StatusMapper.draining()
           : StatusMapper.searchQueueFull(executor.getMaximumPoolSize(), queueCapacity));
-      return;
     }
   }
 
-  private void run(Context context, Collection collection, FloatMatrix queries, int k,
-      SearchParams params, Filters filter, SearchRequest request,
-      StreamObserver<SearchResponse> observer) {
+  /**
+   * A checked search call waiting in the executor's queue. The thread that takes one also takes
+   * the compatible calls queued right behind it, up to {@link #maxBatch} queries, and answers them
+   * with one batched search: under load, single-query calls then share the batched kernels' work
+   * (the rotation, the coarse probe and the score tables as matrix products) as one call with
+   * many queries would. An idle server answers each call alone, with no waiting for company.
+   */
+  private final class SearchCall implements Runnable {
+    final Context context;
+    final Collection collection;
+    final FloatMatrix queries;
+    final int k;
+    final SearchParams params;
+    final Filters filter;
+    final boolean withValues;
+    final boolean withAttributes;
+    final StreamObserver<SearchResponse> observer;
+
+    SearchCall(Context context, Collection collection, FloatMatrix queries, int k,
+        SearchParams params, Filters filter, boolean withValues, boolean withAttributes,
+        StreamObserver<SearchResponse> observer) {
+      this.context = context;
+      this.collection = collection;
+      this.queries = queries;
+      this.k = k;
+      this.params = params;
+      this.filter = filter;
+      this.withValues = withValues;
+      this.withAttributes = withAttributes;
+      this.observer = observer;
+    }
+
+    /** Whether {@code other} can be searched in one batch with this call. */
+    boolean joins(SearchCall other, int room) {
+      return filter == null && other.filter == null && queries.rows() <= room
+          && collection == other.collection && k == other.k && params.equals(other.params)
+          && withValues == other.withValues && withAttributes == other.withAttributes;
+    }
+
+    @Override
+    public void run() {
+      List<SearchCall> calls = maxBatch > 1 && filter == null && queries.rows() < maxBatch
+          ? withFollowers() : List.of(this);
+      if (calls.size() == 1) {
+        context.run(() -> searchAlone(this));
+      } else {
+        searchTogether(calls);
+      }
+    }
+
+    /** This call and the compatible calls at the head of the queue, taken off it. */
+    private List<SearchCall> withFollowers() {
+      BlockingQueue<Runnable> queue = executor.getQueue();
+      List<SearchCall> calls = null;
+      int rows = queries.rows();
+      while (rows < maxBatch) {
+        if (!(queue.peek() instanceof SearchCall next) || !next.joins(this, maxBatch - rows)) {
+          break;
+        }
+        if (queue.remove(next)) { // false: another search thread took it first
+          if (calls == null) {
+            calls = new ArrayList<>();
+            calls.add(this);
+          }
+          calls.add(next);
+          rows += next.queries.rows();
+        }
+      }
+      return calls == null ? List.of(this) : calls;
+    }
+  }
+
+  private void searchAlone(SearchCall call) {
+    Context context = call.context;
+    StreamObserver<SearchResponse> observer = call.observer;
     SearchResponse response;
     try {
       if (context.isCancelled()) {
@@ -145,14 +227,14 @@ public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImpl
         return;
       }
       long codes = ScanStats.codes(), exact = ScanStats.exact(); // this thread's work so far
-      Collection.Hit[][] hits = collection.search(queries, k, params,
-          filter == null ? null : filter.filter(), request.getIncludeVectors(),
-          request.getIncludeAttributes(), context::isCancelled);
-      response = toResponse(hits);
-      metrics.queries(collection.id(), hits.length, ScanStats.codes() - codes,
+      Collection.Hit[][] hits = call.collection.search(call.queries, call.k, call.params,
+          call.filter == null ? null : call.filter.filter(), call.withValues,
+          call.withAttributes, context::isCancelled);
+      response = toResponse(hits, 0, hits.length);
+      metrics.queries(call.collection.id(), hits.length, ScanStats.codes() - codes,
           ScanStats.exact() - exact);
     } catch (FilterException e) {
-      observer.onError(StatusMapper.toStatusException(filter.toInvalidField(e)));
+      observer.onError(StatusMapper.toStatusException(call.filter.toInvalidField(e)));
       return;
     } catch (CancellationException e) {
       observer.onError(StatusMapper.cancelled(context, e.getMessage()));
@@ -165,9 +247,78 @@ public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImpl
     observer.onCompleted();
   }
 
-  private static SearchResponse toResponse(Collection.Hit[][] hits) {
+  /**
+   * Searches compatible calls as one batch and answers each with its own queries' rows. A call
+   * cancelled while it queued is answered at once and left out; the batch stops early only when
+   * every call in it has been cancelled.
+   */
+  private void searchTogether(List<SearchCall> queued) {
+    List<SearchCall> calls = new ArrayList<>(queued.size());
+    int rows = 0;
+    for (SearchCall c : queued) {
+      if (c.context.isCancelled()) {
+        c.observer.onError(StatusMapper.cancelled(c.context, "the search waited in the queue"));
+      } else {
+        calls.add(c);
+        rows += c.queries.rows();
+      }
+    }
+    if (calls.size() <= 1) {
+      for (SearchCall c : calls) {
+        c.context.run(() -> searchAlone(c));
+      }
+      return;
+    }
+    SearchCall first = calls.get(0);
+    FloatMatrix all = FloatMatrix.allocate(rows, first.queries.dim());
+    int at = 0;
+    for (SearchCall c : calls) {
+      float[] q = c.queries.data();
+      System.arraycopy(q, 0, all.data(), at, q.length);
+      at += q.length;
+    }
+    Collection.Hit[][] hits;
+    try {
+      long codes = ScanStats.codes(), exact = ScanStats.exact();
+      hits = first.collection.search(all, first.k, first.params, null, first.withValues,
+          first.withAttributes, () -> allCancelled(calls));
+      metrics.queries(first.collection.id(), rows, ScanStats.codes() - codes,
+          ScanStats.exact() - exact);
+      metrics.mergedCalls(first.collection.id(), calls.size());
+    } catch (CancellationException e) {
+      for (SearchCall c : calls) {
+        c.observer.onError(StatusMapper.cancelled(c.context, e.getMessage()));
+      }
+      return;
+    } catch (RuntimeException e) {
+      for (SearchCall c : calls) {
+        c.observer.onError(StatusMapper.toStatusException(e));
+      }
+      return;
+    }
+    int from = 0;
+    for (SearchCall c : calls) {
+      int to = from + c.queries.rows();
+      c.observer.onNext(toResponse(hits, from, to));
+      c.observer.onCompleted();
+      from = to;
+    }
+  }
+
+  private static boolean allCancelled(List<SearchCall> calls) {
+    for (int i = 0; i < calls.size(); i++) {
+      if (!calls.get(i).context.isCancelled()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The response holding queries {@code [from, to)} of {@code hits}. */
+  private static SearchResponse toResponse(Collection.Hit[][] hits, int from, int to) {
     SearchResponse.Builder b = SearchResponse.newBuilder();
-    for (Collection.Hit[] query : hits) {
+    for (int q = from; q < to; q++) {
+      Collection.Hit[] query = hits[q];
       QueryResult.Builder qb = b.addResultsBuilder();
       for (Collection.Hit h : query) {
         Neighbor.Builder nb = qb.addNeighborsBuilder().setId(h.id()).setScore(h.score());

@@ -43,6 +43,7 @@ public final class ServerMetrics implements AutoCloseable {
   private final Counter queries;
   private final Counter scannedCodes;
   private final Counter exactScored;
+  private final Counter mergedCalls;
   private HTTPServer http;
 
   public ServerMetrics(CollectionRegistry collections, ThreadPoolExecutor searchExecutor,
@@ -62,6 +63,9 @@ public final class ServerMetrics implements AutoCloseable {
         .labelNames("collection").register(registry);
     exactScored = Counter.builder().name("codebook_search_exact_scored_total")
         .help("Vectors scored exactly: flat search over unindexed vectors, and re-ranking")
+        .labelNames("collection").register(registry);
+    mergedCalls = Counter.builder().name("codebook_search_merged_calls_total")
+        .help("Search calls answered by a search shared with other queued calls")
         .labelNames("collection").register(registry);
     gauge("codebook_search_queue_depth", "Searches waiting for a search thread",
         () -> searchExecutor.getQueue().size());
@@ -97,6 +101,11 @@ public final class ServerMetrics implements AutoCloseable {
     if (exact > 0) {
       exactScored.labelValues(collectionId).inc(exact);
     }
+  }
+
+  /** Counts {@code calls} calls answered together by one merged search. */
+  public void mergedCalls(String collectionId, int calls) {
+    mergedCalls.labelValues(collectionId).inc(calls);
   }
 
   public PrometheusRegistry registry() {

@@ -1,0 +1,141 @@
+package dev.codebook.server;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.codebook.api.v1.Metric;
+import dev.codebook.api.v1.SearchRequest;
+import dev.codebook.api.v1.SearchResponse;
+import dev.codebook.api.v1.SearchServiceGrpc;
+import dev.codebook.index.vector.FloatMatrix;
+import io.grpc.ManagedChannel;
+import io.grpc.stub.StreamObserver;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Single-query calls that queue up behind each other are searched as one batch, and every call
+ * still gets exactly the answer it would have got alone.
+ */
+class MergedSearchTest {
+
+  private static final int CALLS = 96;
+
+  @Test
+  void queuedCallsOnAnExactCollectionAreSearchedTogetherWithTheirOwnAnswers() throws Exception {
+    check("Flat", false, 0);
+  }
+
+  @Test
+  void queuedCallsOnAnIvfPqIndexAreSearchedTogetherWithTheirOwnAnswers() throws Exception {
+    check("IVF64,PQ48x4fs,RFlat", true, 8);
+  }
+
+  /**
+   * Answers {@link #CALLS} queries one call at a time, then sends them again all at once while
+   * the only search thread is busy with a long call, so they queue; every eighth asks for a
+   * different top_k, which must not be merged with its neighbours.
+   */
+  private static void check(String spec, boolean build, int nprobe) throws Exception {
+    ServerConfig config = ServerTestSupport.testConfig().toBuilder()
+        .searchThreads(1).metricsPort(0).build();
+    try (CodebookServer server = CodebookServer.start(config)) {
+      ManagedChannel ch = ServerTestSupport.channel(server);
+      try {
+        ServerTestSupport.Stubs stubs = ServerTestSupport.Stubs.of(ch);
+        String name = ServerTestSupport.create(stubs, "merged", 384, Metric.COSINE, spec)
+            .getName();
+        FloatMatrix train = ServerTestSupport.sample().train();
+        ServerTestSupport.upsertRows(stubs, name, train, 0, train.rows());
+        if (build) {
+          ServerTestSupport.buildAndWait(stubs, name, 7);
+        }
+        FloatMatrix test = ServerTestSupport.sample().test();
+        List<SearchRequest> singles = new ArrayList<>();
+        for (int i = 0; i < CALLS; i++) {
+          SearchRequest.Builder r = ServerTestSupport.searchRequest(name, test, i, i + 1,
+              i % 8 == 7 ? 5 : 10);
+          if (nprobe > 0) {
+            r.setNprobe(nprobe).setRerank(4);
+          }
+          singles.add(r.build());
+        }
+        int[][] alone = new int[CALLS][];
+        for (int i = 0; i < CALLS; i++) {
+          alone[i] = ServerTestSupport.ids(stubs.search().search(singles.get(i)), 0);
+        }
+        assertEquals(0.0, merged(server), "one call at a time: nothing to merge");
+
+        SearchServiceGrpc.SearchServiceStub async = SearchServiceGrpc.newStub(ch);
+        // Hold the one search thread: every test query, many times over, in one call.
+        SearchRequest.Builder hold = ServerTestSupport.searchRequest(name, test, 0, test.rows(),
+            10);
+        List<dev.codebook.api.v1.Query> once = List.copyOf(hold.getQueriesList());
+        for (int rep = 0; rep < 3; rep++) {
+          hold.addAllQueries(once);
+        }
+        if (nprobe > 0) {
+          hold.setNprobe(64).setRerank(4);
+        }
+        CompletableFuture<SearchResponse> held = call(async, hold.build());
+        List<CompletableFuture<SearchResponse>> queued = new ArrayList<>();
+        for (SearchRequest r : singles) {
+          queued.add(call(async, r));
+        }
+        held.get(60, TimeUnit.SECONDS);
+        for (int i = 0; i < CALLS; i++) {
+          SearchResponse r = queued.get(i).get(60, TimeUnit.SECONDS);
+          assertEquals(1, r.getResultsCount());
+          assertArrayEquals(alone[i], ServerTestSupport.ids(r, 0), "call " + i);
+        }
+        double merged = merged(server);
+        // The top_k 5 calls split the queue into runs of 7 calls that can merge (at most 16
+        // queries a batch); they themselves are searched alone.
+        int mergeable = CALLS - CALLS / 8;
+        assertTrue(merged >= mergeable / 2, "merged " + merged + " of " + CALLS + " queued calls");
+        assertTrue(merged <= mergeable, "merged " + merged + ": a top_k 5 call was merged");
+      } finally {
+        ServerTestSupport.close(ch);
+      }
+    }
+  }
+
+  private static CompletableFuture<SearchResponse> call(SearchServiceGrpc.SearchServiceStub stub,
+      SearchRequest request) {
+    CompletableFuture<SearchResponse> f = new CompletableFuture<>();
+    stub.search(request, new StreamObserver<>() {
+      @Override
+      public void onNext(SearchResponse value) {
+        f.complete(value);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        f.completeExceptionally(t);
+      }
+
+      @Override
+      public void onCompleted() {}
+    });
+    return f;
+  }
+
+  /** The server's count of calls answered by a merged search, 0 before the first. */
+  private static double merged(CodebookServer server) throws Exception {
+    String text = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+            URI.create("http://127.0.0.1:" + server.metricsPort() + "/metrics")).build(),
+        HttpResponse.BodyHandlers.ofString()).body();
+    return text.contains("codebook_search_merged_calls_total{")
+        ? SecurityAndMetricsTest.sample(text, "codebook_search_merged_calls_total",
+            "collection=\"merged\"")
+        : 0.0;
+  }
+}
