@@ -20,6 +20,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.function.BooleanSupplier;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 
@@ -55,6 +58,9 @@ public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImpl
   private final int queueCapacity;
   private final ServerMetrics metrics;
   private final int maxBatch;
+
+  /** Calls with at least this many queries are split over idle search threads. */
+  public static final int MIN_SPLIT_QUERIES = 16;
 
   /**
    * @param executor the bounded search executor; its rejections become RESOURCE_EXHAUSTED, or
@@ -226,13 +232,10 @@ public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImpl
         observer.onError(StatusMapper.cancelled(context, "the search waited in the queue"));
         return;
       }
-      long codes = ScanStats.codes(), exact = ScanStats.exact(); // this thread's work so far
-      Collection.Hit[][] hits = call.collection.search(call.queries, call.k, call.params,
-          call.filter == null ? null : call.filter.filter(), call.withValues,
-          call.withAttributes, context::isCancelled);
+      Collection.Hit[][] hits = call.filter == null
+          ? search(call, call.queries, context::isCancelled)
+          : countedSearch(call, call.queries, call.filter.filter(), context::isCancelled);
       response = toResponse(hits, 0, hits.length);
-      metrics.queries(call.collection.id(), hits.length, ScanStats.codes() - codes,
-          ScanStats.exact() - exact);
     } catch (FilterException e) {
       observer.onError(StatusMapper.toStatusException(call.filter.toInvalidField(e)));
       return;
@@ -279,11 +282,7 @@ public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImpl
     }
     Collection.Hit[][] hits;
     try {
-      long codes = ScanStats.codes(), exact = ScanStats.exact();
-      hits = first.collection.search(all, first.k, first.params, null, first.withValues,
-          first.withAttributes, () -> allCancelled(calls));
-      metrics.queries(first.collection.id(), rows, ScanStats.codes() - codes,
-          ScanStats.exact() - exact);
+      hits = search(first, all, () -> allCancelled(calls));
       metrics.mergedCalls(first.collection.id(), calls.size());
     } catch (CancellationException e) {
       for (SearchCall c : calls) {
@@ -303,6 +302,77 @@ public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImpl
       c.observer.onCompleted();
       from = to;
     }
+  }
+
+  /**
+   * Searches {@code queries} with {@code call}'s collection and parameters, unfiltered. A batch
+   * of at least {@link #MIN_SPLIT_QUERIES} queries is split over the search threads that are idle
+   * (none queued), so one call with many queries on a quiet server takes a fraction of the time,
+   * as FAISS spreads a batch over its threads. A part that no thread has started by the time
+   * this thread is done with its own is run here: the split never waits on a queue.
+   */
+  private Collection.Hit[][] search(SearchCall call, FloatMatrix queries,
+      BooleanSupplier cancelled) {
+    int n = queries.rows();
+    int idle = executor.getMaximumPoolSize() - executor.getActiveCount(); // this one is active
+    int parts = Math.min(idle + 1, n / (MIN_SPLIT_QUERIES / 2));
+    if (n < MIN_SPLIT_QUERIES || parts < 2 || !executor.getQueue().isEmpty()) {
+      return countedSearch(call, queries, null, cancelled);
+    }
+    List<FutureTask<Collection.Hit[][]>> helpers = new ArrayList<>(parts - 1);
+    for (int p = 1; p < parts; p++) {
+      FloatMatrix part = rows(queries, (int) ((long) n * p / parts),
+          (int) ((long) n * (p + 1) / parts));
+      FutureTask<Collection.Hit[][]> helper =
+          new FutureTask<>(() -> countedSearch(call, part, null, cancelled));
+      try {
+        executor.execute(helper);
+      } catch (RejectedExecutionException e) {
+        // the queue filled meanwhile (or the server is stopping): run it below, here
+      }
+      helpers.add(helper);
+    }
+    metrics.splitSearch(call.collection.id(), parts);
+    Collection.Hit[][] out = new Collection.Hit[n][];
+    Collection.Hit[][] first = countedSearch(call, rows(queries, 0, n / parts), null, cancelled);
+    System.arraycopy(first, 0, out, 0, first.length);
+    for (int p = 1; p < parts; p++) {
+      FutureTask<Collection.Hit[][]> helper = helpers.get(p - 1);
+      if (executor.remove(helper) || executor.isShutdown()) {
+        helper.run(); // not started by another thread: ours; run() is a no-op if it has been
+      }
+      Collection.Hit[][] part;
+      try {
+        part = helper.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new CancellationException("the search was interrupted");
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof RuntimeException re) {
+          throw re;
+        }
+        throw new IllegalStateException(e.getCause());
+      }
+      System.arraycopy(part, 0, out, (int) ((long) n * p / parts), part.length);
+    }
+    return out;
+  }
+
+  /** One search on this thread, counted in the metrics with the work it took. */
+  private Collection.Hit[][] countedSearch(SearchCall call, FloatMatrix queries,
+      dev.codebook.index.filter.Filter filter, BooleanSupplier cancelled) {
+    long codes = ScanStats.codes(), exact = ScanStats.exact(); // this thread's work so far
+    Collection.Hit[][] hits = call.collection.search(queries, call.k, call.params, filter,
+        call.withValues, call.withAttributes, cancelled);
+    metrics.queries(call.collection.id(), hits.length, ScanStats.codes() - codes,
+        ScanStats.exact() - exact);
+    return hits;
+  }
+
+  /** Rows {@code [from, to)} of {@code m}, copied. */
+  private static FloatMatrix rows(FloatMatrix m, int from, int to) {
+    return new FloatMatrix(to - from, m.dim(),
+        java.util.Arrays.copyOfRange(m.data(), from * m.dim(), to * m.dim()));
   }
 
   private static boolean allCancelled(List<SearchCall> calls) {

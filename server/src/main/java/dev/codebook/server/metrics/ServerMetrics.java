@@ -44,6 +44,7 @@ public final class ServerMetrics implements AutoCloseable {
   private final Counter scannedCodes;
   private final Counter exactScored;
   private final Counter mergedCalls;
+  private final Counter splitParts;
   private HTTPServer http;
 
   public ServerMetrics(CollectionRegistry collections, ThreadPoolExecutor searchExecutor,
@@ -66,6 +67,9 @@ public final class ServerMetrics implements AutoCloseable {
         .labelNames("collection").register(registry);
     mergedCalls = Counter.builder().name("codebook_search_merged_calls_total")
         .help("Search calls answered by a search shared with other queued calls")
+        .labelNames("collection").register(registry);
+    splitParts = Counter.builder().name("codebook_search_split_parts_total")
+        .help("Parts that searches with many queries were split into over idle search threads")
         .labelNames("collection").register(registry);
     gauge("codebook_search_queue_depth", "Searches waiting for a search thread",
         () -> searchExecutor.getQueue().size());
@@ -106,6 +110,11 @@ public final class ServerMetrics implements AutoCloseable {
   /** Counts {@code calls} calls answered together by one merged search. */
   public void mergedCalls(String collectionId, int calls) {
     mergedCalls.labelValues(collectionId).inc(calls);
+  }
+
+  /** Counts one search split into {@code parts} parts over idle search threads. */
+  public void splitSearch(String collectionId, int parts) {
+    splitParts.labelValues(collectionId).inc(parts);
   }
 
   public PrometheusRegistry registry() {

@@ -9,6 +9,7 @@ import dev.codebook.api.v1.SearchRequest;
 import dev.codebook.api.v1.SearchResponse;
 import dev.codebook.api.v1.SearchServiceGrpc;
 import dev.codebook.index.vector.FloatMatrix;
+import dev.codebook.server.grpc.SearchGrpcService;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.StreamObserver;
 import java.net.URI;
@@ -22,10 +23,11 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * Single-query calls that queue up behind each other are searched as one batch, and every call
- * still gets exactly the answer it would have got alone.
+ * How searches share the search threads: single-query calls that queue up behind each other are
+ * searched as one batch, a call with many queries on an idle server is spread over the idle
+ * threads, and every call still gets exactly the answer it would have got alone.
  */
-class MergedSearchTest {
+class SearchSchedulingTest {
 
   private static final int CALLS = 96;
 
@@ -108,6 +110,47 @@ class MergedSearchTest {
     }
   }
 
+  @Test
+  void aCallWithManyQueriesOnAnIdleServerIsSplitOverTheSearchThreads() throws Exception {
+    ServerConfig config = ServerTestSupport.testConfig().toBuilder()
+        .searchThreads(3).metricsPort(0).build();
+    try (CodebookServer server = CodebookServer.start(config)) {
+      ManagedChannel ch = ServerTestSupport.channel(server);
+      try {
+        ServerTestSupport.Stubs stubs = ServerTestSupport.Stubs.of(ch);
+        String name = ServerTestSupport.create(stubs, "merged", 384, Metric.COSINE,
+            "IVF64,PQ48x4fs,RFlat").getName();
+        FloatMatrix train = ServerTestSupport.sample().train();
+        ServerTestSupport.upsertRows(stubs, name, train, 0, train.rows());
+        ServerTestSupport.buildAndWait(stubs, name, 7);
+        FloatMatrix test = ServerTestSupport.sample().test();
+        int n = 100;
+        int[][] alone = new int[n][];
+        for (int i = 0; i < n; i++) {
+          alone[i] = ServerTestSupport.ids(stubs.search().search(
+              ServerTestSupport.searchRequest(name, test, i, i + 1, 10).setNprobe(8).build()), 0);
+        }
+        assertEquals(0.0, metric(server, "codebook_search_split_parts_total"),
+            "one query a call: nothing to split");
+        SearchResponse all = stubs.search().search(
+            ServerTestSupport.searchRequest(name, test, 0, n, 10).setNprobe(8).build());
+        assertEquals(n, all.getResultsCount());
+        for (int i = 0; i < n; i++) {
+          assertArrayEquals(alone[i], ServerTestSupport.ids(all, i), "query " + i);
+        }
+        assertEquals(3.0, metric(server, "codebook_search_split_parts_total"),
+            "one call over the three idle threads");
+        assertEquals(2.0 * n, metric(server, "codebook_search_queries_total"));
+        // Too few queries to be worth splitting.
+        stubs.search().search(ServerTestSupport.searchRequest(name, test, 0,
+            SearchGrpcService.MIN_SPLIT_QUERIES - 1, 10).setNprobe(8).build());
+        assertEquals(3.0, metric(server, "codebook_search_split_parts_total"));
+      } finally {
+        ServerTestSupport.close(ch);
+      }
+    }
+  }
+
   private static CompletableFuture<SearchResponse> call(SearchServiceGrpc.SearchServiceStub stub,
       SearchRequest request) {
     CompletableFuture<SearchResponse> f = new CompletableFuture<>();
@@ -130,12 +173,16 @@ class MergedSearchTest {
 
   /** The server's count of calls answered by a merged search, 0 before the first. */
   private static double merged(CodebookServer server) throws Exception {
+    return metric(server, "codebook_search_merged_calls_total");
+  }
+
+  /** A counter of collection "merged" on the server's /metrics, 0 before it is first counted. */
+  private static double metric(CodebookServer server, String name) throws Exception {
     String text = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
             URI.create("http://127.0.0.1:" + server.metricsPort() + "/metrics")).build(),
         HttpResponse.BodyHandlers.ofString()).body();
-    return text.contains("codebook_search_merged_calls_total{")
-        ? SecurityAndMetricsTest.sample(text, "codebook_search_merged_calls_total",
-            "collection=\"merged\"")
+    return text.contains(name + "{")
+        ? SecurityAndMetricsTest.sample(text, name, "collection=\"merged\"")
         : 0.0;
   }
 }
