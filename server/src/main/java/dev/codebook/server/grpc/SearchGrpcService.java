@@ -22,9 +22,9 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
-import java.util.function.BooleanSupplier;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
+import java.util.function.BooleanSupplier;
 
 /**
  * {@code codebook.v1.SearchService}. A request is checked on the calling gRPC thread, then
@@ -34,7 +34,8 @@ import java.util.concurrent.ThreadPoolExecutor;
  * cancellation) is polled between groups of queries and every 32 lists inside an IVF-PQ scan,
  * and a search whose call ended while it waited in the queue is not started. Unfiltered calls
  * queued behind each other with the same collection and parameters are searched as one batch
- * ({@link SearchCall}).
+ * ({@link SearchCall}); a call with many queries is spread over idle search threads ({@link
+ * #search(SearchCall, FloatMatrix, BooleanSupplier)}).
  */
 public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImplBase {
 
