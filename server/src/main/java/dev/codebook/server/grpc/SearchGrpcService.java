@@ -25,6 +25,8 @@ import java.util.concurrent.FutureTask;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code codebook.v1.SearchService}. A request is checked on the calling gRPC thread, then
@@ -38,6 +40,8 @@ import java.util.function.BooleanSupplier;
  * #search(SearchCall, FloatMatrix, BooleanSupplier)}).
  */
 public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImplBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SearchGrpcService.class);
 
   /** Most queries in one request. */
   public static final int MAX_QUERIES = 10_000;
@@ -287,21 +291,38 @@ public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImpl
       metrics.mergedCalls(first.collection.id(), calls.size());
     } catch (CancellationException e) {
       for (SearchCall c : calls) {
-        c.observer.onError(StatusMapper.cancelled(c.context, e.getMessage()));
+        answer(c, null, StatusMapper.cancelled(c.context, e.getMessage()));
       }
       return;
     } catch (RuntimeException e) {
       for (SearchCall c : calls) {
-        c.observer.onError(StatusMapper.toStatusException(e));
+        answer(c, null, StatusMapper.toStatusException(e));
       }
       return;
     }
     int from = 0;
     for (SearchCall c : calls) {
       int to = from + c.queries.rows();
-      c.observer.onNext(toResponse(hits, from, to));
-      c.observer.onCompleted();
+      answer(c, toResponse(hits, from, to), null);
       from = to;
+    }
+  }
+
+  /**
+   * Answers one call of a merged search with {@code response}, or {@code error} when that is
+   * null. A call that ended meanwhile (its deadline passed) may refuse the answer; the calls
+   * after it in the batch must still get theirs.
+   */
+  private static void answer(SearchCall c, SearchResponse response, Throwable error) {
+    try {
+      if (response != null) {
+        c.observer.onNext(response);
+        c.observer.onCompleted();
+      } else {
+        c.observer.onError(error);
+      }
+    } catch (RuntimeException e) {
+      LOG.debug("a merged search's call ended before its answer: {}", e.toString());
     }
   }
 
