@@ -53,13 +53,7 @@ class SearchSchedulingTest {
       ManagedChannel ch = ServerTestSupport.channel(server);
       try {
         ServerTestSupport.Stubs stubs = ServerTestSupport.Stubs.of(ch);
-        String name = ServerTestSupport.create(stubs, "merged", 384, Metric.COSINE, spec)
-            .getName();
-        FloatMatrix train = ServerTestSupport.sample().train();
-        ServerTestSupport.upsertRows(stubs, name, train, 0, train.rows());
-        if (build) {
-          ServerTestSupport.buildAndWait(stubs, name, 7);
-        }
+        String name = loadSample(stubs, spec, build);
         FloatMatrix test = ServerTestSupport.sample().test();
         List<SearchRequest> singles = new ArrayList<>();
         for (int i = 0; i < CALLS; i++) {
@@ -118,11 +112,7 @@ class SearchSchedulingTest {
       ManagedChannel ch = ServerTestSupport.channel(server);
       try {
         ServerTestSupport.Stubs stubs = ServerTestSupport.Stubs.of(ch);
-        String name = ServerTestSupport.create(stubs, "merged", 384, Metric.COSINE,
-            "IVF64,PQ48x4fs,RFlat").getName();
-        FloatMatrix train = ServerTestSupport.sample().train();
-        ServerTestSupport.upsertRows(stubs, name, train, 0, train.rows());
-        ServerTestSupport.buildAndWait(stubs, name, 7);
+        String name = loadSample(stubs, "IVF64,PQ48x4fs,RFlat", true);
         FloatMatrix test = ServerTestSupport.sample().test();
         int n = 100;
         int[][] alone = new int[n][];
@@ -149,6 +139,17 @@ class SearchSchedulingTest {
         ServerTestSupport.close(ch);
       }
     }
+  }
+
+  /** Collection "merged" holding the sample's train rows, its index built if {@code build}. */
+  private static String loadSample(ServerTestSupport.Stubs stubs, String spec, boolean build) {
+    String name = ServerTestSupport.create(stubs, "merged", 384, Metric.COSINE, spec).getName();
+    FloatMatrix train = ServerTestSupport.sample().train();
+    ServerTestSupport.upsertRows(stubs, name, train, 0, train.rows());
+    if (build) {
+      ServerTestSupport.buildAndWait(stubs, name, 7);
+    }
+    return name;
   }
 
   private static CompletableFuture<SearchResponse> call(SearchServiceGrpc.SearchServiceStub stub,
