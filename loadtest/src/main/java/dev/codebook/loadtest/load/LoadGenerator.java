@@ -543,10 +543,17 @@ public final class LoadGenerator {
   private ScheduledFuture<?> progressTicker(ScheduledExecutorService timer, long t0,
       java.util.function.Supplier<LatencyStats> current, LatencyStats warm, String label) {
     long[] last = {t0};
+    LatencyStats[] previous = {null};
     return timer.scheduleAtFixedRate(() -> {
       long now = System.nanoTime();
       LatencyStats s = current.get();
       long calls = s.drain();
+      if (previous[0] != null && previous[0] != s) {
+        // The phase changed within this second: its answers count too (else the line at the
+        // warm-up/measurement boundary shows next to nothing).
+        calls += previous[0].drain();
+      }
+      previous[0] = s;
       double qps = calls * plan.batch() / ((now - last[0]) / 1e9);
       last[0] = now;
       double p99 = s.latencyMs(99);
