@@ -63,8 +63,9 @@ import org.slf4j.LoggerFactory;
  * where {@link Epoll#isAvailable()} and NIO elsewhere. gRPC callbacks (request parsing, upserts,
  * builds) run on a call executor. Searches are handed to a bounded search executor ({@link
  * ServerConfig#searchThreads} threads, a queue of {@link ServerConfig#searchQueueCapacity}): when
- * it is full a search gets RESOURCE_EXHAUSTED at once instead of queueing without bound. No
- * index work runs on an event loop.
+ * it is full a search gets RESOURCE_EXHAUSTED at once instead of queueing without bound; a
+ * search thread merges compatible queued calls into one batch of up to {@link
+ * ServerConfig#searchBatch} queries. No index work runs on an event loop.
  *
  * <p><b>Jobs.</b> BuildIndex runs as a long-running operation on a {@link JobRegistry} pool
  * ({@link ServerConfig#buildJobs} at once), followed through {@code OperationService}.
@@ -240,9 +241,10 @@ public final class CodebookServer implements AutoCloseable {
         SystemServiceGrpc.SERVICE_NAME, HealthStatusManager.SERVICE_NAME_ALL_SERVICES)) {
       s.health.setStatus(service, ServingStatus.SERVING);
     }
-    LOG.info("listening on {}:{} ({} transport, {}, {} search threads, queue {}, API keys {},"
-            + " metrics {})", config.host(), s.port(), s.transport,
-        config.tls() ? "TLS" : "plaintext", config.searchThreads(), config.searchQueueCapacity(),
+    LOG.info("listening on {}:{} ({} transport, {}, {} search threads, queue {}, merged batches"
+            + " of up to {} queries, API keys {}, metrics {})", config.host(), s.port(),
+        s.transport, config.tls() ? "TLS" : "plaintext", config.searchThreads(),
+        config.searchQueueCapacity(), config.searchBatch(),
         config.apiKeys().isEmpty() ? "off" : "required",
         s.metricsPort < 0 ? "off" : "on port " + s.metricsPort);
     return s;
