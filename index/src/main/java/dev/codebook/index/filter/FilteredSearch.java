@@ -186,12 +186,8 @@ public final class FilteredSearch {
     return new FloatMatrix(positions.length, dim, data);
   }
 
+  /** Rows {@code [from, to)} of {@code m}: {@code m} itself when that is all of it. */
   private static FloatMatrix slice(FloatMatrix m, int from, int to) {
-    if (from == 0 && to == m.rows()) {
-      return m;
-    }
-    float[] data = new float[(to - from) * m.dim()];
-    System.arraycopy(m.data(), m.offset(from), data, 0, data.length);
-    return new FloatMatrix(to - from, m.dim(), data);
+    return from == 0 && to == m.rows() ? m : m.slice(from, to);
   }
 }

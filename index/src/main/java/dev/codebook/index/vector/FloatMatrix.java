@@ -44,9 +44,15 @@ public record FloatMatrix(int rows, int dim, float[] data) {
     if (n < 0 || n > rows) {
       throw new IllegalArgumentException("head(" + n + ") of " + rows + " rows");
     }
-    float[] out = new float[n * dim];
-    System.arraycopy(data, 0, out, 0, out.length);
-    return new FloatMatrix(n, dim, out);
+    return slice(0, n);
+  }
+
+  /** Rows {@code [from, to)} (a copy). */
+  public FloatMatrix slice(int from, int to) {
+    Objects.checkFromToIndex(from, to, rows);
+    float[] out = new float[(to - from) * dim];
+    System.arraycopy(data, from * dim, out, 0, out.length);
+    return new FloatMatrix(to - from, dim, out);
   }
 
   /** Bytes held by the values. */

@@ -55,7 +55,7 @@ class CollectionStoreTest {
   }
 
   static FloatMatrix rows(int from, int to) {
-    return new FloatMatrix(to - from, DIM, Arrays.copyOfRange(train.data(), from * DIM, to * DIM));
+    return train.slice(from, to);
   }
 
   @Test

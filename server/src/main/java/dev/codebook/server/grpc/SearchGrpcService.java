@@ -343,8 +343,7 @@ public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImpl
     }
     List<FutureTask<Collection.Hit[][]>> helpers = new ArrayList<>(parts - 1);
     for (int p = 1; p < parts; p++) {
-      FloatMatrix part = rows(queries, (int) ((long) n * p / parts),
-          (int) ((long) n * (p + 1) / parts));
+      FloatMatrix part = queries.slice(partStart(n, p, parts), partStart(n, p + 1, parts));
       FutureTask<Collection.Hit[][]> helper =
           new FutureTask<>(() -> countedSearch(call, part, null, cancelled));
       try {
@@ -356,7 +355,8 @@ public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImpl
     }
     metrics.splitSearch(call.collection.id(), parts);
     Collection.Hit[][] out = new Collection.Hit[n][];
-    Collection.Hit[][] first = countedSearch(call, rows(queries, 0, n / parts), null, cancelled);
+    Collection.Hit[][] first =
+        countedSearch(call, queries.slice(0, partStart(n, 1, parts)), null, cancelled);
     System.arraycopy(first, 0, out, 0, first.length);
     for (int p = 1; p < parts; p++) {
       FutureTask<Collection.Hit[][]> helper = helpers.get(p - 1);
@@ -375,7 +375,7 @@ public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImpl
         }
         throw new IllegalStateException(e.getCause());
       }
-      System.arraycopy(part, 0, out, (int) ((long) n * p / parts), part.length);
+      System.arraycopy(part, 0, out, partStart(n, p, parts), part.length);
     }
     return out;
   }
@@ -391,10 +391,9 @@ public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImpl
     return hits;
   }
 
-  /** Rows {@code [from, to)} of {@code m}, copied. */
-  private static FloatMatrix rows(FloatMatrix m, int from, int to) {
-    return new FloatMatrix(to - from, m.dim(),
-        java.util.Arrays.copyOfRange(m.data(), from * m.dim(), to * m.dim()));
+  /** The first of {@code n} rows in part {@code p} of {@code parts} near-equal ones. */
+  private static int partStart(int n, int p, int parts) {
+    return (int) ((long) n * p / parts);
   }
 
   private static boolean allCancelled(List<SearchCall> calls) {

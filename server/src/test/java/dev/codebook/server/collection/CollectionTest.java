@@ -14,7 +14,6 @@ import dev.codebook.index.vector.FloatMatrix;
 import dev.codebook.index.vector.Similarity;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -33,8 +32,7 @@ class CollectionTest {
   }
 
   static FloatMatrix rows(int from, int to) {
-    return new FloatMatrix(to - from, train.dim(),
-        Arrays.copyOfRange(train.data(), from * train.dim(), to * train.dim()));
+    return train.slice(from, to);
   }
 
   static void upsert(Collection c, int from, int to, String prefix) {
