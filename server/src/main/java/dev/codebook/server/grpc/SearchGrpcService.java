@@ -336,9 +336,12 @@ public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImpl
   private Collection.Hit[][] search(SearchCall call, FloatMatrix queries,
       BooleanSupplier cancelled) {
     int n = queries.rows();
+    if (n < MIN_SPLIT_QUERIES) { // before getActiveCount, which takes the executor's lock
+      return countedSearch(call, queries, null, cancelled);
+    }
     int idle = executor.getMaximumPoolSize() - executor.getActiveCount(); // this one is active
     int parts = Math.min(idle + 1, n / (MIN_SPLIT_QUERIES / 2));
-    if (n < MIN_SPLIT_QUERIES || parts < 2 || !executor.getQueue().isEmpty()) {
+    if (parts < 2 || !executor.getQueue().isEmpty()) {
       return countedSearch(call, queries, null, cancelled);
     }
     List<FutureTask<Collection.Hit[][]>> helpers = new ArrayList<>(parts - 1);
