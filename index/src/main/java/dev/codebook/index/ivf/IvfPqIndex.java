@@ -974,11 +974,8 @@ public final class IvfPqIndex implements VectorIndex {
       raw.get(id, s.row, 0);
       float score;
       if (innerProduct) {
-        score = k.dotProduct(q, qOff, s.row, 0, dim) * scale;
-        if (divideByNorm) {
-          double norm2 = VectorUtil.squaredNorm(s.row, 0, dim);
-          score = norm2 > 0 ? (float) (score / Math.sqrt(norm2)) : 0f;
-        }
+        score = (divideByNorm ? k.dotProductOverNorm(q, qOff, s.row, 0, dim)
+            : k.dotProduct(q, qOff, s.row, 0, dim)) * scale;
       } else {
         score = -k.squareDistance(q, qOff, s.row, 0, dim);
       }

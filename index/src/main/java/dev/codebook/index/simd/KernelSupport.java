@@ -23,6 +23,27 @@ public interface KernelSupport {
   float squareDistance(float[] a, int aOffset, float[] b, int bOffset, int length);
 
   /**
+   * The dot product of the two ranges divided by the norm of {@code b}, in one pass over
+   * {@code b}: the cosine score of a unit query against a stored vector kept as it was given
+   * (re-ranking from a segment's original vectors), without a second pass for the norm. 0 when
+   * {@code b} is all zeros.
+   */
+  default float dotProductOverNorm(float[] a, int aOffset, float[] b, int bOffset, int length) {
+    float dot = 0, norm2 = 0;
+    for (int i = 0; i < length; i++) {
+      float x = b[bOffset + i];
+      dot = Math.fma(a[aOffset + i], x, dot);
+      norm2 = Math.fma(x, x, norm2);
+    }
+    return overNorm(dot, norm2);
+  }
+
+  /** {@code dot / sqrt(norm2)}, 0 for a zero norm: the last step of {@link #dotProductOverNorm}. */
+  static float overNorm(float dot, float norm2) {
+    return norm2 > 0 ? (float) (dot / Math.sqrt(norm2)) : 0f;
+  }
+
+  /**
    * Dot products of four queries with one vector, sharing every load of the vector: the
    * brute-force scan is memory bound, so scoring four queries per pass over the data quarters
    * the traffic. Queries are rows {@code q0..q3} (offsets into {@code queries}), the vector

@@ -50,6 +50,27 @@ class KernelSupportTest {
   }
 
   @ParameterizedTest
+  @ValueSource(ints = {1, 3, 15, 16, 17, 31, 32, 33, 207, 384, 702, 1537})
+  void dotProductOverNormIsTheCosineAgainstAnUnnormalizedVector(int n) {
+    Random r = new Random(11L * n);
+    float[] a = random(r, n + 4), b = random(r, n + 6);
+    double dot = 0, norm2 = 0;
+    for (int i = 0; i < n; i++) {
+      dot += (double) a[4 + i] * b[6 + i];
+      norm2 += (double) b[6 + i] * b[6 + i];
+    }
+    double expected = dot / Math.sqrt(norm2);
+    for (KernelSupport k : new KernelSupport[] {SCALAR, PANAMA}) {
+      // |a| ~ sqrt(n): the error scales with the magnitude of the summed products.
+      assertEquals(expected, k.dotProductOverNorm(a, 4, b, 6, n), 1e-5 * Math.sqrt(n) + 1e-6,
+          k.name());
+    }
+    for (KernelSupport k : new KernelSupport[] {SCALAR, PANAMA}) {
+      assertEquals(0f, k.dotProductOverNorm(a, 4, new float[n], 0, n), k.name() + " zero vector");
+    }
+  }
+
+  @ParameterizedTest
   @ValueSource(ints = {1, 7, 13, 16, 207, 384, 702})
   void fourQueryKernelsMatchTheSingleQueryOnes(int n) {
     Random r = new Random(7L * n);

@@ -84,6 +84,36 @@ public final class PanamaKernelSupport implements KernelSupport {
   }
 
   @Override
+  public float dotProductOverNorm(float[] a, int aOffset, float[] b, int bOffset, int length) {
+    // One accumulator pair per quantity: the loads of b feed both, which is the point.
+    FloatVector dot0 = FloatVector.zero(F), dot1 = FloatVector.zero(F);
+    FloatVector sq0 = FloatVector.zero(F), sq1 = FloatVector.zero(F);
+    int i = 0;
+    for (int bound = length - 2 * LANES; i <= bound; i += 2 * LANES) {
+      FloatVector x0 = FloatVector.fromArray(F, b, bOffset + i);
+      FloatVector x1 = FloatVector.fromArray(F, b, bOffset + i + LANES);
+      dot0 = FloatVector.fromArray(F, a, aOffset + i).fma(x0, dot0);
+      dot1 = FloatVector.fromArray(F, a, aOffset + i + LANES).fma(x1, dot1);
+      sq0 = x0.fma(x0, sq0);
+      sq1 = x1.fma(x1, sq1);
+    }
+    float dot = dot0.add(dot1).reduceLanes(VectorOperators.ADD);
+    float norm2 = sq0.add(sq1).reduceLanes(VectorOperators.ADD);
+    return i == length ? KernelSupport.overNorm(dot, norm2)
+        : overNormTail(a, aOffset, b, bOffset, i, length, dot, norm2);
+  }
+
+  private static float overNormTail(float[] a, int aOffset, float[] b, int bOffset, int i,
+      int length, float dot, float norm2) {
+    for (; i < length; i++) {
+      float x = b[bOffset + i];
+      dot = Math.fma(a[aOffset + i], x, dot);
+      norm2 = Math.fma(x, x, norm2);
+    }
+    return KernelSupport.overNorm(dot, norm2);
+  }
+
+  @Override
   public double squaredNorm(float[] v, int offset, int length) {
     if (LANES != 16) {
       return KernelSupport.super.squaredNorm(v, offset, length);
