@@ -341,6 +341,15 @@ public final class CollectionStore implements Closeable {
       }
     });
     long gen = Math.max(r.lastGeneration(), m.walCheckpoint() - 1) + 1;
+    if (r.records() == 0) {
+      // Logs since the checkpoint that hold no record (each open starts a generation, and a
+      // close with nothing buffered commits nothing): without this, every restart left one.
+      for (String name : dir.listAll()) {
+        if (StoreFiles.walGeneration(name) >= m.walCheckpoint()) {
+          StoreFiles.deleteQuietly(dir, name);
+        }
+      }
+    }
     wal = WriteAheadLog.create(dir, path, dim, options.durability(), gen, r.lastSeq());
     liveCount = locations.size();
     openStats = new OpenStats(segments.size(), rows, r.records(), r.truncatedBytes(),

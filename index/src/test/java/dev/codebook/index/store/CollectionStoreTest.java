@@ -59,6 +59,32 @@ class CollectionStoreTest {
   }
 
   @Test
+  void restartsWithNothingToReplayDoNotPileUpLogFiles() throws IOException {
+    Path dir = tmp.resolve("c");
+    try (CollectionStore s = CollectionStore.create(dir, DIM, Similarity.COSINE,
+        IndexSpec.flat(), opts())) {
+      upsertRange(s, 0, 100);
+    }
+    for (int i = 0; i < 5; i++) {
+      try (CollectionStore r = CollectionStore.open(dir, opts())) {
+        assertEquals(100, r.liveCount());
+      }
+    }
+    try (CollectionStore r = CollectionStore.open(dir, opts());
+        var files = java.nio.file.Files.list(dir)) {
+      assertEquals(1, files.filter(f -> f.getFileName().toString().startsWith("wal_")).count(),
+          "only the open log");
+      // The fresh log still takes writes that survive a crash.
+      r.delete(List.of("v1"), false);
+      r.closeWithoutFlush();
+    }
+    try (CollectionStore r = CollectionStore.open(dir, opts())) {
+      assertEquals(99, r.liveCount());
+      assertNull(r.get(List.of("v1")).get(0));
+    }
+  }
+
+  @Test
   void writesSurviveReopenFromTheLogAlone() throws IOException {
     Path dir = tmp.resolve("c");
     CollectionStore s = CollectionStore.create(dir, DIM, Similarity.COSINE, IndexSpec.flat(), opts());
