@@ -21,9 +21,11 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.FutureTask;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * cancellation) is polled between groups of queries and every 32 lists inside an IVF-PQ scan,
  * and a search whose call ended while it waited in the queue is not started. Unfiltered calls
  * queued behind each other with the same collection and parameters are searched as one batch
- * ({@link SearchCall}); a call with many queries is spread over idle search threads ({@link
+ * ({@link SearchCall}); a call with many queries is shared out over the search threads ({@link
  * #search(SearchCall, FloatMatrix, BooleanSupplier)}).
  */
 public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImplBase {
@@ -64,7 +66,7 @@ public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImpl
   private final ServerMetrics metrics;
   private final int maxBatch;
 
-  /** Calls with at least this many queries are split over idle search threads. */
+  /** Calls with at least this many queries are shared out over the search threads. */
   public static final int MIN_SPLIT_QUERIES = 16;
 
   /**
@@ -328,59 +330,121 @@ public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImpl
 
   /**
    * Searches {@code queries} with {@code call}'s collection and parameters, unfiltered. A batch
-   * of at least {@link #MIN_SPLIT_QUERIES} queries is split over the search threads that are idle
-   * (none queued), so one call with many queries on a quiet server takes a fraction of the time,
-   * as FAISS spreads a batch over its threads. A part that no thread has started by the time
-   * this thread is done with its own is run here: the split never waits on a queue.
+   * of at least {@link #MIN_SPLIT_QUERIES} queries on a server with no call waiting is cut into
+   * chunks that this thread and the other search threads take in turn ({@link SharedBatch}): a
+   * thread that frees up while the batch is under way joins it, so one call with many queries
+   * takes a fraction of the time, as FAISS spreads a batch over its threads, and a call that
+   * starts while the others are busy still gets their help the moment they are done. Chunks
+   * nobody has taken are searched here: the batch never waits on the queue.
    */
   private Collection.Hit[][] search(SearchCall call, FloatMatrix queries,
       BooleanSupplier cancelled) {
     int n = queries.rows();
-    if (n < MIN_SPLIT_QUERIES) { // before getActiveCount, which takes the executor's lock
+    int threads = executor.getMaximumPoolSize();
+    // With calls waiting, the other threads have work of their own; helping would only
+    // reorder it.
+    if (n < MIN_SPLIT_QUERIES || threads < 2 || !executor.getQueue().isEmpty()) {
       return countedSearch(call, queries, null, cancelled);
     }
-    int idle = executor.getMaximumPoolSize() - executor.getActiveCount(); // this one is active
-    int parts = Math.min(idle + 1, n / (MIN_SPLIT_QUERIES / 2));
-    if (parts < 2 || !executor.getQueue().isEmpty()) {
-      return countedSearch(call, queries, null, cancelled);
-    }
-    List<FutureTask<Collection.Hit[][]>> helpers = new ArrayList<>(parts - 1);
-    for (int p = 1; p < parts; p++) {
-      FloatMatrix part = queries.slice(partStart(n, p, parts), partStart(n, p + 1, parts));
-      FutureTask<Collection.Hit[][]> helper =
-          new FutureTask<>(() -> countedSearch(call, part, null, cancelled));
+    SharedBatch batch = new SharedBatch(call, queries, chunkRows(n, threads), cancelled);
+    for (int h = Math.min(threads - 1, batch.chunks - 1); h > 0; h--) {
       try {
-        executor.execute(helper);
+        executor.execute(batch::help);
       } catch (RejectedExecutionException e) {
-        // the queue filled meanwhile (or the server is stopping): run it below, here
+        break; // the queue filled meanwhile, or the server is stopping: fewer helpers
       }
-      helpers.add(helper);
     }
-    metrics.splitSearch(call.collection.id(), parts);
-    Collection.Hit[][] out = new Collection.Hit[n][];
-    Collection.Hit[][] first =
-        countedSearch(call, queries.slice(0, partStart(n, 1, parts)), null, cancelled);
-    System.arraycopy(first, 0, out, 0, first.length);
-    for (int p = 1; p < parts; p++) {
-      FutureTask<Collection.Hit[][]> helper = helpers.get(p - 1);
-      if (executor.remove(helper) || executor.isShutdown()) {
-        helper.run(); // not started by another thread: ours; run() is a no-op if it has been
+    return batch.searchAndAwait();
+  }
+
+  /**
+   * Rows in a chunk of a shared batch of {@code n}: about four chunks a thread, so that a thread
+   * joining late still finds work, and at least half of {@link #MIN_SPLIT_QUERIES}, so that each
+   * chunk keeps the batched kernels (rotation, coarse probe, tables) busy.
+   */
+  public static int chunkRows(int n, int threads) {
+    return Math.max(MIN_SPLIT_QUERIES / 2, (n + 4 * threads - 1) / (4 * threads));
+  }
+
+  /**
+   * One call's queries cut into chunks of {@code chunk} rows that any search thread may take: the
+   * calling thread takes them first, helpers queued on the executor take the rest if they start
+   * in time (a helper that finds none left returns at once). The caller then waits only for
+   * chunks other threads are searching, never for a helper still in the queue.
+   */
+  private final class SharedBatch {
+    final SearchCall call;
+    final FloatMatrix queries;
+    final BooleanSupplier cancelled;
+    final int n;
+    final int chunk;
+    final int chunks;
+    final Collection.Hit[][] out;
+    final AtomicInteger next = new AtomicInteger();
+    final AtomicInteger unfinished;
+    final CompletableFuture<Void> done = new CompletableFuture<>();
+    final AtomicReference<RuntimeException> failure = new AtomicReference<>();
+
+    SharedBatch(SearchCall call, FloatMatrix queries, int chunk, BooleanSupplier cancelled) {
+      this.call = call;
+      this.queries = queries;
+      this.cancelled = cancelled;
+      this.n = queries.rows();
+      this.chunk = chunk;
+      this.chunks = (n + chunk - 1) / chunk;
+      this.out = new Collection.Hit[n][];
+      this.unfinished = new AtomicInteger(chunks);
+    }
+
+    /** A helper's turn: searches chunks until none is left. */
+    void help() {
+      int searched = searchChunks();
+      if (searched > 0) {
+        metrics.splitSearch(call.collection.id(), searched);
       }
-      Collection.Hit[][] part;
+    }
+
+    /** Searches chunks until none is left and returns how many this thread searched. */
+    int searchChunks() {
+      int searched = 0;
+      for (int c; (c = next.getAndIncrement()) < chunks; searched++) {
+        int from = c * chunk;
+        int to = Math.min(n, from + chunk);
+        try {
+          if (failure.get() == null) {
+            Collection.Hit[][] part = countedSearch(call, queries.slice(from, to), null,
+                cancelled);
+            System.arraycopy(part, 0, out, from, part.length);
+          }
+        } catch (RuntimeException e) {
+          failure.compareAndSet(null, e);
+        } finally {
+          // Each chunk's rows are written before its count drops: whoever sees zero sees all.
+          if (unfinished.decrementAndGet() == 0) {
+            done.complete(null);
+          }
+        }
+      }
+      return searched;
+    }
+
+    /** The caller's part: searches chunks, waits for those other threads took, and answers. */
+    Collection.Hit[][] searchAndAwait() {
+      searchChunks();
       try {
-        part = helper.get();
+        done.get();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new CancellationException("the search was interrupted");
       } catch (ExecutionException e) {
-        if (e.getCause() instanceof RuntimeException re) {
-          throw re;
-        }
-        throw new IllegalStateException(e.getCause());
+        throw new IllegalStateException(e.getCause()); // never completed exceptionally
       }
-      System.arraycopy(part, 0, out, partStart(n, p, parts), part.length);
+      RuntimeException e = failure.get();
+      if (e != null) {
+        throw e;
+      }
+      return out;
     }
-    return out;
   }
 
   /** One search on this thread, counted in the metrics with the work it took. */
@@ -392,11 +456,6 @@ public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImpl
     metrics.queries(call.collection.id(), hits.length, ScanStats.codes() - codes,
         ScanStats.exact() - exact);
     return hits;
-  }
-
-  /** The first of {@code n} rows in part {@code p} of {@code parts} near-equal ones. */
-  private static int partStart(int n, int p, int parts) {
-    return (int) ((long) n * p / parts);
   }
 
   private static boolean allCancelled(List<SearchCall> calls) {

@@ -69,7 +69,7 @@ public final class ServerMetrics implements AutoCloseable {
         .help("Search calls answered by a search shared with other queued calls")
         .labelNames("collection").register(registry);
     splitParts = Counter.builder().name("codebook_search_split_parts_total")
-        .help("Parts that searches with many queries were split into over idle search threads")
+        .help("Chunks of searches with many queries searched by a helping search thread")
         .labelNames("collection").register(registry);
     gauge("codebook_search_queue_depth", "Searches waiting for a search thread",
         () -> searchExecutor.getQueue().size());
@@ -112,9 +112,9 @@ public final class ServerMetrics implements AutoCloseable {
     mergedCalls.labelValues(collectionId).inc(calls);
   }
 
-  /** Counts one search split into {@code parts} parts over idle search threads. */
-  public void splitSearch(String collectionId, int parts) {
-    splitParts.labelValues(collectionId).inc(parts);
+  /** Counts {@code chunks} chunks of a search with many queries searched by a helper. */
+  public void splitSearch(String collectionId, int chunks) {
+    splitParts.labelValues(collectionId).inc(chunks);
   }
 
   public PrometheusRegistry registry() {
