@@ -120,6 +120,41 @@ public class KernelBenchmark {
     return sum;
   }
 
+  /**
+   * The cosine re-rank score against stored vectors that were not normalized, as IVF-PQ
+   * re-ranking from a segment's original vectors computed it before {@code dotProductOverNorm}:
+   * the dot product, then the norm in a second pass.
+   */
+  @Benchmark
+  @OperationsPerInvocation(ROWS)
+  public float dotProductThenNorm() {
+    KernelSupport k = kernels;
+    float[] q = queries;
+    float[] v = data;
+    int d = dim;
+    float sum = 0;
+    for (int row = 0, off = 0; row < ROWS; row++, off += d) {
+      double norm2 = k.squaredNorm(v, off, d);
+      sum += norm2 > 0 ? (float) (k.dotProduct(q, 0, v, off, d) / Math.sqrt(norm2)) : 0f;
+    }
+    return sum;
+  }
+
+  /** The same scores in one pass over each vector. */
+  @Benchmark
+  @OperationsPerInvocation(ROWS)
+  public float dotProductOverNorm() {
+    KernelSupport k = kernels;
+    float[] q = queries;
+    float[] v = data;
+    int d = dim;
+    float sum = 0;
+    for (int row = 0, off = 0; row < ROWS; row++, off += d) {
+      sum += k.dotProductOverNorm(q, 0, v, off, d);
+    }
+    return sum;
+  }
+
   /** All four queries against every vector, one pass over the block: 4 x ROWS scores. */
   @Benchmark
   @OperationsPerInvocation(QUERIES * ROWS)

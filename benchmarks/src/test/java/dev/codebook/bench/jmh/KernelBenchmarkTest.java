@@ -108,6 +108,28 @@ class KernelBenchmarkTest {
     check("squareDistance4", reference(b, KernelBenchmark.QUERIES, true), b.squareDistance4());
   }
 
+  @ParameterizedTest(name = "{0} d={1}")
+  @MethodSource("cases")
+  void cosineAgainstUnnormalizedVectors(String impl, int dim) {
+    KernelBenchmark b = setUp(impl, dim);
+    double sum = 0;
+    double scale = 0;
+    for (int row = 0; row < KernelBenchmark.ROWS; row++) {
+      double dot = 0;
+      double norm2 = 0;
+      for (int i = 0; i < dim; i++) {
+        double y = b.data[row * dim + i];
+        dot += b.queries[i] * y;
+        norm2 += y * y;
+      }
+      sum += dot / Math.sqrt(norm2);
+      scale += Math.abs(dot / Math.sqrt(norm2));
+    }
+    double[] ref = {sum, scale};
+    check("dotProductThenNorm", ref, b.dotProductThenNorm());
+    check("dotProductOverNorm", ref, b.dotProductOverNorm());
+  }
+
   /**
    * Repeated invocations are pure: same data, same sum (JMH calls each one millions of times).
    * Equal up to rounding, not bit for bit: the Vector API's lane reduction may sum in another
