@@ -187,7 +187,10 @@ public final class CodebookClient implements AutoCloseable {
     }
     NettyChannelBuilder cb = NettyChannelBuilder.forTarget(target, credentials)
         .maxInboundMessageSize(b.maxInboundMessageSize)
-        .userAgent("codebook-client");
+        .userAgent("codebook-client")
+        // This client retries UNAVAILABLE itself (backoff, idempotent calls only); gRPC's own
+        // retry layer would wrap every call in a stream that buffers its messages for a replay.
+        .disableRetry();
     if (b.directExecutor) {
       cb.directExecutor();
     }
