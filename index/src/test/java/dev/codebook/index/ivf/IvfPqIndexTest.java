@@ -142,7 +142,12 @@ class IvfPqIndexTest {
     for (int q = 0; q < queries.rows(); q++) {
       assertArrayEquals(byQuery.idsOf(q), byList.idsOf(q), specText + " query " + q);
       for (int i = 0; i < byQuery.idsOf(q).length; i++) {
-        assertEquals(byQuery.score(q, i), byList.score(q, i), specText + " query " + q);
+        // Equal up to rounding: the re-rank's dot product sums its lanes in whatever order the
+        // Vector API picks, which differs between the interpreter and C2, and C2 may compile
+        // the kernel between the two scans.
+        float expected = byQuery.score(q, i);
+        assertEquals(expected, byList.score(q, i), 4 * Math.ulp(expected),
+            specText + " query " + q);
       }
       assertArrayEquals(byQuery.idsOf(q), byListTwoThreads.idsOf(q), specText + " query " + q);
     }
