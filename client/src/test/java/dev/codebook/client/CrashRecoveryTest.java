@@ -93,6 +93,7 @@ class CrashRecoveryTest {
       java.util.Collections.shuffle(ids, rnd);
       int found = 0;
       int probes = Math.min(50, ids.size());
+      List<String> missed = new ArrayList<>();
       for (String id : ids.subList(0, probes)) {
         float[] q = sample.row(ledger.live.get(id));
         List<SearchHit> hits = client.search("crash", q,
@@ -101,9 +102,13 @@ class CrashRecoveryTest {
         if (hits.stream().anyMatch(h -> h.id().equals(id)
             && h.score() >= hits.get(0).score() - 1e-5f)) {
           found++;
+        } else {
+          missed.add(id + " (row " + ledger.live.get(id) + ") got "
+              + hits.stream().map(h -> h.id() + "=" + h.score()).toList());
         }
       }
-      assertTrue(found >= probes - 1, "found " + found + " of " + probes);
+      assertTrue(found >= probes - 1, "found " + found + " of " + probes + "; missed: " + missed
+          + "; " + ledger.live.size() + " live, " + ledger.deleted.size() + " deleted");
     } finally {
       p.destroyForcibly();
       p.waitFor(10, TimeUnit.SECONDS);
