@@ -398,16 +398,12 @@ public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImpl
 
     /** A helper's turn: searches chunks until none is left. */
     void help() {
-      int searched = searchChunks();
-      if (searched > 0) {
-        metrics.splitSearch(call.collection.id(), searched);
-      }
+      searchChunks(true);
     }
 
-    /** Searches chunks until none is left and returns how many this thread searched. */
-    int searchChunks() {
-      int searched = 0;
-      for (int c; (c = next.getAndIncrement()) < chunks; searched++) {
+    /** Searches chunks until none is left; a helper counts each in the metrics. */
+    void searchChunks(boolean helper) {
+      for (int c; (c = next.getAndIncrement()) < chunks; ) {
         int from = c * chunk;
         int to = Math.min(n, from + chunk);
         try {
@@ -415,22 +411,25 @@ public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImpl
             Collection.Hit[][] part = countedSearch(call, queries.slice(from, to), null,
                 cancelled);
             System.arraycopy(part, 0, out, from, part.length);
+            if (helper) {
+              metrics.splitSearch(call.collection.id(), 1);
+            }
           }
         } catch (RuntimeException e) {
           failure.compareAndSet(null, e);
         } finally {
-          // Each chunk's rows are written before its count drops: whoever sees zero sees all.
+          // Each chunk's rows (and count) are written before its count drops: whoever sees
+          // zero sees all, so the answer never goes out ahead of them.
           if (unfinished.decrementAndGet() == 0) {
             done.complete(null);
           }
         }
       }
-      return searched;
     }
 
     /** The caller's part: searches chunks, waits for those other threads took, and answers. */
     Collection.Hit[][] searchAndAwait() {
-      searchChunks();
+      searchChunks(false);
       try {
         done.get();
       } catch (InterruptedException e) {
