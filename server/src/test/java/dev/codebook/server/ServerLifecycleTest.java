@@ -44,6 +44,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The server as infrastructure: health, reflection, admission control, deadlines and graceful
@@ -201,9 +203,11 @@ class ServerLifecycleTest {
     }
   }
 
-  @Test
-  void anExpiredDeadlineStopsTheSearchOnTheServer() throws Exception {
-    ServerConfig config = ServerTestSupport.testConfig().withSearchThreads(1);
+  /** With two threads the call is shared out: the deadline must stop the helper's chunks too. */
+  @ParameterizedTest(name = "{0} search threads")
+  @ValueSource(ints = {1, 2})
+  void anExpiredDeadlineStopsTheSearchOnTheServer(int threads) throws Exception {
+    ServerConfig config = ServerTestSupport.testConfig().withSearchThreads(threads);
     try (CodebookServer server = CodebookServer.start(config)) {
       ManagedChannel channel = ServerTestSupport.channel(server);
       try {
