@@ -412,7 +412,7 @@ public final class SearchGrpcService extends SearchServiceGrpc.SearchServiceImpl
                 cancelled);
             System.arraycopy(part, 0, out, from, part.length);
             if (helper) {
-              metrics.splitSearch(call.collection.id(), 1);
+              metrics.helpedChunk(call.collection.id());
             }
           }
         } catch (RuntimeException e) {

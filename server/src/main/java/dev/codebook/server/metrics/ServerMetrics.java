@@ -112,9 +112,9 @@ public final class ServerMetrics implements AutoCloseable {
     mergedCalls.labelValues(collectionId).inc(calls);
   }
 
-  /** Counts {@code chunks} chunks of a search with many queries searched by a helper. */
-  public void splitSearch(String collectionId, int chunks) {
-    splitParts.labelValues(collectionId).inc(chunks);
+  /** Counts one chunk of a search with many queries searched by a helping search thread. */
+  public void helpedChunk(String collectionId) {
+    splitParts.labelValues(collectionId).inc();
   }
 
   public PrometheusRegistry registry() {
