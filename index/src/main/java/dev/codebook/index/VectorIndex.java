@@ -69,6 +69,16 @@ public interface VectorIndex {
   }
 
   /**
+   * Whether {@link #search(FloatMatrix, FloatMatrix, int, int, SearchParams, AcceptOrds,
+   * java.util.function.BooleanSupplier, SearchResults)} polls {@code cancelled} while it scans.
+   * A caller may then hand it a whole batch (which lets it share work across the queries)
+   * instead of cutting the batch into small parts to check a deadline between them.
+   */
+  default boolean pollsCancellation() {
+    return false;
+  }
+
+  /**
    * Validates queries and returns the form the scan expects (normalized for cosine), as a copy:
    * the caller's arrays are never modified.
    *

@@ -329,6 +329,12 @@ public final class IvfPqIndex implements VectorIndex {
     search(queries, null, from, to, params, accept, null, out);
   }
 
+  /** Polled every {@value #CANCEL_CHECK_LISTS} lists a query scans, and between lists in a batch. */
+  @Override
+  public boolean pollsCancellation() {
+    return true;
+  }
+
   /**
    * When the re-rank store holds the original vectors ({@link RawVectors#original()}),
    * re-ranking scores against {@code originals} directly, sparing the inverse OPQ rotation of

@@ -133,6 +133,30 @@ class CollectionTest {
   }
 
   @Test
+  void anIvfIndexGetsABatchWholeAndPollsTheDeadlineInsideItsScan() {
+    Collection c = new CollectionRegistry().create("c", 384, Similarity.COSINE,
+        IndexSpec.parse("IVF64,PQ48x4fs,RFlat"));
+    upsert(c, 0, 2000, "");
+    c.build(new IndexFactory.BuildOptions(1, 1, line -> { }));
+    // nprobe 8 < CANCEL_CHECK_LISTS: the index never polls inside a query, so the only poll is
+    // the one before the batch; cut into parts of 16 queries it would be four.
+    int[] polls = {0};
+    Collection.Hit[][] hits = c.search(rows(0, 64), 5, new SearchParams(8, 10), false, false,
+        () -> ++polls[0] < 0);
+    assertEquals(1, polls[0]);
+    assertEquals(64, hits.length);
+    assertEquals("63", hits[63][0].id());
+    // With 32 lists a query the index polls once per query, and stops the batch inside it.
+    int[] later = {0};
+    java.util.concurrent.CancellationException e = assertThrows(
+        java.util.concurrent.CancellationException.class,
+        () -> c.search(rows(0, 64), 5, new SearchParams(32, 10), false, false,
+            () -> ++later[0] > 3));
+    assertEquals(4, later[0]);
+    assertTrue(e.getMessage().contains("lists of a query"), e.getMessage());
+  }
+
+  @Test
   void aDeletedCollectionAnswersNotFound() {
     CollectionRegistry registry = new CollectionRegistry();
     Collection c = registry.create("c", 384, Similarity.COSINE, IndexSpec.flat());
