@@ -163,6 +163,12 @@ public final class LoadTestCommand implements Callable<Integer> {
           + " call (server_cpu_us_per_call) to the summary.")
   Long serverPid;
 
+  @Option(names = "--hiccups",
+      description = "Also measure the platform's stalls as jHiccup does (a thread that sleeps 1 ms"
+          + " at a time and records how late it wakes) and add their p99 and max to each level"
+          + " (hiccup_p99_ms, hiccup_max_ms): the tail the machine itself adds to every call.")
+  boolean hiccups;
+
   @Option(names = "--out", paramLabel = "FILE.jsonl", description = "Also append the JSON lines to this file.")
   Path out;
 
@@ -202,7 +208,8 @@ public final class LoadTestCommand implements Callable<Integer> {
 
     List<CodebookClient> extra = new ArrayList<>();
     List<io.netty.channel.EventLoopGroup> loops = new ArrayList<>();
-    try (CodebookClient client = client(t, loops)) {
+    try (CodebookClient client = client(t, loops);
+        HiccupMeter meter = hiccups ? new HiccupMeter(Duration.ofMillis(1)) : null) {
       for (int i = 1; i < connections; i++) {
         extra.add(client(t, loops));
       }
@@ -245,9 +252,17 @@ public final class LoadTestCommand implements Callable<Integer> {
         LoadGenerator generator = new LoadGenerator(senders, plan,
             lines.isEmpty() && !open ? firstSettings : settings,
             line -> err.println("[loadtest] " + line), serverCpu);
+        if (meter != null) {
+          meter.sinceLast(); // start afresh: the level's warm-up and measurement
+        }
         LoadGenerator.Level result = open ? generator.openLoop(level.doubleValue())
             : generator.closedLoop(level.intValue());
         Map<String, Object> line = summary(result, t, name, info, params, plan, datasetName);
+        if (meter != null) {
+          org.HdrHistogram.Histogram h = meter.sinceLast();
+          line.put("hiccup_p99_ms", round(h.getValueAtPercentile(99) / 1e3, 3));
+          line.put("hiccup_max_ms", round(h.getMaxValue() / 1e3, 3));
+        }
         lines.add(line);
         err.println("[loadtest] " + humanLine(line));
         if (json) {
