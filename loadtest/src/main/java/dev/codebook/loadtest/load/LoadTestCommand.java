@@ -119,7 +119,7 @@ public final class LoadTestCommand implements Callable<Integer> {
   /**
    * Calls the JIT warm-up answers at least: HotSpot compiles a method with C2 after about
    * 15,000 invocations (Tier4CompileThreshold), and the per-call code of the generator and the
-   * server runs once a call. Ten seconds of 32-query calls are about 7,000 calls; measured at
+   * server runs once a call. Ten seconds of 32-query calls were 5,700 calls here; measured at
    * half saturation on the 28k debian set, a 5 s warm-up left the generator at 480-600 us of CPU
    * a call and p99 at 4.5x-8.7x p50, 30 s at 270-340 us and 3.0x-3.3x.
    */
