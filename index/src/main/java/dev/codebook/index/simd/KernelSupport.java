@@ -29,8 +29,17 @@ public interface KernelSupport {
    * {@code b} is all zeros.
    */
   default float dotProductOverNorm(float[] a, int aOffset, float[] b, int bOffset, int length) {
-    float dot = 0, norm2 = 0;
-    for (int i = 0; i < length; i++) {
+    return dotProductOverNormFrom(a, aOffset, b, bOffset, 0, length, 0f, 0f);
+  }
+
+  /**
+   * {@link #dotProductOverNorm} from element {@code from} on, given the dot product {@code dot}
+   * and squared norm {@code norm2} of the elements before it: the scalar loop, and a vector
+   * kernel's tail.
+   */
+  static float dotProductOverNormFrom(float[] a, int aOffset, float[] b, int bOffset, int from,
+      int length, float dot, float norm2) {
+    for (int i = from; i < length; i++) {
       float x = b[bOffset + i];
       dot = Math.fma(a[aOffset + i], x, dot);
       norm2 = Math.fma(x, x, norm2);

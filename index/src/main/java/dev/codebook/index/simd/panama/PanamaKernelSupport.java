@@ -100,17 +100,7 @@ public final class PanamaKernelSupport implements KernelSupport {
     float dot = dot0.add(dot1).reduceLanes(VectorOperators.ADD);
     float norm2 = sq0.add(sq1).reduceLanes(VectorOperators.ADD);
     return i == length ? KernelSupport.overNorm(dot, norm2)
-        : overNormTail(a, aOffset, b, bOffset, i, length, dot, norm2);
-  }
-
-  private static float overNormTail(float[] a, int aOffset, float[] b, int bOffset, int i,
-      int length, float dot, float norm2) {
-    for (; i < length; i++) {
-      float x = b[bOffset + i];
-      dot = Math.fma(a[aOffset + i], x, dot);
-      norm2 = Math.fma(x, x, norm2);
-    }
-    return KernelSupport.overNorm(dot, norm2);
+        : KernelSupport.dotProductOverNormFrom(a, aOffset, b, bOffset, i, length, dot, norm2);
   }
 
   @Override
