@@ -47,9 +47,7 @@ public final class HiccupMeter implements AutoCloseable {
 
   /** Records one sleep of {@code askedNanos} that took {@code tookNanos}: its overshoot. */
   void record(long askedNanos, long tookNanos) {
-    long overshoot = Math.max(0, tookNanos - askedNanos);
-    recorder.recordValue(Math.min(LatencyStats.HIGHEST_MICROS,
-        TimeUnit.NANOSECONDS.toMicros(overshoot)));
+    recorder.recordValue(LatencyStats.micros(Math.max(0, tookNanos - askedNanos)));
   }
 
   /**

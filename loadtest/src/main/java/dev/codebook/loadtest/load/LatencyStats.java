@@ -86,7 +86,8 @@ public final class LatencyStats {
     return Math.max(0, doneNanos - intendedNanos);
   }
 
-  private static long micros(long nanos) {
+  /** Nanoseconds as the microseconds the histograms hold, clamped to {@link #HIGHEST_MICROS}. */
+  static long micros(long nanos) {
     return Math.min(HIGHEST_MICROS, (nanos + 500) / 1000);
   }
 
