@@ -7,11 +7,14 @@ import dev.codebook.client.CodebookClient;
 import dev.codebook.index.IndexFactory;
 import dev.codebook.index.IndexSpec;
 import dev.codebook.index.store.CollectionStore;
+import dev.codebook.index.store.DirectoryLock;
 import dev.codebook.index.store.Durability;
 import dev.codebook.index.vector.FloatMatrix;
 import dev.codebook.index.vector.Similarity;
 import dev.codebook.index.vector.VectorFiles;
+import dev.codebook.server.collection.CollectionRegistry;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -152,6 +155,26 @@ public final class BuildCommand implements Callable<Integer> {
     }
     IndexSpec spec = IndexSpec.parse(index);
     Similarity similarity = Similarity.parse(metric);
+    try (DirectoryLock dataDir = lockDataDirectoryOf(out)) {
+      return offline(spec, similarity);
+    }
+  }
+
+  /**
+   * The lock of the data directory {@code out} is a collection of ({@code DATA/collections/NAME}),
+   * so that no server serves it while the build writes there; null when {@code out} is not in
+   * one.
+   */
+  private static DirectoryLock lockDataDirectoryOf(Path out) throws IOException {
+    Path parent = out.toAbsolutePath().normalize().getParent();
+    if (parent == null || parent.getParent() == null || !parent.getFileName().toString()
+        .equals(CollectionRegistry.COLLECTIONS_DIR) || !Files.isDirectory(parent)) {
+      return null;
+    }
+    return DirectoryLock.obtain(parent.getParent(), "data directory");
+  }
+
+  private int offline(IndexSpec spec, Similarity similarity) throws IOException {
     long t0 = System.nanoTime();
     FloatMatrix m = VectorFiles.readVectors(data);
     int rows = limit == null ? m.rows() : Math.min(limit, m.rows());

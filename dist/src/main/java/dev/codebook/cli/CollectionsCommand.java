@@ -38,6 +38,10 @@ public final class CollectionsCommand implements Callable<Integer> {
 
   /** Text form of one collection. */
   static void printText(Collection c) {
+    if (c.getState() == Collection.State.FAILED) {
+      System.out.printf("%-24s FAILED: %s%n", ClientOptions.id(c.getName()), c.getFailure());
+      return;
+    }
     System.out.printf("%-24s dim %-5d %-11s %-24s %,10d vectors  %s%n", ClientOptions.id(c.getName()),
         c.getDimension(), c.getMetric(), c.getIndexSpec(), c.getVectorCount(), c.getState());
   }

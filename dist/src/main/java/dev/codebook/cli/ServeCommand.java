@@ -14,6 +14,7 @@ import dev.codebook.server.ServerConfig;
 import dev.codebook.server.ServerConfigFile;
 import dev.codebook.server.collection.Collection;
 import dev.codebook.server.collection.CollectionRegistry;
+import dev.codebook.server.collection.Warmup;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -103,6 +104,17 @@ public final class ServeCommand implements Callable<Integer> {
           + " 0 picks a free port, -1 turns it off).")
   Integer metricsPort;
 
+  @Option(names = "--warmup-ms", paramLabel = "MS", defaultValue = "3000",
+      description = "Search the loaded collections for up to MS milliseconds before saying"
+          + " ready, so that the first queries are not slowed by class loading and compilation"
+          + " (default: ${DEFAULT-VALUE}; 0 skips it).")
+  long warmup;
+
+  @Option(names = "--backup-root", paramLabel = "DIR",
+      description = "Allow BackupCollection and RestoreCollection under DIR only (default: off,"
+          + " both refused).")
+  Path backupRoot;
+
   @Option(names = "--tls-cert", paramLabel = "PEM",
       description = "Serve TLS with this certificate chain (needs --tls-key).")
   Path tlsCert;
@@ -145,6 +157,9 @@ public final class ServeCommand implements Callable<Integer> {
     if (tlsCert != null || tlsKey != null) {
       b.tls(tlsCert, tlsKey);
     }
+    if (backupRoot != null) {
+      b.backupRoot(backupRoot.toAbsolutePath());
+    }
     return b.build();
   }
 
@@ -175,6 +190,13 @@ public final class ServeCommand implements Callable<Integer> {
             : "; metrics on http://" + config.host() + ":" + server.metricsPort() + "/metrics");
     if (!noSample && !Files.exists(registry.directoryOf(SAMPLE_COLLECTION))) {
       loadSample(server.registry());
+    }
+    if (warmup > 0) {
+      Warmup.Result w = Warmup.run(registry, java.time.Duration.ofMillis(warmup));
+      if (w.collections() > 0) {
+        System.out.printf("codebook: warmed up %d collections with %,d searches in %.1f s%n",
+            w.collections(), w.searches(), w.millis() / 1e3);
+      }
     }
     System.out.println("codebook: ready; SIGTERM or Ctrl-C stops the server gracefully");
     System.out.flush();

@@ -5,6 +5,7 @@ import dev.codebook.api.v1.OperationServiceGrpc;
 import dev.codebook.api.v1.SearchServiceGrpc;
 import dev.codebook.api.v1.SystemServiceGrpc;
 import dev.codebook.api.v1.VectorServiceGrpc;
+import dev.codebook.server.collection.BackupLocations;
 import dev.codebook.server.collection.CollectionRegistry;
 import dev.codebook.server.grpc.ApiKeyInterceptor;
 import dev.codebook.server.grpc.CallLogInterceptor;
@@ -162,7 +163,8 @@ public final class CodebookServer implements AutoCloseable {
         .permitKeepAliveTime(config.permitKeepAliveTime().toNanos(), TimeUnit.NANOSECONDS)
         .permitKeepAliveWithoutCalls(true)
         .maxConnectionIdle(config.maxConnectionIdle().toNanos(), TimeUnit.NANOSECONDS)
-        .addService(new CollectionGrpcService(registry, jobs, config.buildThreads()))
+        .addService(new CollectionGrpcService(registry, jobs, config.buildThreads(),
+            new BackupLocations(config.backupRoot(), registry.dataDir())))
         .addService(new OperationGrpcService(jobs, operations))
         .addService(new VectorGrpcService(registry))
         .addService(new SearchGrpcService(registry, searchExecutor, config.searchQueueCapacity(),

@@ -33,6 +33,9 @@ import java.util.Objects;
  * @param searchBatch most queries one search thread runs as one batch when single-query calls
  *     queue up behind each other (compatible ones: same collection, k, parameters, fields, no
  *     filter); 1 searches every call on its own
+ * @param backupRoot the directory under which BackupCollection may write and RestoreCollection
+ *     may read; null (the default) refuses both, so that a client cannot make the server write
+ *     wherever its own account may
  */
 public record ServerConfig(
     String host,
@@ -52,7 +55,8 @@ public record ServerConfig(
     Path tlsPrivateKey,
     Set<String> apiKeys,
     int metricsPort,
-    int searchBatch) {
+    int searchBatch,
+    Path backupRoot) {
 
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 7300;
@@ -109,6 +113,9 @@ public record ServerConfig(
       throw new IllegalArgumentException(
           "metrics port must be 0 to 65535, or -1 for none, got " + metricsPort);
     }
+    if (backupRoot != null && !backupRoot.isAbsolute()) {
+      backupRoot = backupRoot.toAbsolutePath();
+    }
   }
 
   /** Loopback, port {@value #DEFAULT_PORT}, one event loop and one search thread per core. */
@@ -118,7 +125,7 @@ public record ServerConfig(
         DEFAULT_SEARCH_QUEUE_CAPACITY, cores, DEFAULT_MAX_INBOUND_MESSAGE_SIZE,
         DEFAULT_KEEPALIVE_TIME, DEFAULT_KEEPALIVE_TIMEOUT, DEFAULT_PERMIT_KEEPALIVE_TIME,
         DEFAULT_MAX_CONNECTION_IDLE, DEFAULT_SHUTDOWN_GRACE, DEFAULT_BUILD_JOBS, null, null,
-        Set.of(), METRICS_OFF, DEFAULT_SEARCH_BATCH);
+        Set.of(), METRICS_OFF, DEFAULT_SEARCH_BATCH, null);
   }
 
   /** Whether the server speaks TLS. */
@@ -151,6 +158,10 @@ public record ServerConfig(
     return toBuilder().shutdownGrace(shutdownGrace).build();
   }
 
+  public ServerConfig withBackupRoot(Path backupRoot) {
+    return toBuilder().backupRoot(backupRoot).build();
+  }
+
   /** Changes some fields of a configuration; {@link #build} checks the result. */
   public static final class Builder {
     private String host;
@@ -171,6 +182,7 @@ public record ServerConfig(
     private Set<String> apiKeys;
     private int metricsPort;
     private int searchBatch;
+    private Path backupRoot;
 
     private Builder(ServerConfig c) {
       host = c.host;
@@ -191,6 +203,7 @@ public record ServerConfig(
       apiKeys = c.apiKeys;
       metricsPort = c.metricsPort;
       searchBatch = c.searchBatch;
+      backupRoot = c.backupRoot;
     }
 
     public Builder host(String v) { host = v; return this; }
@@ -214,12 +227,13 @@ public record ServerConfig(
     public Builder apiKeys(Set<String> v) { apiKeys = v; return this; }
     public Builder metricsPort(int v) { metricsPort = v; return this; }
     public Builder searchBatch(int v) { searchBatch = v; return this; }
+    public Builder backupRoot(Path v) { backupRoot = v; return this; }
 
     public ServerConfig build() {
       return new ServerConfig(host, port, eventLoopThreads, searchThreads, searchQueueCapacity,
           buildThreads, maxInboundMessageSize, keepAliveTime, keepAliveTimeout,
           permitKeepAliveTime, maxConnectionIdle, shutdownGrace, buildJobs, tlsCertChain,
-          tlsPrivateKey, apiKeys, metricsPort, searchBatch);
+          tlsPrivateKey, apiKeys, metricsPort, searchBatch, backupRoot);
     }
   }
 
@@ -236,6 +250,7 @@ public record ServerConfig(
         + ", searchQueueCapacity=" + searchQueueCapacity + ", searchBatch=" + searchBatch
         + ", buildThreads=" + buildThreads
         + ", buildJobs=" + buildJobs + ", maxInboundMessageSize=" + maxInboundMessageSize
-        + ", tls=" + tls() + ", apiKeys=" + apiKeys.size() + ", metricsPort=" + metricsPort + "]";
+        + ", tls=" + tls() + ", apiKeys=" + apiKeys.size() + ", metricsPort=" + metricsPort
+        + ", backupRoot=" + (backupRoot == null ? "off" : backupRoot) + "]";
   }
 }

@@ -51,7 +51,8 @@ public record ServerConfigFile(ServerConfig config, Path dataDir) {
   private static final Set<String> KEYS = Set.of("host", "port", "data-dir", "search-threads",
       "search-queue", "search-batch", "build-threads", "build-jobs", "max-inbound-message-bytes",
       "keepalive-time-seconds", "keepalive-timeout-seconds", "permit-keepalive-time-seconds",
-      "max-connection-idle-seconds", "shutdown-grace-seconds", "metrics-port", "tls", "api-keys");
+      "max-connection-idle-seconds", "shutdown-grace-seconds", "metrics-port", "tls", "api-keys",
+      "backup-root");
 
   /**
    * Reads {@code file} over {@link ServerConfig#defaults()}.
@@ -98,6 +99,7 @@ public record ServerConfigFile(ServerConfig config, Path dataDir) {
         case "max-connection-idle-seconds" -> b.maxConnectionIdle(seconds(where, v));
         case "shutdown-grace-seconds" -> b.shutdownGrace(seconds(where, v));
         case "metrics-port" -> b.metricsPort(integer(where, v));
+        case "backup-root" -> b.backupRoot(dir.resolve(string(where, v)));
         case "tls" -> {
           if (!(v instanceof Map<?, ?> tls)) {
             throw new IllegalArgumentException(where + ": expected cert-chain and private-key");

@@ -49,7 +49,11 @@ class BackupRestoreTest {
   }
 
   CodebookServer start() throws Exception {
-    return CodebookServer.start(ServerTestSupport.testConfig(),
+    return start(tmp);
+  }
+
+  CodebookServer start(Path backupRoot) throws Exception {
+    return CodebookServer.start(ServerTestSupport.testConfig().withBackupRoot(backupRoot),
         CollectionRegistry.open(data(), CollectionStore.Options.defaults().withDurability(
             Durability.group(java.time.Duration.ofMillis(2)))));
   }
@@ -310,6 +314,90 @@ class BackupRestoreTest {
       assertStatus(Status.Code.NOT_FOUND, null, () -> get(s, "other"));
       assertEquals(10, restore(s, "other", empty).getVectorCount());
       ServerTestSupport.close(ch);
+    }
+  }
+
+  @Test
+  void backupsStayUnderTheBackupRootAndOutOfTheDataDirectoryThroughLinks() throws Exception {
+    FloatMatrix train = ServerTestSupport.sample().train();
+    Path root = Files.createDirectories(tmp.resolve("backups"));
+    try (CodebookServer server = start(root)) {
+      ManagedChannel ch = ServerTestSupport.channel(server);
+      ServerTestSupport.Stubs s = ServerTestSupport.Stubs.of(ch);
+      create(s, "src", 384, Metric.COSINE, "Flat");
+      ServerTestSupport.upsertRows(s, "collections/src", train, 0, 10);
+      // A link under the root into the data directory, and one out of the root.
+      Path intoData = Files.createSymbolicLink(root.resolve("into-data"), data());
+      Path out = Files.createDirectories(tmp.resolve("elsewhere"));
+      Path outOfRoot = Files.createSymbolicLink(root.resolve("out"), out);
+
+      StatusRuntimeException viaLink = assertStatus(Status.Code.INVALID_ARGUMENT, "directory",
+          () -> backup(s, "src", intoData.resolve("collections").resolve("evil")));
+      assertTrue(viaLink.getStatus().getDescription().contains("inside the server's data"
+          + " directory"), viaLink.getStatus().getDescription());
+      assertFalse(Files.exists(data().resolve("collections").resolve("evil")),
+          "the backup wrote into the data directory through the link");
+      assertStatus(Status.Code.INVALID_ARGUMENT, "directory",
+          () -> backup(s, "src", outOfRoot.resolve("b")));
+      assertStatus(Status.Code.INVALID_ARGUMENT, "directory",
+          () -> backup(s, "src", root.resolve("..").resolve("elsewhere").resolve("c")));
+      StatusRuntimeException proc = assertStatus(Status.Code.INVALID_ARGUMENT, "directory",
+          () -> backup(s, "src", Path.of("/proc/self/x")));
+      assertTrue(proc.getStatus().getDescription().contains("outside the server's backup root"),
+          proc.getStatus().getDescription());
+      assertEquals(List.of(), listFiles(out), "nothing written outside the root");
+      assertEquals(List.of("collections/src"), s.collections().listCollections(
+          ListCollectionsRequest.getDefaultInstance()).getCollectionsList().stream()
+          .map(Collection::getName).toList());
+
+      assertEquals(10, backup(s, "src", root.resolve("ok")).getVectorCount());
+      assertStatus(Status.Code.INVALID_ARGUMENT, "directory",
+          () -> restore(s, "copy", outOfRoot));
+      assertEquals(10, restore(s, "copy", root.resolve("ok")).getVectorCount());
+      ServerTestSupport.close(ch);
+    }
+    // Still the same collections after a restart: nothing became one behind the server's back.
+    try (CodebookServer server = start(root)) {
+      ManagedChannel ch = ServerTestSupport.channel(server);
+      ServerTestSupport.Stubs s = ServerTestSupport.Stubs.of(ch);
+      assertEquals(List.of("collections/copy", "collections/src"), s.collections()
+          .listCollections(ListCollectionsRequest.getDefaultInstance()).getCollectionsList()
+          .stream().map(Collection::getName).toList());
+      ServerTestSupport.close(ch);
+    }
+  }
+
+  @Test
+  void withoutABackupRootBackupsAreRefusedAndAnUnwritableTargetIsNotRetryable() throws Exception {
+    try (CodebookServer server = start(null)) {
+      ManagedChannel ch = ServerTestSupport.channel(server);
+      ServerTestSupport.Stubs s = ServerTestSupport.Stubs.of(ch);
+      create(s, "src", 4, Metric.EUCLIDEAN, "Flat");
+      StatusRuntimeException off = assertStatus(Status.Code.FAILED_PRECONDITION, null,
+          () -> backup(s, "src", tmp.resolve("b")));
+      assertTrue(off.getStatus().getDescription().contains("--backup-root"),
+          off.getStatus().getDescription());
+      assertStatus(Status.Code.FAILED_PRECONDITION, null, () -> restore(s, "c", tmp.resolve("b")));
+      assertFalse(Files.exists(tmp.resolve("b")));
+      ServerTestSupport.close(ch);
+    }
+    // A root where nothing can be created: FAILED_PRECONDITION (retrying cannot help), not
+    // UNAVAILABLE, which makes clients retry.
+    try (CodebookServer server = start(Path.of("/proc/self"))) {
+      ManagedChannel ch = ServerTestSupport.channel(server);
+      ServerTestSupport.Stubs s = ServerTestSupport.Stubs.of(ch);
+      create(s, "src2", 4, Metric.EUCLIDEAN, "Flat");
+      StatusRuntimeException proc = assertStatus(Status.Code.FAILED_PRECONDITION, null,
+          () -> backup(s, "src2", Path.of("/proc/self/x")));
+      assertTrue(proc.getStatus().getDescription().contains("cannot create backup directory"),
+          proc.getStatus().getDescription());
+      ServerTestSupport.close(ch);
+    }
+  }
+
+  private static List<Path> listFiles(Path dir) throws java.io.IOException {
+    try (var st = Files.list(dir)) {
+      return st.toList();
     }
   }
 }

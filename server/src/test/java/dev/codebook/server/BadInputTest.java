@@ -161,6 +161,37 @@ class BadInputTest {
   }
 
   @Test
+  void valuesWhoseSquaresOverflowAreRejectedUnderDotProductAndL2() {
+    for (Metric metric : new Metric[] {Metric.DOT_PRODUCT, Metric.EUCLIDEAN}) {
+      String id = "huge-" + metric.name().toLowerCase().replace('_', '-');
+      String name = create(stubs, id, 4, metric, "Flat").getName();
+      Executable hugeUpsert = () -> stubs.vectors().upsertVectors(UpsertVectorsRequest
+          .newBuilder().setCollection(name).addVectors(vector("ok", new float[] {1, 2, 3, 4}))
+          .addVectors(vector("huge", new float[] {3e38f, 0, 0, 0})).build());
+      StatusRuntimeException e = assertStatus(Status.Code.INVALID_ARGUMENT, "vectors[1].values",
+          hugeUpsert);
+      assertTrue(e.getStatus().getDescription().contains("too large"), e.getStatus()
+          .getDescription());
+      assertEquals("OUT_OF_RANGE", reason(e));
+      StatusRuntimeException q = assertStatus(Status.Code.INVALID_ARGUMENT, "queries[0].vector",
+          () -> stubs.search().search(SearchRequest.newBuilder().setCollection(name).setTopK(1)
+              .addQueries(query(new float[] {0, 0, -3e38f, 0})).build()));
+      assertEquals("OUT_OF_RANGE", reason(q));
+      // Large but scorable: accepted, with a finite score.
+      stubs.vectors().upsertVectors(UpsertVectorsRequest.newBuilder().setCollection(name)
+          .addVectors(vector("big", new float[] {1e18f, 0, 0, 0})).build());
+      float score = stubs.search().search(SearchRequest.newBuilder().setCollection(name)
+          .setTopK(1).addQueries(query(new float[] {1e18f, 0, 0, 0})).build()).getResults(0)
+          .getNeighbors(0).getScore();
+      assertTrue(Float.isFinite(score), metric + ": score " + score);
+      assertEquals(1, stubs.collections().getCollection(GetCollectionRequest.newBuilder()
+          .setName(name).build()).getVectorCount(), "the rejected batch wrote nothing");
+      stubs.collections().deleteCollection(dev.codebook.api.v1.DeleteCollectionRequest
+          .newBuilder().setName(name).build());
+    }
+  }
+
+  @Test
   void emptyAndZeroVectors() {
     StatusRuntimeException e = assertStatus(Status.Code.INVALID_ARGUMENT, "queries[1].vector",
         () -> stubs.search().search(search(query(row(0)), Query.getDefaultInstance()).build()));

@@ -169,9 +169,22 @@ class DurableCollectionsTest {
       assertEquals(1000, get(s, "good").getVectorCount());
       assertEquals("5", s.search().search(ServerTestSupport.searchRequest("collections/good",
           train, 5, 6, 1).build()).getResults(0).getNeighbors(0).getId());
-      assertEquals(List.of("collections/good"), s.collections().listCollections(
-          ListCollectionsRequest.newBuilder().build()).getCollectionsList().stream()
+      // Listed, FAILED, with the reason naming the file; one a page pages through both.
+      List<Collection> listed = s.collections().listCollections(
+          ListCollectionsRequest.newBuilder().build()).getCollectionsList();
+      assertEquals(List.of("collections/bad", "collections/good"), listed.stream()
           .map(Collection::getName).toList());
+      assertEquals(Collection.State.FAILED, listed.get(0).getState());
+      assertTrue(listed.get(0).getFailure().contains(vec.getFileName().toString()),
+          listed.get(0).getFailure());
+      assertEquals(Collection.State.UNTRAINED, listed.get(1).getState());
+      assertEquals("", listed.get(1).getFailure());
+      dev.codebook.api.v1.ListCollectionsResponse first = s.collections().listCollections(
+          ListCollectionsRequest.newBuilder().setPageSize(1).build());
+      assertEquals("collections/bad", first.getCollections(0).getName());
+      assertEquals("collections/good", s.collections().listCollections(ListCollectionsRequest
+          .newBuilder().setPageSize(1).setPageToken(first.getNextPageToken()).build())
+          .getCollections(0).getName());
       // The operator can drop the damaged collection and create it again.
       s.collections().deleteCollection(DeleteCollectionRequest.newBuilder()
           .setName("collections/bad").build());

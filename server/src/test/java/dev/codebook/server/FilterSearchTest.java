@@ -42,14 +42,13 @@ class FilterSearchTest {
   static CodebookServer server;
   static ManagedChannel channel;
   static ServerTestSupport.Stubs stubs;
-  static FloatMatrix base;
+  static final FloatMatrix base = sample().train().head(N);
 
   @BeforeAll
   static void start() throws Exception {
     server = CodebookServer.start(ServerTestSupport.testConfig());
     channel = ServerTestSupport.channel(server);
     stubs = ServerTestSupport.Stubs.of(channel);
-    base = sample().train().head(N);
   }
 
   @AfterAll
@@ -101,6 +100,10 @@ class FilterSearchTest {
   }
 
   static String populate(String id, String spec) {
+    return populate(stubs, id, spec);
+  }
+
+  static String populate(ServerTestSupport.Stubs stubs, String id, String spec) {
     String name = create(stubs, id, 384, Metric.COSINE, spec).getName();
     UpsertVectorsRequest.Builder r = UpsertVectorsRequest.newBuilder().setCollection(name);
     for (int i = 0; i < N; i++) {
@@ -173,6 +176,10 @@ class FilterSearchTest {
 
   /** Every id the filter lets through (top_k = N, query row 0), sorted. */
   static int[] matching(String name, Filter f) {
+    return matching(stubs, name, f);
+  }
+
+  static int[] matching(ServerTestSupport.Stubs stubs, String name, Filter f) {
     SearchResponse r = stubs.search().search(
         searchRequest(name, base, 0, 1, N).setNprobe(4).setFilter(f).build());
     return r.getResults(0).getNeighborsList().stream().mapToInt(n -> Integer.parseInt(n.getId()))
@@ -266,11 +273,17 @@ class FilterSearchTest {
   }
 
   private static void checkAll(String name) {
+    checkAll(stubs, name, "");
+  }
+
+  /** Every case, structured and as text, matches exactly its rows; {@code when} names the state. */
+  static void checkAll(ServerTestSupport.Stubs stubs, String name, String when) {
     for (Case c : cases()) {
       int[] want = expected(c.p());
-      assertArrayEquals(want, matching(name, c.structured()), c.what());
+      assertArrayEquals(want, matching(stubs, name, c.structured()), c.what() + when);
       if (c.text() != null) {
-        assertArrayEquals(want, matching(name, expr(c.text())), c.what() + ": " + c.text());
+        assertArrayEquals(want, matching(stubs, name, expr(c.text())),
+            c.what() + ": " + c.text() + when);
       }
     }
   }

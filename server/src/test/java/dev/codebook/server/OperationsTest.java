@@ -196,8 +196,13 @@ class OperationsTest {
 
   @Test
   void unknownAndMalformedOperationNames() {
-    assertStatus(Status.Code.NOT_FOUND, null, () -> stubs.operations().getOperation(
-        GetOperationRequest.newBuilder().setName("operations/build-index-999999").build()));
+    io.grpc.StatusRuntimeException unknown = assertStatus(Status.Code.NOT_FOUND, null,
+        () -> stubs.operations().getOperation(GetOperationRequest.newBuilder()
+            .setName("operations/build-index-999999").build()));
+    // Operations survive restarts (DurableCollectionsTest): the message must not say otherwise.
+    String why = unknown.getStatus().getDescription();
+    assertTrue(why.contains("never started") && why.contains("across restarts")
+        && !why.contains("forgets them on restart"), why);
     assertStatus(Status.Code.NOT_FOUND, null, () -> stubs.operations().cancelOperation(
         CancelOperationRequest.newBuilder().setName("operations/build-index-999999").build()));
     assertStatus(Status.Code.INVALID_ARGUMENT, "name", () -> stubs.operations().getOperation(

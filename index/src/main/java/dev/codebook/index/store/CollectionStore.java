@@ -186,6 +186,8 @@ public final class CollectionStore implements Closeable {
 
   private final Path path;
   private final Directory dir;
+  /** Held from before the first read until close: one process at a time in this directory. */
+  private final DirectoryLock writeLock;
   private final int dim;
   private final Similarity similarity;
   private final IndexSpec spec;
@@ -212,9 +214,11 @@ public final class CollectionStore implements Closeable {
   private OpenStats openStats;
   private volatile long liveCount;
 
-  private CollectionStore(Path path, Directory dir, Manifest m, Options options) {
+  private CollectionStore(Path path, Directory dir, DirectoryLock writeLock, Manifest m,
+      Options options) {
     this.path = path;
     this.dir = dir;
+    this.writeLock = writeLock;
     this.dim = m.dimension();
     this.similarity = m.similarity();
     this.spec = m.spec();
@@ -241,7 +245,9 @@ public final class CollectionStore implements Closeable {
     spec.validateFor(dimension);
     Files.createDirectories(path);
     Directory dir = FSDirectory.open(path);
+    DirectoryLock writeLock = null;
     try {
+      writeLock = DirectoryLock.obtain(path, dir, "collection directory");
       if (exists(path)) {
         throw new IllegalStateException(path + " already holds a collection");
       }
@@ -250,9 +256,9 @@ public final class CollectionStore implements Closeable {
       m.commit(dir);
       // The collection directory's own entry must survive a crash once create returns.
       org.apache.lucene.util.IOUtils.fsync(path.toAbsolutePath().getParent(), true);
-      return open(path, dir, options);
+      return open(path, dir, writeLock, options);
     } catch (IOException | RuntimeException e) {
-      dir.close();
+      org.apache.lucene.util.IOUtils.closeWhileHandlingException(writeLock, dir);
       throw e;
     }
   }
@@ -264,11 +270,17 @@ public final class CollectionStore implements Closeable {
    * @throws CorruptIndexException naming the file when anything is damaged or missing
    */
   public static CollectionStore open(Path path, Options options) throws IOException {
+    if (!Files.isDirectory(path)) {
+      throw new CorruptIndexException("no such directory: not a collection directory",
+          path.toString());
+    }
     Directory dir = FSDirectory.open(path);
+    DirectoryLock writeLock = null;
     try {
-      return open(path, dir, options);
+      writeLock = DirectoryLock.obtain(path, dir, "collection directory");
+      return open(path, dir, writeLock, options);
     } catch (IOException | RuntimeException e) {
-      dir.close();
+      org.apache.lucene.util.IOUtils.closeWhileHandlingException(writeLock, dir);
       throw e;
     }
   }
@@ -283,15 +295,15 @@ public final class CollectionStore implements Closeable {
     }
   }
 
-  private static CollectionStore open(Path path, Directory dir, Options options)
-      throws IOException {
+  private static CollectionStore open(Path path, Directory dir, DirectoryLock writeLock,
+      Options options) throws IOException {
     long t0 = System.nanoTime();
     Manifest m = Manifest.readLatest(dir);
     if (m == null) {
       throw new CorruptIndexException("no manifest_N file: not a collection directory",
           path.toString());
     }
-    CollectionStore s = new CollectionStore(path, dir, m, options);
+    CollectionStore s = new CollectionStore(path, dir, writeLock, m, options);
     boolean ok = false;
     try {
       s.load(m, t0);
@@ -484,8 +496,8 @@ public final class CollectionStore implements Closeable {
    * the write is durable under the policy.
    *
    * @param values {@code ids.size() * dimension} floats as upserted
-   * @throws IllegalArgumentException for a non-finite value or (cosine) a zero vector; nothing
-   *     is written
+   * @throws IllegalArgumentException for a non-finite value, (cosine) a zero vector or (dot
+   *     product, L2) a vector too large to score in float; nothing is written
    * @throws IOException if the log cannot be written or synced (the write is not acknowledged)
    */
   public UpsertResult upsert(List<String> ids, float[] values, List<byte[]> attributes)
@@ -497,9 +509,13 @@ public final class CollectionStore implements Closeable {
     }
     for (int i = 0; i < n; i++) {
       VectorUtil.checkFinite(values, i * dim, dim, "vectors", i);
-      if (similarity.normalizes() && !(VectorUtil.squaredNorm(values, i * dim, dim) > 0)) {
+      double norm2 = VectorUtil.squaredNorm(values, i * dim, dim);
+      if (similarity.normalizes() && !(norm2 > 0)) {
         throw new IllegalArgumentException(
             "vectors[" + i + "] cannot be normalized for cosine similarity: its norm is 0");
+      }
+      if (!similarity.normalizes()) {
+        VectorUtil.checkMagnitude(norm2, "vectors", i);
       }
     }
     WalRecord.Upsert rec = new WalRecord.Upsert(List.copyOf(ids), values.clone(),
@@ -1573,6 +1589,11 @@ public final class CollectionStore implements Closeable {
         s.decRef();
       }
       segments.clear();
+      try {
+        writeLock.close();
+      } catch (IOException e) {
+        LOG.warn("{}: releasing the directory lock failed", path, e);
+      }
       try {
         dir.close();
       } catch (IOException e) {

@@ -9,6 +9,31 @@ public final class VectorUtil {
   private VectorUtil() {}
 
   /**
+   * The largest squared length a vector may have under a metric that does not normalize (dot
+   * product, L2): a quarter of the largest float, so that a dot product ({@code |a||b|}) and a
+   * squared distance ({@code <= (|a|+|b|)^2}) between two such vectors stay finite in float.
+   */
+  public static final double MAX_SQUARED_NORM = Float.MAX_VALUE / 4.0;
+
+  /**
+   * Throws {@link IllegalArgumentException} naming row {@code row} of {@code what} if its
+   * squared length {@code norm2} is above {@link #MAX_SQUARED_NORM}, where scores would
+   * overflow to infinity.
+   */
+  public static void checkMagnitude(double norm2, String what, int row) {
+    if (norm2 > MAX_SQUARED_NORM) {
+      throw new IllegalArgumentException(tooLarge(what + "[" + row + "]", norm2));
+    }
+  }
+
+  /** The message for a vector whose squared length {@code norm2} is too large. */
+  public static String tooLarge(String field, double norm2) {
+    return field + " is too large: its squared length " + (float) norm2 + " is above "
+        + (float) MAX_SQUARED_NORM + ", where dot products and distances overflow to infinity;"
+        + " scale the vectors down";
+  }
+
+  /**
    * Throws {@link IllegalArgumentException} naming {@code field} if the vector holds a NaN or an
    * infinity: one such value silently poisons every distance it touches.
    */
@@ -116,7 +141,7 @@ public final class VectorUtil {
     for (int i = 0; i < queries.rows(); i++) {
       int off = queries.offset(i);
       if (!similarity.normalizes()) {
-        checkFinite(v, off, dim, "queries", i);
+        checkMagnitude(finiteSquaredNorm(v, off, dim, i), "queries", i);
       } else if (!(finiteSquaredNorm(v, off, dim, i) > 0)) {
         normalize(v.clone(), off, dim, "queries", i); // throws, naming the row
       }
@@ -137,7 +162,7 @@ public final class VectorUtil {
       if (similarity.normalizes()) {
         normalize(copy, i * dim, dim, "queries", i, finiteSquaredNorm(copy, i * dim, dim, i));
       } else {
-        checkFinite(copy, i * dim, dim, "queries", i);
+        checkMagnitude(finiteSquaredNorm(copy, i * dim, dim, i), "queries", i);
       }
     }
     return new FloatMatrix(queries.rows(), dim, copy);

@@ -399,6 +399,13 @@ public final class Collection {
       if (deleted) {
         throw new CollectionNotFoundException(name());
       }
+      if (e instanceof java.nio.file.FileSystemException f && f.getFile() != null
+          && Path.of(f.getFile()).startsWith(target)) {
+        // The target refused the copy (permissions, a read-only or pseudo file system):
+        // retrying the same call cannot help, so not UNAVAILABLE.
+        throw new CollectionStateException(CollectionStateException.BACKUP_TARGET_UNWRITABLE,
+            "cannot write the backup into " + target + ": " + e);
+      }
       throw storageFailure("backup to " + target, e);
     } catch (RuntimeException e) {
       removeQuietly(target, existed);

@@ -2,6 +2,7 @@ package dev.codebook.server.collection;
 
 import dev.codebook.index.IndexSpec;
 import dev.codebook.index.store.CollectionStore;
+import dev.codebook.index.store.DirectoryLock;
 import dev.codebook.index.vector.Similarity;
 import java.io.Closeable;
 import java.io.IOException;
@@ -52,8 +53,12 @@ public final class CollectionRegistry implements Closeable {
   private final Path root;
   private final CollectionStore.Options options;
   private final boolean ephemeral;
+  /** The data directory's lock, held from before anything in it is touched until close. */
+  private final DirectoryLock dataDirLock;
 
-  private CollectionRegistry(Path dataDir, CollectionStore.Options options, boolean ephemeral) {
+  private CollectionRegistry(Path dataDir, CollectionStore.Options options, boolean ephemeral,
+      DirectoryLock dataDirLock) {
+    this.dataDirLock = dataDirLock;
     this.root = dataDir.resolve(COLLECTIONS_DIR);
     // Filters see the stored attribute maps as the index's values.
     this.options = options.withAttributeDecoder(b -> Attributes.toIndex(Collection.decode(b)));
@@ -65,26 +70,41 @@ public final class CollectionRegistry implements Closeable {
    * servers started without a data directory. Writes are not synced.
    */
   public CollectionRegistry() {
-    this(tempDir(), CollectionStore.Options.defaults().withDurability(
-        dev.codebook.index.store.Durability.none()), true);
+    this(lockedTempDir());
   }
 
-  private static Path tempDir() {
+  private CollectionRegistry(DirectoryLock tempDir) {
+    this(tempDir.path(), CollectionStore.Options.defaults().withDurability(
+        dev.codebook.index.store.Durability.none()), true, tempDir);
+  }
+
+  private static DirectoryLock lockedTempDir() {
     try {
-      return Files.createTempDirectory("codebook-data-");
+      return DirectoryLock.obtain(Files.createTempDirectory("codebook-data-"), "data directory");
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create a temporary data directory", e);
     }
   }
 
   /**
-   * Opens (creating if needed) the data directory and every collection in it.
+   * Opens (creating if needed) the data directory and every collection in it, after taking the
+   * data directory's lock: nothing in it is read, written or deleted before.
    *
    * @return the registry; {@link #failures()} lists the collections that did not open
+   * @throws DirectoryLock.DirectoryLockedException if another process has the directory open
    */
   public static CollectionRegistry open(Path dataDir, CollectionStore.Options options)
       throws IOException {
-    CollectionRegistry r = new CollectionRegistry(dataDir, options, false);
+    DirectoryLock lock = DirectoryLock.obtain(dataDir, "data directory");
+    try {
+      return openAll(new CollectionRegistry(dataDir, options, false, lock));
+    } catch (IOException | RuntimeException e) {
+      lock.close();
+      throw e;
+    }
+  }
+
+  private static CollectionRegistry openAll(CollectionRegistry r) throws IOException {
     Files.createDirectories(r.root);
     CollectionStore.deleteLeftovers(r.root);
     r.deleteUnfinishedRestores();
@@ -95,7 +115,8 @@ public final class CollectionRegistry implements Closeable {
           continue;
         }
         try {
-          CollectionStore store = CollectionStore.open(d, options);
+          // r.options: the caller's plus the attribute decoder filters need.
+          CollectionStore store = CollectionStore.open(d, r.options);
           r.collections.put(id, new Collection(id, store));
           CollectionStore.OpenStats st = store.openStats();
           LOG.info("opened {}: {} vectors, {} segments, {} log records replayed in {} ms", id,
@@ -244,14 +265,14 @@ public final class CollectionRegistry implements Closeable {
     }
   }
 
-  /** {@code dir}, normalized, if it is absolute and outside the data directory. */
+  /** {@code dir}, with its links resolved, if it is absolute and outside the data directory. */
   private Path checkOutside(Path dir) {
     if (!dir.isAbsolute()) {
       throw new InvalidFieldException("directory", InvalidFieldException.INVALID_VALUE,
           "directory must be an absolute path on the server, got '" + dir + "'");
     }
-    Path d = dir.normalize();
-    if (d.startsWith(root.toAbsolutePath().normalize().getParent())) {
+    Path d = BackupLocations.realPath(dir);
+    if (d.startsWith(BackupLocations.realPath(root.getParent()))) {
       throw new InvalidFieldException("directory", InvalidFieldException.INVALID_VALUE,
           "directory " + d + " is inside the server's data directory; use one outside it");
     }
@@ -314,9 +335,34 @@ public final class CollectionRegistry implements Closeable {
     return out;
   }
 
-  /** Whether a collection sorts after {@code id} (for page tokens). */
+  /** A collection, or one that failed to open and why: what a listing shows. */
+  public record Listed(String id, Collection collection, IOException failure) {}
+
+  /**
+   * Up to {@code limit} collections with ids after {@code afterId} (null: from the first), in id
+   * order, the ones that failed to open among them.
+   */
+  public List<Listed> listWithFailures(String afterId, int limit) {
+    java.util.TreeMap<String, Listed> all = new java.util.TreeMap<>();
+    var open = afterId == null ? collections : collections.tailMap(afterId, false);
+    for (Collection c : open.values()) {
+      if (all.size() == limit) {
+        break;
+      }
+      all.put(c.id(), new Listed(c.id(), c, null));
+    }
+    failed.forEach((id, why) -> {
+      if (afterId == null || id.compareTo(afterId) > 0) {
+        all.put(id, new Listed(id, null, why));
+      }
+    });
+    return new ArrayList<>(all.values()).subList(0, Math.min(limit, all.size()));
+  }
+
+  /** Whether a collection, or one that failed to open, sorts after {@code id} (page tokens). */
   public boolean hasAfter(String id) {
-    return collections.higherKey(id) != null;
+    return collections.higherKey(id) != null
+        || failed.keySet().stream().anyMatch(f -> f.compareTo(id) > 0);
   }
 
   /**
@@ -361,6 +407,11 @@ public final class CollectionRegistry implements Closeable {
       } catch (IOException | RuntimeException e) {
         LOG.warn("closing {} failed: {}", c.name(), e.getMessage());
       }
+    }
+    try {
+      dataDirLock.close();
+    } catch (IOException e) {
+      LOG.warn("cannot release the lock of {}: {}", root.getParent(), e.getMessage());
     }
     if (ephemeral) {
       try {

@@ -16,6 +16,8 @@ public final class CollectionStateException extends RuntimeException {
   public static final String TOO_FEW_VECTORS = "TOO_FEW_VECTORS";
   public static final String BACKUP_TARGET_NOT_EMPTY = "BACKUP_TARGET_NOT_EMPTY";
   public static final String NOT_A_BACKUP = "NOT_A_BACKUP";
+  public static final String BACKUPS_DISABLED = "BACKUPS_DISABLED";
+  public static final String BACKUP_TARGET_UNWRITABLE = "BACKUP_TARGET_UNWRITABLE";
 
   private final String reason;
 

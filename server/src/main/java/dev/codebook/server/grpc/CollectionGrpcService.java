@@ -19,6 +19,7 @@ import dev.codebook.index.IndexFactory;
 import dev.codebook.index.IndexSpec;
 import dev.codebook.index.vector.Similarity;
 import dev.codebook.server.collection.Collection;
+import dev.codebook.server.collection.BackupLocations;
 import dev.codebook.server.collection.CollectionRegistry;
 import dev.codebook.server.collection.CollectionStateException;
 import dev.codebook.server.collection.InvalidFieldException;
@@ -46,15 +47,18 @@ public final class CollectionGrpcService extends CollectionServiceGrpc.Collectio
   private final CollectionRegistry registry;
   private final JobRegistry jobs;
   private final int buildThreads;
+  private final BackupLocations backups;
 
   /**
    * @param jobs where BuildIndex runs its jobs
    * @param buildThreads threads one build trains with
    */
-  public CollectionGrpcService(CollectionRegistry registry, JobRegistry jobs, int buildThreads) {
+  public CollectionGrpcService(CollectionRegistry registry, JobRegistry jobs, int buildThreads,
+      BackupLocations backups) {
     this.registry = registry;
     this.jobs = jobs;
     this.buildThreads = buildThreads;
+    this.backups = backups;
   }
 
   @Override
@@ -99,10 +103,15 @@ public final class CollectionGrpcService extends CollectionServiceGrpc.Collectio
     Unary.respond(responseObserver, () -> {
       int pageSize = Paging.pageSize(request.getPageSize());
       String after = Paging.decode(TOKEN_PREFIX, request.getPageToken());
-      List<Collection> page = registry.list(after, pageSize);
+      List<CollectionRegistry.Listed> page = registry.listWithFailures(after, pageSize);
       ListCollectionsResponse.Builder b = ListCollectionsResponse.newBuilder();
-      for (Collection c : page) {
-        b.addCollections(toProto(c));
+      for (CollectionRegistry.Listed c : page) {
+        b.addCollections(c.collection() != null ? toProto(c.collection())
+            : dev.codebook.api.v1.Collection.newBuilder().setName(Collection.nameOf(c.id()))
+                .setState(dev.codebook.api.v1.Collection.State.FAILED)
+                .setFailure(c.failure().getMessage() == null ? c.failure().toString()
+                    : c.failure().getMessage())
+                .build());
       }
       if (page.size() == pageSize && registry.hasAfter(page.get(page.size() - 1).id())) {
         b.setNextPageToken(Paging.encode(TOKEN_PREFIX, page.get(page.size() - 1).id()));
@@ -163,7 +172,8 @@ public final class CollectionGrpcService extends CollectionServiceGrpc.Collectio
       StreamObserver<BackupCollectionResponse> responseObserver) {
     Unary.respond(responseObserver, () -> {
       String id = Requests.collectionId("name", request.getName());
-      Path dir = directory(request.getDirectory());
+      registry.get(id); // NOT_FOUND before any directory is made
+      Path dir = backups.backupTarget(directory(request.getDirectory()));
       long start = System.nanoTime();
       Collection.BackupResult r = registry.backup(id, dir);
       LOG.info("backed up {} to {}: {} vectors, {} files, {} bytes in {} ms",
@@ -185,7 +195,8 @@ public final class CollectionGrpcService extends CollectionServiceGrpc.Collectio
       StreamObserver<dev.codebook.api.v1.Collection> responseObserver) {
     Unary.respond(responseObserver, () -> {
       String id = Requests.collectionId("name", request.getName());
-      return toProto(registry.restore(id, directory(request.getDirectory())));
+      return toProto(registry.restore(id,
+          backups.restoreSource(directory(request.getDirectory()))));
     });
   }
 

@@ -14,6 +14,7 @@ import dev.codebook.api.v1.Query;
 import dev.codebook.api.v1.Vector;
 import dev.codebook.index.vector.FloatMatrix;
 import dev.codebook.index.vector.Similarity;
+import dev.codebook.index.vector.VectorUtil;
 import dev.codebook.server.collection.Collection;
 import dev.codebook.server.collection.CollectionRegistry;
 import dev.codebook.server.collection.InvalidFieldException;
@@ -141,6 +142,9 @@ final class Requests {
     if (similarity.normalizes() && !(norm2 > 0)) {
       throw new InvalidFieldException(field, ZERO_VECTOR,
           field + " is a zero vector, which has no direction for cosine similarity");
+    }
+    if (!similarity.normalizes() && norm2 > VectorUtil.MAX_SQUARED_NORM) {
+      throw new InvalidFieldException(field, OUT_OF_RANGE, VectorUtil.tooLarge(field, norm2));
     }
   }
 

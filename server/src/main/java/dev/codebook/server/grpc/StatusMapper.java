@@ -164,6 +164,7 @@ public final class StatusMapper {
     String reason = msg.contains("dimensions differ") ? InvalidFieldException.DIMENSION_MISMATCH
         : msg.contains("non-finite") ? InvalidFieldException.NON_FINITE_VALUE
         : msg.contains("cannot be normalized") ? InvalidFieldException.ZERO_VECTOR
+        : msg.contains("is too large") ? InvalidFieldException.OUT_OF_RANGE
         : InvalidFieldException.INVALID_VALUE;
     if (m.find()) {
       String field = m.group(1) + m.group(2) + "[" + m.group(3) + "]"

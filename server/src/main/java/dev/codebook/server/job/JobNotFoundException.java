@@ -6,8 +6,9 @@ public final class JobNotFoundException extends RuntimeException {
   private final String name;
 
   public JobNotFoundException(String name) {
-    super("operation " + name + " not found; the server keeps the most recent "
-        + JobRegistry.RETAINED_FINISHED + " finished operations and forgets them on restart");
+    super("operation " + name + " not found: it was never started on this server, or it is"
+        + " older than the most recent " + JobRegistry.RETAINED_FINISHED + " finished"
+        + " operations the server keeps (across restarts, in its data directory)");
     this.name = name;
   }
 
