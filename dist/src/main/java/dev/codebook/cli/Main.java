@@ -38,6 +38,8 @@ public final class Main {
     if (System.getProperty("io.netty.leakDetection.level") == null) {
       System.setProperty("io.netty.leakDetection.level", "disabled");
     }
+    LibraryLogging.install(java.util.Arrays.asList(args).contains("--debug")
+        || "1".equals(System.getenv("CODEBOOK_DEBUG")));
     System.exit(run(args));
   }
 

@@ -25,7 +25,9 @@ class ClientCommandsTest {
   @BeforeAll
   static void start() throws Exception {
     server = CodebookServer.start(
-        ServerConfig.defaults().withPort(0).withShutdownGrace(Duration.ofSeconds(5)));
+        ServerConfig.defaults().withPort(0).withShutdownGrace(Duration.ofSeconds(5))
+            // The backup test's directories are JUnit temporary directories.
+            .withBackupRoot(java.nio.file.Path.of(System.getProperty("java.io.tmpdir"))));
     target = "127.0.0.1:" + server.port();
   }
 
