@@ -12,9 +12,9 @@ import dev.codebook.loadtest.bench.BenchCommand;
 import dev.codebook.server.CodebookServer;
 import dev.codebook.server.ServerConfig;
 import dev.codebook.server.ServerConfigFile;
+import dev.codebook.server.Warmup;
 import dev.codebook.server.collection.Collection;
 import dev.codebook.server.collection.CollectionRegistry;
-import dev.codebook.server.collection.Warmup;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -192,10 +192,11 @@ public final class ServeCommand implements Callable<Integer> {
       loadSample(server.registry());
     }
     if (warmup > 0) {
-      Warmup.Result w = Warmup.run(registry, java.time.Duration.ofMillis(warmup));
+      Warmup.Result w = Warmup.run(server, java.time.Duration.ofMillis(warmup));
       if (w.collections() > 0) {
-        System.out.printf("codebook: warmed up %d collections with %,d searches in %.1f s%n",
-            w.collections(), w.searches(), w.millis() / 1e3);
+        System.out.printf("codebook: warmed up %d collections in %.1f s (%,d queries in"
+            + " process, %,d calls through the port)%n", w.collections(), w.millis() / 1e3,
+            w.searches(), w.calls());
       }
     }
     System.out.println("codebook: ready; SIGTERM or Ctrl-C stops the server gracefully");

@@ -33,6 +33,13 @@ public final class CallLogInterceptor implements ServerInterceptor {
 
   private static final Logger LOG = LoggerFactory.getLogger(LOGGER);
 
+  /**
+   * Header of the server's own warm-up calls ({@link dev.codebook.server.Warmup}): they are not
+   * logged or counted as requests.
+   */
+  public static final Metadata.Key<String> WARMUP_HEADER =
+      Metadata.Key.of("codebook-warmup", Metadata.ASCII_STRING_MARSHALLER);
+
   private static final Set<Status.Code> SERVER_FAULTS = EnumSet.of(Status.Code.INTERNAL,
       Status.Code.UNKNOWN, Status.Code.DATA_LOSS, Status.Code.UNIMPLEMENTED);
 
@@ -45,6 +52,11 @@ public final class CallLogInterceptor implements ServerInterceptor {
   @Override
   public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(ServerCall<ReqT, RespT> call,
       Metadata headers, ServerCallHandler<ReqT, RespT> next) {
+    if (headers.containsKey(WARMUP_HEADER)
+        && call.getAttributes() != null && isLoopback(call.getAttributes().get(
+            Grpc.TRANSPORT_ATTR_REMOTE_ADDR))) {
+      return next.startCall(call, headers);
+    }
     long start = System.nanoTime();
     String method = call.getMethodDescriptor().getFullMethodName();
     ServerCall<ReqT, RespT> timed = new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
@@ -68,6 +80,11 @@ public final class CallLogInterceptor implements ServerInterceptor {
       }
     };
     return next.startCall(timed, headers);
+  }
+
+  private static boolean isLoopback(java.net.SocketAddress a) {
+    return a instanceof java.net.InetSocketAddress i && i.getAddress() != null
+        && i.getAddress().isLoopbackAddress();
   }
 
   private static String ms(double seconds) {
