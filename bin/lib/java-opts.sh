@@ -34,23 +34,20 @@ codebook_java_opts() {
   fi
 }
 
-# The subcommand of a `codebook` command line: its first word that is not an option (the
-# top-level options, --debug, -h, --help, -V, --version, take no value).
-codebook_subcommand() {
-  local a
+# Whether a `codebook` command line runs the vector kernels, so wants the Vector API: serve,
+# bench, build (offline) and info (which reports them), unless asked for help or the version.
+# The client commands only talk to a server. The subcommand is the first word that is not an
+# option: the top-level options (--debug, -h, --help, -V, --version) take no value.
+codebook_needs_vector_api() {
+  local a command=""
   for a in "$@"; do
     case "$a" in
+      -h|--help|-V|--version) return 1;;
       -*) ;;
-      *) echo "$a"; return 0;;
+      *) [ -n "$command" ] || command=$a;;
     esac
   done
-}
-
-# Whether a `codebook` subcommand runs the vector kernels, so wants the Vector API: serve,
-# bench, build (offline) and info (which reports them). The client commands only talk to a
-# server, and help only prints.
-codebook_needs_vector_api() {
-  case "$1" in
+  case "$command" in
     serve|bench|build|info) return 0;;
     *) return 1;;
   esac

@@ -63,7 +63,8 @@ class LauncherTest {
 
   @Test
   void helpPrintsNoJvmWarnings() throws Exception {
-    for (String[] args : new String[][] {{"--help"}, {"search", "--help"}, {"help", "serve"}}) {
+    for (String[] args : new String[][] {{"--help"}, {"search", "--help"}, {"help", "serve"},
+        {"serve", "--help"}, {"bench", "-h"}, {"--version"}}) {
       Result r = run(args);
       assertEquals(0, r.code(), r.out());
       assertEquals(List.of(), warnings(r.out(), false), String.join(" ", args) + ":\n" + r.out());
