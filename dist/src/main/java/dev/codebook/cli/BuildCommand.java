@@ -31,13 +31,15 @@ import picocli.CommandLine.Option;
  * opens as is.
  */
 @Command(name = "build", mixinStandardHelpOptions = true,
+    header = "Build a collection's index, on a server or offline.",
     description = {
-      "Online (--collection): trains the collection's index spec on its vectors and swaps the",
-      "index in, as a job on the server (an operation, see `codebook jobs`). Waits for it with",
-      "a progress bar on stderr unless --no-wait; Ctrl-C while waiting leaves the job running.",
-      "Offline (--data FILE --index SPEC --out DIR/collections/NAME): writes a collection",
-      "directory from a vectors file (row i gets id PREFIX + i), trained and encoded, that",
-      "`serve --data-dir DIR` opens as collection NAME."
+      "Online (--collection): trains the collection's index spec on its vectors and swaps the"
+          + " index in, as a job on the server (an operation, see `codebook jobs`). Waits for it"
+          + " with a progress bar on stderr unless --no-wait; Ctrl-C while waiting leaves the job"
+          + " running.",
+      "Offline (--data FILE --index SPEC --out DIR/collections/NAME): writes a collection"
+          + " directory from a vectors file (row i gets id PREFIX + i), trained and encoded, that"
+          + " `serve --data-dir DIR` opens as collection NAME."
     })
 public final class BuildCommand implements Callable<Integer> {
 

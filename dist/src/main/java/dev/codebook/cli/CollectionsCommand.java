@@ -19,7 +19,8 @@ import picocli.CommandLine.Option;
 @Command(
     name = "collections",
     mixinStandardHelpOptions = true,
-    description = "Create, list, show, delete, back up and restore collections on a running server.",
+    header = "Create, list, show, delete, back up or restore collections.",
+    description = "Manages the collections of a running server, one subcommand per action.",
     subcommands = {
       CollectionsCommand.Create.class, CollectionsCommand.ListCollections.class,
       CollectionsCommand.Get.class, CollectionsCommand.Delete.class,
@@ -43,7 +44,9 @@ public final class CollectionsCommand implements Callable<Integer> {
   }
 
   @Command(name = "create", mixinStandardHelpOptions = true,
-      description = "Create an empty collection (searchable exactly until `codebook build`).")
+      header = "Create an empty collection.",
+      description = "Creates an empty collection, searched exactly until `codebook build` has"
+          + " trained its index.")
   static final class Create implements Callable<Integer> {
     @Mixin ClientOptions client;
 
@@ -155,8 +158,9 @@ public final class CollectionsCommand implements Callable<Integer> {
   }
 
   @Command(name = "backup", mixinStandardHelpOptions = true,
-      description = "Copy a consistent snapshot of a collection into a directory on the server"
-          + " (writes go on meanwhile).")
+      header = "Back up a collection into a directory on the server.",
+      description = "Copies a consistent snapshot of a collection into a directory on the"
+          + " server; writes go on meanwhile.")
   static final class Backup implements Callable<Integer> {
     @Mixin ClientOptions client;
 
@@ -194,7 +198,8 @@ public final class CollectionsCommand implements Callable<Integer> {
   }
 
   @Command(name = "restore", mixinStandardHelpOptions = true,
-      description = "Create a new collection from a backup in a directory on the server.")
+      header = "Restore a backup as a new collection.",
+      description = "Creates a new collection from a backup in a directory on the server.")
   static final class Restore implements Callable<Integer> {
     @Mixin ClientOptions client;
 

@@ -21,12 +21,11 @@ import picocli.CommandLine.Option;
 
 /** {@code codebook ingest}: upsert a file's vectors into a collection, batch by batch. */
 @Command(name = "ingest", mixinStandardHelpOptions = true,
-    description = {
-      "Upserts the vectors of a file (ann-benchmarks .hdf5 'train', .fvecs, .bvecs, .npy) into a",
-      "collection, row i with id PREFIX + i, over one flow-controlled StreamVectors call.",
-      "With --json, prints one JSON line per acknowledged batch with the cumulative",
-      "'acknowledged' count; otherwise a progress bar on stderr."
-    })
+    header = "Upload the vectors of a file into a collection on a server.",
+    description = "Upserts the vectors of a file (ann-benchmarks .hdf5 'train', .fvecs, .bvecs,"
+        + " .npy) into a collection, row i with id PREFIX + i, over one flow-controlled"
+        + " StreamVectors call. With --json, prints one JSON line per acknowledged batch with the"
+        + " cumulative 'acknowledged' count; otherwise a progress bar on stderr.")
 public final class IngestCommand implements Callable<Integer> {
 
   @Mixin ClientOptions client;

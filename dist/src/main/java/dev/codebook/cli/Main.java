@@ -27,6 +27,9 @@ import picocli.CommandLine.Option;
       ServeCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
+  /** What `codebook --help` says of serve. */
+  static final String SERVE_SUMMARY = "Run the gRPC server until SIGTERM or Ctrl-C.";
+
   @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT,
       description = "Print stack traces for errors.")
   boolean debug;
@@ -45,6 +48,13 @@ public final class Main {
   public static int run(String... args) {
     Main main = new Main();
     CommandLine cl = new CommandLine(main);
+    // The command list shows each command's header, else the first line of its description:
+    // serve's is half a sentence, so it gets a header here until it declares one itself.
+    CommandLine.Model.UsageMessageSpec serve =
+        cl.getSubcommands().get("serve").getCommandSpec().usageMessage();
+    if (serve.header().length == 0) {
+      serve.header(SERVE_SUMMARY);
+    }
     // A usage error is one line too, with where to look, rather than the whole usage text.
     cl.setParameterExceptionHandler((ex, args2) -> {
       CommandLine cmd = ex.getCommandLine();

@@ -21,12 +21,12 @@ import picocli.CommandLine.Option;
 
 /** {@code codebook search}: query a collection with a vector or a dataset's test queries. */
 @Command(name = "search", mixinStandardHelpOptions = true,
-    description = {
-      "Searches a collection and prints the ids and scores found. The query is --vector, one row",
-      "of a dataset's test queries (--data FILE.hdf5 --query-row N), or its first N queries",
-      "(--queries N), which also prints recall@10 against the file's neighbors when the ids are",
-      "--id-prefix + row number, as `codebook ingest` gives them."
-    })
+    header = "Search a collection; print the ids and scores found.",
+    description = "Searches a collection and prints the ids and scores found. The query is"
+        + " --vector, one row of a dataset's test queries (--data FILE.hdf5 --query-row N), or its"
+        + " first N queries (--queries N), which also prints recall@10 against the file's"
+        + " neighbors: the ids must then be --id-prefix + row number, as `codebook ingest` names"
+        + " them.")
 public final class SearchCommand implements Callable<Integer> {
 
   /** Queries per request with --queries, well under the server's limits. */

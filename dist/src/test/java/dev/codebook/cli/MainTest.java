@@ -125,6 +125,48 @@ class MainTest {
     assertFalse(usage.err().contains("\tat "));
   }
 
+  @Test
+  void helpListsEveryCommandWithAWholeSentenceOnOneLine() {
+    for (String[] args : new String[][] {{"--help"}, {"collections", "--help"}, {"jobs", "--help"}}) {
+      Run r = run(args);
+      assertEquals(0, r.code(), r.err());
+      String commands = r.out().substring(r.out().indexOf("Commands:\n") + "Commands:\n".length());
+      java.util.List<String> lines = commands.lines().filter(l -> !l.isBlank()).toList();
+      assertTrue(lines.size() >= 4, r.out());
+      for (String line : lines) {
+        // "  name   Summary." ; a wrapped summary continues on a line indented further
+        java.util.regex.Matcher m =
+            java.util.regex.Pattern.compile("^  (\\S+) +(\\S.*)$").matcher(line);
+        assertTrue(m.matches(), "a summary cut or wrapped: '" + line + "' in\n" + r.out());
+        String summary = m.group(2);
+        assertTrue(summary.endsWith(".") && Character.isUpperCase(summary.charAt(0)),
+            "not a whole sentence: '" + line + "' in\n" + r.out());
+      }
+    }
+  }
+
+  @Test
+  void everyCommandsSummaryIsAWholeSentence() {
+    java.util.ArrayDeque<picocli.CommandLine> todo = new java.util.ArrayDeque<>();
+    todo.add(new picocli.CommandLine(new Main()));
+    int seen = 0;
+    while (!todo.isEmpty()) {
+      picocli.CommandLine cl = todo.poll();
+      todo.addAll(cl.getSubcommands().values());
+      picocli.CommandLine.Model.UsageMessageSpec u = cl.getCommandSpec().usageMessage();
+      String summary = u.header().length > 0 ? u.header()[0]
+          : u.description().length > 0 ? u.description()[0] : "";
+      String name = cl.getCommandSpec().qualifiedName();
+      if (name.equals("codebook serve") && u.header().length == 0) {
+        summary = Main.SERVE_SUMMARY; // given by Main.run
+      }
+      assertTrue(summary.endsWith(".") && summary.length() <= 65,
+          name + ": the summary --help lists should be one short sentence: '" + summary + "'");
+      seen++;
+    }
+    assertTrue(seen > 15, "" + seen);
+  }
+
   private static FloatMatrix random(int rows, int dim) {
     Random r = new Random(rows * 31L + dim);
     FloatMatrix m = FloatMatrix.allocate(rows, dim);

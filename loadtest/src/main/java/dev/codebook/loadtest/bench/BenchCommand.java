@@ -26,12 +26,11 @@ import picocli.CommandLine.Option;
 @Command(
     name = "bench",
     mixinStandardHelpOptions = true,
-    description = {
-      "Builds an index from a dataset's train vectors, searches its test queries and prints one",
-      "JSON line per search setting and thread count (the ../shared/peers schema): recall@1,",
-      "recall@10 against the file's exact neighbors, QPS batched and one query per call.",
-      "Progress goes to stderr."
-    })
+    header = "Build an index in-process and measure its recall and QPS.",
+    description = "Builds an index from a dataset's train vectors, searches its test queries and"
+        + " prints one JSON line per search setting and thread count (the ../shared/peers"
+        + " schema): recall@1, recall@10 against the file's exact neighbors, QPS batched and one"
+        + " query per call. Progress goes to stderr.")
 public final class BenchCommand implements Callable<Integer> {
 
   /** The bundled sample, relative to the installation ({@code -Dcodebook.home}). */

@@ -37,16 +37,15 @@ import picocli.CommandLine.Option;
     name = "loadtest",
     mixinStandardHelpOptions = true,
     sortOptions = false,
-    description = {
-      "Searches a running server with a dataset's test queries under load and reports latency",
-      "percentiles (HdrHistogram), QPS, errors by gRPC status code and recall@1/@10 against the",
-      "file's neighbors. Closed loop (--concurrency N: N callers back to back) or open loop",
-      "(--rate R: R calls per second on a fixed timetable, latency measured from each call's",
-      "slot, so stalls are not hidden). A list of levels (--concurrency 1,2,4,8 or --rate",
-      "500,1000) is a sweep: one JSON line per level (--out), and --report draws latency",
-      "against throughput. Progress every second on stderr. Loopback targets only unless",
-      "--allow-remote."
-    })
+    header = "Search a server under load; report latency, QPS and recall.",
+    description = "Searches a running server with a dataset's test queries under load and"
+        + " reports latency percentiles (HdrHistogram), QPS, errors by gRPC status code and"
+        + " recall@1/@10 against the file's neighbors. Closed loop (--concurrency N: N callers"
+        + " back to back) or open loop (--rate R: R calls per second on a fixed timetable,"
+        + " latency measured from each call's slot, so stalls are not hidden). A list of levels"
+        + " (--concurrency 1,2,4,8 or --rate 500,1000) is a sweep: one JSON line per level"
+        + " (--out), and --report draws latency against throughput. Progress every second on"
+        + " stderr. Loopback targets only unless --allow-remote.")
 public final class LoadTestCommand implements Callable<Integer> {
 
   @Option(names = "--target", paramLabel = "HOST:PORT", defaultValue = CodebookClient.DEFAULT_TARGET,
