@@ -3,6 +3,9 @@ package dev.codebook.cli;
 import dev.codebook.api.v1.BackupCollectionResponse;
 import dev.codebook.api.v1.Collection;
 import dev.codebook.client.CodebookClient;
+import dev.codebook.index.vector.Similarity;
+import dev.codebook.loadtest.cli.Defaults;
+import dev.codebook.loadtest.cli.MetricConverter;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,18 +53,19 @@ public final class CollectionsCommand implements Callable<Integer> {
   static final class Create implements Callable<Integer> {
     @Mixin ClientOptions client;
 
-    @Option(names = "--name", required = true, paramLabel = "NAME",
+    @Option(names = {"--collection", "--name"}, required = true, paramLabel = "NAME",
         description = "Collection id: lower-case letters, digits, hyphens.")
     String name;
 
     @Option(names = "--dimension", required = true, paramLabel = "D", description = "Vector dimension.")
     int dimension;
 
-    @Option(names = "--metric", defaultValue = "cosine",
-        description = "cosine, dot or l2 (default: ${DEFAULT-VALUE}).")
-    String metric;
+    @Option(names = "--metric", paramLabel = "METRIC", defaultValue = Defaults.METRIC,
+        converter = MetricConverter.class,
+        description = MetricConverter.NAMES + " (default: ${DEFAULT-VALUE}).")
+    Similarity metric;
 
-    @Option(names = "--index", paramLabel = "SPEC", defaultValue = "Flat",
+    @Option(names = "--index", paramLabel = "SPEC", defaultValue = Defaults.INDEX,
         description = "Index spec, e.g. Flat, IVF256,PQ32, IVF256,PQ48x4fs,RFlat (default: ${DEFAULT-VALUE}).")
     String index;
 
@@ -107,7 +111,8 @@ public final class CollectionsCommand implements Callable<Integer> {
   static final class Get implements Callable<Integer> {
     @Mixin ClientOptions client;
 
-    @Option(names = "--name", required = true, paramLabel = "NAME", description = "Collection id.")
+    @Option(names = {"--collection", "--name"}, required = true, paramLabel = "NAME",
+        description = "Collection id.")
     String name;
 
     @Override
@@ -131,7 +136,8 @@ public final class CollectionsCommand implements Callable<Integer> {
   static final class Delete implements Callable<Integer> {
     @Mixin ClientOptions client;
 
-    @Option(names = "--name", required = true, paramLabel = "NAME", description = "Collection id.")
+    @Option(names = {"--collection", "--name"}, required = true, paramLabel = "NAME",
+        description = "Collection id.")
     String name;
 
     @Override
@@ -164,7 +170,8 @@ public final class CollectionsCommand implements Callable<Integer> {
   static final class Backup implements Callable<Integer> {
     @Mixin ClientOptions client;
 
-    @Option(names = "--name", required = true, paramLabel = "NAME", description = "Collection id.")
+    @Option(names = {"--collection", "--name"}, required = true, paramLabel = "NAME",
+        description = "Collection id.")
     String name;
 
     @Option(names = "--to", required = true, paramLabel = "DIR",
@@ -203,7 +210,7 @@ public final class CollectionsCommand implements Callable<Integer> {
   static final class Restore implements Callable<Integer> {
     @Mixin ClientOptions client;
 
-    @Option(names = "--name", required = true, paramLabel = "NAME",
+    @Option(names = {"--collection", "--name"}, required = true, paramLabel = "NAME",
         description = "Id of the collection to create (must not exist).")
     String name;
 

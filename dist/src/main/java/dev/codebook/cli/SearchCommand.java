@@ -6,6 +6,7 @@ import dev.codebook.client.SearchHit;
 import dev.codebook.client.SearchOptions;
 import dev.codebook.index.vector.AnnDataset;
 import dev.codebook.index.vector.VectorFiles;
+import dev.codebook.loadtest.cli.TopKOption;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -54,8 +55,7 @@ public final class SearchCommand implements Callable<Integer> {
       description = "With --queries: the prefix ids were ingested with (default: none).")
   String idPrefix;
 
-  @Option(names = "--k", defaultValue = "10", description = "Neighbours per query (default: ${DEFAULT-VALUE}).")
-  int k;
+  @Mixin TopKOption topK;
 
   @Option(names = "--nprobe", paramLabel = "N", description = "Inverted lists to probe.")
   Integer nprobe;
@@ -84,6 +84,13 @@ public final class SearchCommand implements Callable<Integer> {
     if (vector != null && data != null) {
       throw new IllegalArgumentException("--vector and --data exclude each other");
     }
+    if (nprobe != null && nprobe <= 0) {
+      throw new IllegalArgumentException("--nprobe must be positive, got " + nprobe);
+    }
+    if (rerank != null && rerank <= 0) {
+      throw new IllegalArgumentException("--rerank must be positive, got " + rerank);
+    }
+    int k = topK.k();
     SearchOptions options = SearchOptions.topK(k).withNprobe(nprobe).withRerank(rerank)
         .withAttributes(attributes).withFilter(filter == null ? null : Filters.parse(filter));
 

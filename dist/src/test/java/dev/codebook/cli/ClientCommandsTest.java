@@ -168,6 +168,15 @@ class ClientCommandsTest {
           "wrong"), "UNAUTHENTICATED");
       assertCleanError(run("collections", "list", "--target", at, "--tls-ca", ca, "--retries",
           "0"), "UNAUTHENTICATED: missing API key");
+      // loadtest reaches it with the same options
+      MainTest.Run load = run("loadtest", "--target", at, "--tls-ca", ca, "--api-key",
+          "cli-secret", "--data", SAMPLE.toString(), "--collection", "tls-lt", "--load",
+          "--concurrency", "1", "--warmup", "0", "--jit-warmup", "0", "--duration", "0.3",
+          "--json");
+      assertEquals(0, load.code(), load.err());
+      JsonObject s = LoadTestCommandTest.lastLine(load);
+      assertEquals(0, s.getAsJsonObject("errors").size(), s.toString());
+      assertTrue(s.get("requests").getAsLong() > 0, s.toString());
     }
   }
 
