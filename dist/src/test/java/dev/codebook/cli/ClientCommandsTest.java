@@ -105,6 +105,15 @@ class ClientCommandsTest {
         SAMPLE.toString(), "--queries", "10", "--id-prefix", "row-");
     assertEquals(0, search.code(), search.err());
     assertTrue(search.out().contains("recall@10 1.0000"), search.out());
+    // Without --id-prefix no id reads as a row: not a recall of 0, an error naming the fix.
+    MainTest.Run noPrefix = run("search", "--target", target, "--collection", "full", "--data",
+        SAMPLE.toString(), "--queries", "10");
+    assertCleanError(noPrefix, "cannot measure recall@10: none of the 100 ids returned is a row");
+    assertTrue(noPrefix.err().contains("no --id-prefix was given")
+        && noPrefix.err().contains("add --id-prefix row-"), noPrefix.err());
+    assertCleanError(run("search", "--target", target, "--collection", "full", "--data",
+        SAMPLE.toString(), "--queries", "10", "--id-prefix", "doc-", "--json"),
+        "do not start with --id-prefix doc-; they look like 'row-' + row number");
     assertEquals(0, run("collections", "delete", "--target", target, "--name", "full").code());
   }
 

@@ -249,6 +249,7 @@ public final class LoadTestCommand implements Callable<Integer> {
       boolean open = !rate.isEmpty();
       List<? extends Number> levels = open ? rate : concurrency.isEmpty() ? List.of(1) : concurrency;
       List<LoadGenerator.Sender> senders = senders(client, extra, loops);
+      boolean warnedIds = false;
       if (jitWarmup > 0) {
         warmUpJit(senders, plan, serverCpu, err);
       }
@@ -267,6 +268,11 @@ public final class LoadTestCommand implements Callable<Integer> {
           line.put("hiccup_max_ms", round(h.getMaxValue() / 1e3, 3));
         }
         lines.add(line);
+        if (plan.noIdIsARow() && !warnedIds) {
+          err.println("[loadtest] warning: no recall: " + ids.noRowsExplanation(data,
+              plan.otherIds(), plan.otherId()));
+          warnedIds = true;
+        }
         err.println("[loadtest] " + humanLine(line));
         if (json) {
           System.out.println(GSON.toJson(line));
