@@ -1,4 +1,5 @@
-# Sourced by bin/codebook, bin/mvn and bin/jmh: sets JAVA_HOME to a JDK >= 21.
+# Sourced by bin/codebook, bin/mvn and bin/jmh: sets JAVA_HOME to a JDK >= 21, and
+# CODEBOOK_JAVA_MAJOR to its feature version (21, 25, ...).
 # Order: $JAVA_HOME if it is new enough, then the newest JDK under /usr/lib/jvm (or
 # $CODEBOOK_JVM_DIR), then `java` on PATH. Fails with a clear message when there is none.
 
@@ -11,6 +12,7 @@ codebook_find_java() {
   if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then
     major=$(codebook_java_major "$JAVA_HOME/bin/java")
     if [ -n "$major" ] && [ "$major" -ge "$min" ] && [ -x "$JAVA_HOME/bin/javac" ]; then
+      CODEBOOK_JAVA_MAJOR=$major
       return 0
     fi
   fi
@@ -24,7 +26,7 @@ codebook_find_java() {
   if [ -z "$best" ] && command -v javac >/dev/null 2>&1; then
     candidate=$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")
     major=$(codebook_java_major "$candidate/bin/java")
-    if [ -n "$major" ] && [ "$major" -ge "$min" ]; then best=$candidate; fi
+    if [ -n "$major" ] && [ "$major" -ge "$min" ]; then best=$candidate; best_major=$major; fi
   fi
   if [ -z "$best" ]; then
     echo "codebook: no JDK $min or newer found (JAVA_HOME=${JAVA_HOME:-unset}, searched ${CODEBOOK_JVM_DIR:-/usr/lib/jvm} and PATH)." >&2
@@ -32,4 +34,5 @@ codebook_find_java() {
     return 1
   fi
   export JAVA_HOME="$best"
+  CODEBOOK_JAVA_MAJOR=$best_major
 }

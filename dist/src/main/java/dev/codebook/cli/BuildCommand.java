@@ -12,6 +12,8 @@ import dev.codebook.index.store.Durability;
 import dev.codebook.index.vector.FloatMatrix;
 import dev.codebook.index.vector.Similarity;
 import dev.codebook.index.vector.VectorFiles;
+import dev.codebook.loadtest.cli.Defaults;
+import dev.codebook.loadtest.cli.MetricConverter;
 import dev.codebook.server.collection.CollectionRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -34,13 +36,15 @@ import picocli.CommandLine.Option;
  * opens as is.
  */
 @Command(name = "build", mixinStandardHelpOptions = true,
+    header = "Build a collection's index, on a server or offline.",
     description = {
-      "Online (--collection): trains the collection's index spec on its vectors and swaps the",
-      "index in, as a job on the server (an operation, see `codebook jobs`). Waits for it with",
-      "a progress bar on stderr unless --no-wait; Ctrl-C while waiting leaves the job running.",
-      "Offline (--data FILE --index SPEC --out DIR/collections/NAME): writes a collection",
-      "directory from a vectors file (row i gets id PREFIX + i), trained and encoded, that",
-      "`serve --data-dir DIR` opens as collection NAME."
+      "Online (--collection): trains the collection's index spec on its vectors and swaps the"
+          + " index in, as a job on the server (an operation, see `codebook jobs`). Waits for it"
+          + " with a progress bar on stderr unless --no-wait; Ctrl-C while waiting leaves the job"
+          + " running.",
+      "Offline (--data FILE --index SPEC --out DIR/collections/NAME): writes a collection"
+          + " directory from a vectors file (row i gets id PREFIX + i), trained and encoded, that"
+          + " `serve --data-dir DIR` opens as collection NAME."
     })
 public final class BuildCommand implements Callable<Integer> {
 
@@ -58,8 +62,8 @@ public final class BuildCommand implements Callable<Integer> {
       description = "Offline: the collection directory to write (must not exist or be empty).")
   Path out;
 
-  @Option(names = "--metric", defaultValue = "cosine",
-      description = "Offline: cosine, dot or l2 (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--metric", paramLabel = "METRIC", defaultValue = Defaults.METRIC,
+      description = "Offline: " + MetricConverter.NAMES + " (default: ${DEFAULT-VALUE}).")
   String metric;
 
   @Option(names = "--id-prefix", paramLabel = "P", defaultValue = "",
@@ -78,12 +82,14 @@ public final class BuildCommand implements Callable<Integer> {
           + " different one is an error rather than a silent rebuild with the old spec.")
   String index;
 
-  @Option(names = "--seed", defaultValue = "0",
-      description = "Training seed (default: 0, the server's default seed).")
+  @Option(names = "--seed", paramLabel = "N", defaultValue = Defaults.SEED,
+      description = "Training seed (default: ${DEFAULT-VALUE}, what the server uses when a build"
+          + " names none).")
   long seed;
 
-  @Option(names = "--build-timeout", paramLabel = "SECONDS", defaultValue = "3600",
-      description = "How long to wait for the build (default: ${DEFAULT-VALUE}).")
+  @Option(names = {"--max-wait", "--build-timeout"}, paramLabel = "SECONDS", defaultValue = "3600",
+      description = "Give up waiting for the build after this long, as `jobs wait --max-wait`"
+          + " (default: ${DEFAULT-VALUE}).")
   long buildTimeout;
 
   @Option(names = "--no-wait", description = "Print the started operation and return at once.")

@@ -5,37 +5,22 @@ import com.google.gson.GsonBuilder;
 import dev.codebook.api.v1.Collection;
 import dev.codebook.api.v1.Metric;
 import dev.codebook.client.CodebookClient;
-import java.time.Duration;
+import dev.codebook.index.vector.Similarity;
+import dev.codebook.loadtest.cli.ConnectionOptions;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import picocli.CommandLine.Option;
 
-/** Options every client subcommand shares: where the server is, how to call it, how to print. */
-final class ClientOptions {
-
-  @Option(names = "--target", paramLabel = "HOST:PORT", defaultValue = CodebookClient.DEFAULT_TARGET,
-      description = "Server address (default: ${DEFAULT-VALUE}, what `codebook serve` binds).")
-  String target;
-
-  @Option(names = "--api-key", paramLabel = "KEY", defaultValue = "${env:CODEBOOK_API_KEY}",
-      description = "API key, sent as a bearer token (default: $CODEBOOK_API_KEY).")
-  String apiKey;
-
-  @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "30",
-      description = "Deadline of each call attempt (default: ${DEFAULT-VALUE}).")
-  double timeout;
+/**
+ * Options every client subcommand shares: where the server is and how to reach it (the
+ * {@link ConnectionOptions} of every command that calls a server), retries, how to print.
+ */
+final class ClientOptions extends ConnectionOptions {
 
   @Option(names = "--retries", paramLabel = "N", defaultValue = "" + CodebookClient.DEFAULT_MAX_RETRIES,
       description = "Retries of safe calls while the server is UNAVAILABLE (default: ${DEFAULT-VALUE}).")
   int retries;
-
-  @Option(names = "--tls", description = "Use TLS (default: plaintext, for loopback).")
-  boolean tls;
-
-  @Option(names = "--tls-ca", paramLabel = "PEM",
-      description = "Trust these PEM certificates (implies --tls), e.g. a self-signed server's.")
-  java.nio.file.Path tlsCa;
 
   @Option(names = "--json", description = "Print JSON lines for scripts instead of text.")
   boolean json;
@@ -48,13 +33,9 @@ final class ClientOptions {
   }
 
   /** A client builder with these options, for commands that set more. */
-  CodebookClient.Builder builder() {
-    if (timeout <= 0) {
-      throw new IllegalArgumentException("--timeout must be positive, got " + timeout);
-    }
-    return CodebookClient.builder().target(target).apiKey(apiKey)
-        .deadline(Duration.ofNanos((long) (timeout * 1e9))).maxRetries(retries).tls(tls)
-        .trustCertificates(tlsCa);
+  @Override
+  public CodebookClient.Builder builder() {
+    return super.builder().maxRetries(retries);
   }
 
   void printJson(Map<String, ?> object) {
@@ -130,14 +111,12 @@ final class ClientOptions {
     return name.startsWith("collections/") ? name.substring("collections/".length()) : name;
   }
 
-  /** {@code cosine|angular}, {@code dot|ip}, {@code l2|euclidean} to the API's metric. */
-  static Metric metric(String name) {
-    return switch (name.strip().toLowerCase(java.util.Locale.ROOT)) {
-      case "cosine", "angular" -> Metric.COSINE;
-      case "dot", "ip", "inner_product", "dot_product" -> Metric.DOT_PRODUCT;
-      case "l2", "euclidean" -> Metric.EUCLIDEAN;
-      default -> throw new IllegalArgumentException(
-          "unknown metric '" + name + "': expected cosine, dot or l2");
+  /** A {@code --metric} (see {@code MetricConverter}) as the API's metric. */
+  static Metric metric(Similarity similarity) {
+    return switch (similarity) {
+      case COSINE -> Metric.COSINE;
+      case DOT_PRODUCT -> Metric.DOT_PRODUCT;
+      case EUCLIDEAN -> Metric.EUCLIDEAN;
     };
   }
 }

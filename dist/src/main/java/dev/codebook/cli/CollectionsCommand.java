@@ -3,6 +3,9 @@ package dev.codebook.cli;
 import dev.codebook.api.v1.BackupCollectionResponse;
 import dev.codebook.api.v1.Collection;
 import dev.codebook.client.CodebookClient;
+import dev.codebook.index.vector.Similarity;
+import dev.codebook.loadtest.cli.Defaults;
+import dev.codebook.loadtest.cli.MetricConverter;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,7 +22,8 @@ import picocli.CommandLine.Option;
 @Command(
     name = "collections",
     mixinStandardHelpOptions = true,
-    description = "Create, list, show, delete, back up and restore collections on a running server.",
+    header = "Create, list, show, delete, back up or restore collections.",
+    description = "Manages the collections of a running server, one subcommand per action.",
     subcommands = {
       CollectionsCommand.Create.class, CollectionsCommand.ListCollections.class,
       CollectionsCommand.Get.class, CollectionsCommand.Delete.class,
@@ -47,22 +51,25 @@ public final class CollectionsCommand implements Callable<Integer> {
   }
 
   @Command(name = "create", mixinStandardHelpOptions = true,
-      description = "Create an empty collection (searchable exactly until `codebook build`).")
+      header = "Create an empty collection.",
+      description = "Creates an empty collection, searched exactly until `codebook build` has"
+          + " trained its index.")
   static final class Create implements Callable<Integer> {
     @Mixin ClientOptions client;
 
-    @Option(names = "--name", required = true, paramLabel = "NAME",
+    @Option(names = {"--collection", "--name"}, required = true, paramLabel = "NAME",
         description = "Collection id: lower-case letters, digits, hyphens.")
     String name;
 
     @Option(names = "--dimension", required = true, paramLabel = "D", description = "Vector dimension.")
     int dimension;
 
-    @Option(names = "--metric", defaultValue = "cosine",
-        description = "cosine, dot or l2 (default: ${DEFAULT-VALUE}).")
-    String metric;
+    @Option(names = "--metric", paramLabel = "METRIC", defaultValue = Defaults.METRIC,
+        converter = MetricConverter.class,
+        description = MetricConverter.NAMES + " (default: ${DEFAULT-VALUE}).")
+    Similarity metric;
 
-    @Option(names = "--index", paramLabel = "SPEC", defaultValue = "Flat",
+    @Option(names = "--index", paramLabel = "SPEC", defaultValue = Defaults.INDEX,
         description = "Index spec, e.g. Flat, IVF256,PQ32, IVF256,PQ48x4fs,RFlat (default: ${DEFAULT-VALUE}).")
     String index;
 
@@ -108,7 +115,8 @@ public final class CollectionsCommand implements Callable<Integer> {
   static final class Get implements Callable<Integer> {
     @Mixin ClientOptions client;
 
-    @Option(names = "--name", required = true, paramLabel = "NAME", description = "Collection id.")
+    @Option(names = {"--collection", "--name"}, required = true, paramLabel = "NAME",
+        description = "Collection id.")
     String name;
 
     @Override
@@ -132,7 +140,8 @@ public final class CollectionsCommand implements Callable<Integer> {
   static final class Delete implements Callable<Integer> {
     @Mixin ClientOptions client;
 
-    @Option(names = "--name", required = true, paramLabel = "NAME", description = "Collection id.")
+    @Option(names = {"--collection", "--name"}, required = true, paramLabel = "NAME",
+        description = "Collection id.")
     String name;
 
     @Override
@@ -159,12 +168,14 @@ public final class CollectionsCommand implements Callable<Integer> {
   }
 
   @Command(name = "backup", mixinStandardHelpOptions = true,
-      description = "Copy a consistent snapshot of a collection into a directory on the server"
-          + " (writes go on meanwhile).")
+      header = "Back up a collection into a directory on the server.",
+      description = "Copies a consistent snapshot of a collection into a directory on the"
+          + " server; writes go on meanwhile.")
   static final class Backup implements Callable<Integer> {
     @Mixin ClientOptions client;
 
-    @Option(names = "--name", required = true, paramLabel = "NAME", description = "Collection id.")
+    @Option(names = {"--collection", "--name"}, required = true, paramLabel = "NAME",
+        description = "Collection id.")
     String name;
 
     @Option(names = "--to", required = true, paramLabel = "DIR",
@@ -198,11 +209,12 @@ public final class CollectionsCommand implements Callable<Integer> {
   }
 
   @Command(name = "restore", mixinStandardHelpOptions = true,
-      description = "Create a new collection from a backup in a directory on the server.")
+      header = "Restore a backup as a new collection.",
+      description = "Creates a new collection from a backup in a directory on the server.")
   static final class Restore implements Callable<Integer> {
     @Mixin ClientOptions client;
 
-    @Option(names = "--name", required = true, paramLabel = "NAME",
+    @Option(names = {"--collection", "--name"}, required = true, paramLabel = "NAME",
         description = "Id of the collection to create (must not exist).")
     String name;
 

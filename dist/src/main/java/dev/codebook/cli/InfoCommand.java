@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 
 /** {@code codebook info}: what this installation runs on. */
 @Command(name = "info", mixinStandardHelpOptions = true,
-    description = "Print the JVM, the kernel provider chosen and the cores available.")
+    description = "Print the JVM, the vector kernels and the cores in use.")
 public final class InfoCommand implements Callable<Integer> {
 
   @Override

@@ -6,7 +6,10 @@ import dev.codebook.client.CodebookException;
 import dev.codebook.client.UpsertResult;
 import dev.codebook.client.VectorRecord;
 import dev.codebook.index.vector.FloatMatrix;
+import dev.codebook.index.vector.Similarity;
 import dev.codebook.index.vector.VectorFiles;
+import dev.codebook.loadtest.cli.Defaults;
+import dev.codebook.loadtest.cli.MetricConverter;
 import io.grpc.Status;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -21,12 +24,11 @@ import picocli.CommandLine.Option;
 
 /** {@code codebook ingest}: upsert a file's vectors into a collection, batch by batch. */
 @Command(name = "ingest", mixinStandardHelpOptions = true,
-    description = {
-      "Upserts the vectors of a file (ann-benchmarks .hdf5 'train', .fvecs, .bvecs, .npy) into a",
-      "collection, row i with id PREFIX + i, over one flow-controlled StreamVectors call.",
-      "With --json, prints one JSON line per acknowledged batch with the cumulative",
-      "'acknowledged' count; otherwise a progress bar on stderr."
-    })
+    header = "Upload the vectors of a file into a collection on a server.",
+    description = "Upserts the vectors of a file (ann-benchmarks .hdf5 'train', .fvecs, .bvecs,"
+        + " .npy) into a collection, row i with id PREFIX + i, over one flow-controlled"
+        + " StreamVectors call. With --json, prints one JSON line per acknowledged batch with the"
+        + " cumulative 'acknowledged' count; otherwise a progress bar on stderr.")
 public final class IngestCommand implements Callable<Integer> {
 
   @Mixin ClientOptions client;
@@ -39,11 +41,12 @@ public final class IngestCommand implements Callable<Integer> {
           + " same dimension is used as is.")
   boolean create;
 
-  @Option(names = "--metric", defaultValue = "cosine",
-      description = "With --create: cosine, dot or l2 (default: ${DEFAULT-VALUE}).")
-  String metric;
+  @Option(names = "--metric", paramLabel = "METRIC", defaultValue = Defaults.METRIC,
+      converter = MetricConverter.class,
+      description = "With --create: " + MetricConverter.NAMES + " (default: ${DEFAULT-VALUE}).")
+  Similarity metric;
 
-  @Option(names = "--index", paramLabel = "SPEC", defaultValue = "Flat",
+  @Option(names = "--index", paramLabel = "SPEC", defaultValue = Defaults.INDEX,
       description = "With --create: the index spec (default: ${DEFAULT-VALUE}).")
   String index;
 
@@ -127,7 +130,7 @@ public final class IngestCommand implements Callable<Integer> {
       c.createCollection(collection, dim, ClientOptions.metric(metric), index);
       if (!client.json) {
         System.err.println("[ingest] created collections/" + ClientOptions.id(collection) + " ("
-            + dim + " dims, " + metric + ", " + index + ")");
+            + dim + " dims, " + metric.shortName() + ", " + index + ")");
       }
     } catch (CodebookException e) {
       if (e.code() != Status.Code.ALREADY_EXISTS) {

@@ -11,13 +11,14 @@ import picocli.CommandLine.Option;
 
 /** {@code codebook jobs}: list, get, cancel and wait for the server's operations. */
 @Command(name = "jobs", mixinStandardHelpOptions = true,
-    description = "Background jobs (operations) on the server: index builds.",
+    header = "List, show, cancel or wait for a server's background jobs.",
+    description = "Follows the background jobs (operations) of a running server: index builds.",
     subcommands = {JobsCommand.ListJobs.class, JobsCommand.Get.class, JobsCommand.Cancel.class,
         JobsCommand.Wait.class})
 public final class JobsCommand {
 
   @Command(name = "list", mixinStandardHelpOptions = true,
-      description = "Lists operations, newest first (JSON: one line each).")
+      description = "List operations, newest first (JSON: one line each).")
   static final class ListJobs implements Callable<Integer> {
     @Mixin ClientOptions client;
 
@@ -43,7 +44,7 @@ public final class JobsCommand {
     }
   }
 
-  @Command(name = "get", mixinStandardHelpOptions = true, description = "Shows one operation.")
+  @Command(name = "get", mixinStandardHelpOptions = true, description = "Show one operation.")
   static final class Get implements Callable<Integer> {
     @Mixin ClientOptions client;
 
@@ -61,8 +62,9 @@ public final class JobsCommand {
   }
 
   @Command(name = "cancel", mixinStandardHelpOptions = true,
-      description = "Asks an operation to stop (it stops at its next check: a k-means iteration,"
-          + " a PQ sub-space or 4,096 encoded vectors). With --wait, waits until it has.")
+      header = "Ask an operation to stop.",
+      description = "Asks an operation to stop; it stops at its next check: a k-means iteration,"
+          + " a PQ sub-space or 4,096 encoded vectors. With --wait, waits until it has.")
   static final class Cancel implements Callable<Integer> {
     @Mixin ClientOptions client;
 
@@ -87,6 +89,7 @@ public final class JobsCommand {
   }
 
   @Command(name = "wait", mixinStandardHelpOptions = true,
+      header = "Wait for an operation to finish.",
       description = "Waits for an operation with a progress bar on stderr; exit code 1 unless it"
           + " SUCCEEDED.")
   static final class Wait implements Callable<Integer> {

@@ -6,6 +6,8 @@ import dev.codebook.client.SearchHit;
 import dev.codebook.client.SearchOptions;
 import dev.codebook.index.vector.AnnDataset;
 import dev.codebook.index.vector.VectorFiles;
+import dev.codebook.loadtest.cli.TopKOption;
+import dev.codebook.loadtest.load.RowIds;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,12 +23,12 @@ import picocli.CommandLine.Option;
 
 /** {@code codebook search}: query a collection with a vector or a dataset's test queries. */
 @Command(name = "search", mixinStandardHelpOptions = true,
-    description = {
-      "Searches a collection and prints the ids and scores found. The query is --vector, one row",
-      "of a dataset's test queries (--data FILE.hdf5 --query-row N), or its first N queries",
-      "(--queries N), which also prints recall@10 against the file's neighbors when the ids are",
-      "--id-prefix + row number, as `codebook ingest` gives them."
-    })
+    header = "Search a collection; print the ids and scores found.",
+    description = "Searches a collection and prints the ids and scores found. The query is"
+        + " --vector, one row of a dataset's test queries (--data FILE.hdf5 --query-row N), or its"
+        + " first N queries (--queries N), which also prints recall@10 against the file's"
+        + " neighbors: the ids must then be --id-prefix + row number, as `codebook ingest` names"
+        + " them.")
 public final class SearchCommand implements Callable<Integer> {
 
   /** Queries per request with --queries, well under the server's limits. */
@@ -54,8 +56,7 @@ public final class SearchCommand implements Callable<Integer> {
       description = "With --queries: the prefix ids were ingested with (default: none).")
   String idPrefix;
 
-  @Option(names = "--k", defaultValue = "10", description = "Neighbours per query (default: ${DEFAULT-VALUE}).")
-  int k;
+  @Mixin TopKOption topK;
 
   @Option(names = "--nprobe", paramLabel = "N", description = "Inverted lists to probe.")
   Integer nprobe;
@@ -84,6 +85,13 @@ public final class SearchCommand implements Callable<Integer> {
     if (vector != null && data != null) {
       throw new IllegalArgumentException("--vector and --data exclude each other");
     }
+    if (nprobe != null && nprobe <= 0) {
+      throw new IllegalArgumentException("--nprobe must be positive, got " + nprobe);
+    }
+    if (rerank != null && rerank <= 0) {
+      throw new IllegalArgumentException("--rerank must be positive, got " + rerank);
+    }
+    int k = topK.k();
     SearchOptions options = SearchOptions.topK(k).withNprobe(nprobe).withRerank(rerank)
         .withAttributes(attributes).withFilter(filter == null ? null : Filters.parse(filter));
 
@@ -181,14 +189,17 @@ public final class SearchCommand implements Callable<Integer> {
   }
 
   /**
-   * Mean over queries of |top-10 returned ∩ true top-10| / 10, reading each id as {@code
-   * idPrefix + row}; other ids count as misses.
+   * Mean over queries of |top-10 returned ∩ true top-10| / 10, reading each id back as a row of
+   * the file with {@link RowIds} ({@code --id-prefix} + row, or the sample's names); other ids
+   * count as misses. When none of the ids is a row, no recall can be measured: an error that
+   * says how to name them; when some are not, a warning.
    */
   private double recallAt10(List<List<SearchHit>> results, AnnDataset dataset, int[] rows)
-      throws java.io.IOException {
+      throws IOException {
     int r = Math.min(10, dataset.neighbors().cols());
-    Map<String, Integer> names = rowNames(dataset.source());
-    long hits = 0;
+    RowIds ids = RowIds.forData(data, idPrefix);
+    long hits = 0, rowIds = 0, others = 0;
+    String other = null;
     for (int i = 0; i < results.size(); i++) {
       Set<Integer> truth = new HashSet<>();
       for (int j = 0; j < r; j++) {
@@ -196,45 +207,27 @@ public final class SearchCommand implements Callable<Integer> {
       }
       List<SearchHit> got = results.get(i);
       for (int j = 0; j < Math.min(r, got.size()); j++) {
-        String id = got.get(j).id();
-        Integer named = names.get(id);
-        if (named != null) {
-          if (truth.contains(named)) {
+        int row = ids.row(got.get(j).id());
+        if (row < 0) {
+          others++;
+          other = other == null ? got.get(j).id() : other;
+        } else {
+          rowIds++;
+          if (truth.contains(row)) {
             hits++;
-          }
-        } else if (id.startsWith(idPrefix)) {
-          try {
-            if (truth.contains(Integer.parseInt(id.substring(idPrefix.length())))) {
-              hits++;
-            }
-          } catch (NumberFormatException notARow) {
-            // an id we did not ingest: a miss
           }
         }
       }
     }
+    if (others > 0 && rowIds == 0) {
+      throw new IllegalArgumentException("cannot measure recall@10: "
+          + ids.noRowsExplanation(data, others, other));
+    }
+    if (others > 0) {
+      System.err.printf(java.util.Locale.ROOT, "codebook: warning: %,d of the %,d ids returned are"
+          + " not rows of %s (e.g. '%s') and count as misses%n", others, others + rowIds, data,
+          other);
+    }
     return hits / ((double) results.size() * r);
-  }
-
-  /**
-   * Row numbers by name from {@code <stem>.names.txt.gz} beside the data file (line i names row
-   * i), as the bundled sample ships: {@code serve} loads it with package names as ids.
-   */
-  private static Map<String, Integer> rowNames(java.nio.file.Path data) throws java.io.IOException {
-    String stem = data.getFileName().toString().replaceFirst("\\.(hdf5|h5)$", "");
-    java.nio.file.Path names = data.resolveSibling(stem + ".names.txt.gz");
-    Map<String, Integer> out = new java.util.HashMap<>();
-    if (!java.nio.file.Files.exists(names)) {
-      return out;
-    }
-    try (var in = new java.io.BufferedReader(new java.io.InputStreamReader(
-        new java.util.zip.GZIPInputStream(java.nio.file.Files.newInputStream(names)),
-        java.nio.charset.StandardCharsets.UTF_8))) {
-      String line;
-      for (int row = 0; (line = in.readLine()) != null; row++) {
-        out.putIfAbsent(line, row);
-      }
-    }
-    return out;
   }
 }

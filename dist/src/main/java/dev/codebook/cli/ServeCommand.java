@@ -34,6 +34,7 @@ import picocli.CommandLine.Option;
 @Command(
     name = "serve",
     mixinStandardHelpOptions = true,
+    header = "Run the gRPC server until SIGTERM or Ctrl-C.",
     description = {
       "Runs the Codebook gRPC server (codebook.v1, health checking, reflection)",
       "until SIGTERM or SIGINT (Ctrl-C), then drains the calls in flight and stops.",

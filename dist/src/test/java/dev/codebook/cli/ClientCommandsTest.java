@@ -107,6 +107,15 @@ class ClientCommandsTest {
         SAMPLE.toString(), "--queries", "10", "--id-prefix", "row-");
     assertEquals(0, search.code(), search.err());
     assertTrue(search.out().contains("recall@10 1.0000"), search.out());
+    // Without --id-prefix no id reads as a row: not a recall of 0, an error naming the fix.
+    MainTest.Run noPrefix = run("search", "--target", target, "--collection", "full", "--data",
+        SAMPLE.toString(), "--queries", "10");
+    assertCleanError(noPrefix, "cannot measure recall@10: none of the 100 ids returned is a row");
+    assertTrue(noPrefix.err().contains("no --id-prefix was given")
+        && noPrefix.err().contains("add --id-prefix row-"), noPrefix.err());
+    assertCleanError(run("search", "--target", target, "--collection", "full", "--data",
+        SAMPLE.toString(), "--queries", "10", "--id-prefix", "doc-", "--json"),
+        "do not start with --id-prefix doc-; they look like 'row-' + row number");
     assertEquals(0, run("collections", "delete", "--target", target, "--name", "full").code());
   }
 
@@ -170,6 +179,15 @@ class ClientCommandsTest {
           "wrong"), "UNAUTHENTICATED");
       assertCleanError(run("collections", "list", "--target", at, "--tls-ca", ca, "--retries",
           "0"), "UNAUTHENTICATED: missing API key");
+      // loadtest reaches it with the same options
+      MainTest.Run load = run("loadtest", "--target", at, "--tls-ca", ca, "--api-key",
+          "cli-secret", "--data", SAMPLE.toString(), "--collection", "tls-lt", "--load",
+          "--concurrency", "1", "--warmup", "0", "--jit-warmup", "0", "--duration", "0.3",
+          "--json");
+      assertEquals(0, load.code(), load.err());
+      JsonObject s = LoadTestCommandTest.lastLine(load);
+      assertEquals(0, s.getAsJsonObject("errors").size(), s.toString());
+      assertTrue(s.get("requests").getAsLong() > 0, s.toString());
     }
   }
 

@@ -125,6 +125,18 @@ class LoadTestCommandTest {
   }
 
   @Test
+  void idsWithoutTheirPrefixGiveNoRecallAndSaySo() {
+    MainTest.Run r = run("loadtest", "--target", target, "--data", SAMPLE.toString(),
+        "--collection", "lt", "--concurrency", "1", "--warmup", "0", "--jit-warmup", "0",
+        "--duration", "0.3", "--json");
+    assertEquals(0, r.code(), r.err());
+    JsonObject s = lastLine(r);
+    assertTrue(s.get("recall@10").isJsonNull() && s.get("recall@1").isJsonNull(), s.toString());
+    assertTrue(r.err().contains("[loadtest] warning: no recall: none of the")
+        && r.err().contains("add --id-prefix r-"), r.err());
+  }
+
+  @Test
   void badArgumentsAreOneErrorLine() {
     String[] base = {"loadtest", "--target", target, "--data", SAMPLE.toString(), "--collection", "lt"};
     assertCleanError(run(concat(base, "--concurrency", "0")), "--concurrency must be positive");

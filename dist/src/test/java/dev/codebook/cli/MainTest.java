@@ -125,6 +125,138 @@ class MainTest {
     assertFalse(usage.err().contains("\tat "));
   }
 
+  @Test
+  void helpListsEveryCommandWithAWholeSentenceOnOneLine() {
+    for (String[] args : new String[][] {{"--help"}, {"collections", "--help"}, {"jobs", "--help"}}) {
+      Run r = run(args);
+      assertEquals(0, r.code(), r.err());
+      String commands = r.out().substring(r.out().indexOf("Commands:\n") + "Commands:\n".length());
+      java.util.List<String> lines = commands.lines().filter(l -> !l.isBlank()).toList();
+      assertTrue(lines.size() >= 4, r.out());
+      for (String line : lines) {
+        // "  name   Summary." ; a wrapped summary continues on a line indented further
+        java.util.regex.Matcher m =
+            java.util.regex.Pattern.compile("^  (\\S+) +(\\S.*)$").matcher(line);
+        assertTrue(m.matches(), "a summary cut or wrapped: '" + line + "' in\n" + r.out());
+        String summary = m.group(2);
+        assertTrue(summary.endsWith(".") && Character.isUpperCase(summary.charAt(0)),
+            "not a whole sentence: '" + line + "' in\n" + r.out());
+      }
+    }
+  }
+
+  @Test
+  void everyCommandsSummaryIsAWholeSentence() {
+    java.util.ArrayDeque<picocli.CommandLine> todo = new java.util.ArrayDeque<>();
+    todo.add(new picocli.CommandLine(new Main()));
+    int seen = 0;
+    while (!todo.isEmpty()) {
+      picocli.CommandLine cl = todo.poll();
+      todo.addAll(cl.getSubcommands().values());
+      picocli.CommandLine.Model.UsageMessageSpec u = cl.getCommandSpec().usageMessage();
+      String summary = u.header().length > 0 ? u.header()[0]
+          : u.description().length > 0 ? u.description()[0] : "";
+      String name = cl.getCommandSpec().qualifiedName();
+      if (name.equals("codebook serve") && u.header().length == 0) {
+        summary = Main.SERVE_SUMMARY; // given by Main.run
+      }
+      assertTrue(summary.endsWith(".") && summary.length() <= 65,
+          name + ": the summary --help lists should be one short sentence: '" + summary + "'");
+      seen++;
+    }
+    assertTrue(seen > 15, "" + seen);
+  }
+
+  /** Every command, by qualified name ("codebook collections create"). */
+  static java.util.Map<String, picocli.CommandLine.Model.CommandSpec> commands() {
+    java.util.Map<String, picocli.CommandLine.Model.CommandSpec> all = new java.util.TreeMap<>();
+    java.util.ArrayDeque<picocli.CommandLine> todo = new java.util.ArrayDeque<>();
+    todo.add(new picocli.CommandLine(new Main()));
+    while (!todo.isEmpty()) {
+      picocli.CommandLine cl = todo.poll();
+      todo.addAll(cl.getSubcommands().values());
+      all.put(cl.getCommandSpec().qualifiedName(), cl.getCommandSpec());
+    }
+    return all;
+  }
+
+  @Test
+  void anOptionSeveralCommandsShareHasOneDefault() {
+    // --retries differs on purpose: client commands retry, a load test counts every failure.
+    for (String name : new String[] {"--metric", "--seed", "--k", "--index", "--target",
+        "--timeout", "--id-prefix", "--max-train"}) {
+      java.util.Map<String, String> defaults = new java.util.TreeMap<>();
+      for (var e : commands().entrySet()) {
+        picocli.CommandLine.Model.OptionSpec o = e.getValue().findOption(name);
+        if (o != null && o.defaultValue() != null) {
+          defaults.put(e.getKey(), o.defaultValue());
+        }
+      }
+      assertTrue(defaults.size() >= 2, name + ": " + defaults);
+      assertEquals(1, new java.util.HashSet<>(defaults.values()).size(),
+          name + " has different defaults: " + defaults);
+    }
+    var all = commands();
+    for (String cmd : new String[] {"codebook bench", "codebook build", "codebook loadtest"}) {
+      assertEquals("1234", all.get(cmd).findOption("--seed").defaultValue(), cmd);
+    }
+    for (String cmd : new String[] {"codebook bench", "codebook build", "codebook ingest",
+        "codebook collections create"}) {
+      assertEquals("cosine", all.get(cmd).findOption("--metric").defaultValue(), cmd);
+    }
+  }
+
+  @Test
+  void theSameThingHasTheSameNameInEveryCommand() {
+    var all = commands();
+    // the collection a command works on
+    for (String cmd : new String[] {"codebook search", "codebook ingest", "codebook build",
+        "codebook loadtest", "codebook jobs list", "codebook collections create",
+        "codebook collections get", "codebook collections delete", "codebook collections backup",
+        "codebook collections restore"}) {
+      assertTrue(all.get(cmd).findOption("--collection") != null, cmd + " --collection");
+    }
+    // how to reach the server: every command that calls one
+    for (var e : all.entrySet()) {
+      if (e.getValue().findOption("--target") != null) {
+        for (String o : new String[] {"--api-key", "--timeout", "--retries", "--tls", "--tls-ca"}) {
+          assertTrue(e.getValue().findOption(o) != null, e.getKey() + " " + o);
+        }
+      }
+    }
+    // search parameters
+    for (String cmd : new String[] {"codebook search", "codebook bench", "codebook loadtest"}) {
+      for (String o : new String[] {"--k", "--nprobe", "--rerank"}) {
+        assertTrue(all.get(cmd).findOption(o) != null, cmd + " " + o);
+      }
+    }
+    assertTrue(all.get("codebook build").findOption("--max-wait") != null);
+    // old names scripts use still work
+    assertTrue(all.get("codebook collections get").findOption("--name") != null);
+    assertTrue(all.get("codebook build").findOption("--build-timeout") != null);
+  }
+
+  @Test
+  void badValuesNameTheirOption() {
+    for (String[] args : new String[][] {
+        {"search", "--collection", "c", "--vector", "1,2", "--k", "0"},
+        {"bench", "--k", "0"},
+        {"loadtest", "--collection", "c", "--data", SAMPLE.toString(), "--k", "-1"}}) {
+      Run r = run(args);
+      assertEquals(2, r.code(), r.err());
+      assertTrue(r.err().startsWith("codebook: error: --k must be positive, got"), r.err());
+    }
+    for (String[] args : new String[][] {{"bench", "--metric", "cosin"},
+        {"ingest", "--collection", "c", "--data", "x", "--metric", "cosin"},
+        {"collections", "create", "--collection", "c", "--dimension", "3", "--metric", "cosin"}}) {
+      Run r = run(args);
+      assertEquals(2, r.code(), r.err());
+      assertTrue(r.err().contains("'--metric': unknown metric 'cosin'"), r.err());
+    }
+    assertCleanError(run("search", "--collection", "c", "--vector", "1,2", "--nprobe", "0"),
+        "--nprobe must be positive");
+  }
+
   private static FloatMatrix random(int rows, int dim) {
     Random r = new Random(rows * 31L + dim);
     FloatMatrix m = FloatMatrix.allocate(rows, dim);

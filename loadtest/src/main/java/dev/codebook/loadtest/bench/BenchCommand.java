@@ -8,6 +8,9 @@ import dev.codebook.index.train.KMeans;
 import dev.codebook.index.vector.AnnDataset;
 import dev.codebook.index.vector.Similarity;
 import dev.codebook.index.vector.VectorFiles;
+import dev.codebook.loadtest.cli.Defaults;
+import dev.codebook.loadtest.cli.MetricConverter;
+import dev.codebook.loadtest.cli.TopKOption;
 import dev.codebook.loadtest.report.RecallQpsChart;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -20,18 +23,18 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code codebook bench}: build an index in-process and measure recall and QPS. */
 @Command(
     name = "bench",
     mixinStandardHelpOptions = true,
-    description = {
-      "Builds an index from a dataset's train vectors, searches its test queries and prints one",
-      "JSON line per search setting and thread count (the ../shared/peers schema): recall@1,",
-      "recall@10 against the file's exact neighbors, QPS batched and one query per call.",
-      "Progress goes to stderr."
-    })
+    header = "Build an index in-process and measure its recall and QPS.",
+    description = "Builds an index from a dataset's train vectors, searches its test queries and"
+        + " prints one JSON line per search setting and thread count (the ../shared/peers"
+        + " schema): recall@1, recall@10 against the file's exact neighbors, QPS batched and one"
+        + " query per call. Progress goes to stderr.")
 public final class BenchCommand implements Callable<Integer> {
 
   /** The bundled sample, relative to the installation ({@code -Dcodebook.home}). */
@@ -52,11 +55,13 @@ public final class BenchCommand implements Callable<Integer> {
       description = "With --train: exact neighbours per query. Computed with the Flat index when absent.")
   Path truthFile;
 
-  @Option(names = "--metric", defaultValue = "l2",
-      description = "With --train: dot, cosine or l2 (default: ${DEFAULT-VALUE}).")
-  String metric;
+  @Option(names = "--metric", paramLabel = "METRIC", defaultValue = Defaults.METRIC,
+      converter = MetricConverter.class,
+      description = "With --train: " + MetricConverter.NAMES + " (default: ${DEFAULT-VALUE}, as"
+          + " for collections; TEXMEX sets such as SIFT are l2). An HDF5 file names its own.")
+  Similarity metric;
 
-  @Option(names = "--index", paramLabel = "SPEC", defaultValue = "Flat",
+  @Option(names = "--index", paramLabel = "SPEC", defaultValue = Defaults.INDEX,
       description = "FAISS-style index spec, e.g. Flat, IVF256,PQ32, IVF1024,PQ48x4fs,RFlat (default: ${DEFAULT-VALUE}).")
   String index;
 
@@ -64,23 +69,22 @@ public final class BenchCommand implements Callable<Integer> {
       description = "Search setting, repeatable, e.g. --search nprobe=16,rerank=4.")
   List<String> searches = new ArrayList<>();
 
-  @Option(names = "--nprobe", paramLabel = "N[,N...]", split = ",",
+  @Option(names = "--nprobe", paramLabel = "N", split = ",",
       description = "nprobe values to sweep (crossed with --rerank).")
   List<Integer> nprobes = new ArrayList<>();
 
-  @Option(names = "--rerank", paramLabel = "F[,F...]", split = ",",
+  @Option(names = "--rerank", paramLabel = "F", split = ",",
       description = "Re-rank factors to sweep (k*F candidates re-scored exactly with RFlat).")
   List<Integer> reranks = new ArrayList<>();
 
-  @Option(names = "--threads", paramLabel = "N[,N...]", split = ",", defaultValue = "1",
+  @Option(names = "--threads", paramLabel = "N", split = ",", defaultValue = "1",
       description = "Search thread counts to measure (default: ${DEFAULT-VALUE}).")
   List<Integer> threads;
 
   @Option(names = "--queries", paramLabel = "N", description = "Use only the first N test queries.")
   Integer queries;
 
-  @Option(names = "--k", defaultValue = "10", description = "Results per query (default: ${DEFAULT-VALUE}).")
-  int k;
+  @Mixin TopKOption topK;
 
   @Option(names = "--min-time", paramLabel = "SECONDS", defaultValue = "1.0",
       description = "Minimum measured time per setting (default: ${DEFAULT-VALUE}).")
@@ -92,7 +96,9 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--build-threads", paramLabel = "N", description = "Training threads (default: all cores).")
   Integer buildThreads;
 
-  @Option(names = "--seed", defaultValue = "1234", description = "Training seed (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--seed", paramLabel = "N", defaultValue = Defaults.SEED,
+      description = "Training seed (default: ${DEFAULT-VALUE}, what the server uses when a build"
+          + " names none).")
   long seed;
 
   @Option(names = "--max-train", paramLabel = "N", defaultValue = "100000",
@@ -146,7 +152,7 @@ public final class BenchCommand implements Callable<Integer> {
       }
       file = trainFile;
       err.println("[bench] reading " + trainFile + " and " + testFile);
-      dataset = VectorFiles.readDataset(trainFile, testFile, truthFile, Similarity.parse(metric));
+      dataset = VectorFiles.readDataset(trainFile, testFile, truthFile, metric);
     } else {
       file = data != null ? data : defaultSample();
       err.println("[bench] reading " + file);
@@ -160,7 +166,7 @@ public final class BenchCommand implements Callable<Integer> {
     if (queries != null && queries < dataset.test().rows()) {
       dataset = dataset.withQueryLimit(queries);
     }
-    Bench.Config config = new Bench.Config(spec, settings, threads, k, minTime, !noSingle,
+    Bench.Config config = new Bench.Config(spec, settings, threads, topK.k(), minTime, !noSingle,
         buildThreads != null ? buildThreads : Runtime.getRuntime().availableProcessors(), seed,
         maxTrain, kmeansInit);
     String name = file.getFileName().toString().replaceFirst("\\.(hdf5|h5|fvecs|bvecs|npy)$", "");

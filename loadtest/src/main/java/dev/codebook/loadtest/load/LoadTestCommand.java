@@ -10,6 +10,9 @@ import dev.codebook.index.IndexSpec;
 import dev.codebook.index.SearchParams;
 import dev.codebook.index.vector.AnnDataset;
 import dev.codebook.index.vector.VectorFiles;
+import dev.codebook.loadtest.cli.ConnectionOptions;
+import dev.codebook.loadtest.cli.Defaults;
+import dev.codebook.loadtest.cli.TopKOption;
 import dev.codebook.loadtest.report.LatencyThroughputChart;
 import io.grpc.Status;
 import java.io.IOException;
@@ -27,6 +30,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -37,21 +41,18 @@ import picocli.CommandLine.Option;
     name = "loadtest",
     mixinStandardHelpOptions = true,
     sortOptions = false,
-    description = {
-      "Searches a running server with a dataset's test queries under load and reports latency",
-      "percentiles (HdrHistogram), QPS, errors by gRPC status code and recall@1/@10 against the",
-      "file's neighbors. Closed loop (--concurrency N: N callers back to back) or open loop",
-      "(--rate R: R calls per second on a fixed timetable, latency measured from each call's",
-      "slot, so stalls are not hidden). A list of levels (--concurrency 1,2,4,8 or --rate",
-      "500,1000) is a sweep: one JSON line per level (--out), and --report draws latency",
-      "against throughput. Progress every second on stderr. Loopback targets only unless",
-      "--allow-remote."
-    })
+    header = "Search a server under load; report latency, QPS and recall.",
+    description = "Searches a running server with a dataset's test queries under load and"
+        + " reports latency percentiles (HdrHistogram), QPS, errors by gRPC status code and"
+        + " recall@1/@10 against the file's neighbors. Closed loop (--concurrency N: N callers"
+        + " back to back) or open loop (--rate R: R calls per second on a fixed timetable,"
+        + " latency measured from each call's slot, so stalls are not hidden). A list of levels"
+        + " (--concurrency 1,2,4,8 or --rate 500,1000) is a sweep: one JSON line per level"
+        + " (--out), and --report draws latency against throughput. Progress every second on"
+        + " stderr. Loopback targets only unless --allow-remote.")
 public final class LoadTestCommand implements Callable<Integer> {
 
-  @Option(names = "--target", paramLabel = "HOST:PORT", defaultValue = CodebookClient.DEFAULT_TARGET,
-      description = "Server address (default: ${DEFAULT-VALUE}).")
-  String target;
+  @Mixin ConnectionOptions connection;
 
   @Option(names = "--data", required = true, paramLabel = "FILE.hdf5",
       description = "ann-benchmarks HDF5 file: test queries, neighbors (and train, for --load).")
@@ -68,7 +69,7 @@ public final class LoadTestCommand implements Callable<Integer> {
   @Option(names = "--replace", description = "With --load: delete the collection first if it exists.")
   boolean replace;
 
-  @Option(names = "--index", paramLabel = "SPEC", defaultValue = "Flat",
+  @Option(names = "--index", paramLabel = "SPEC", defaultValue = Defaults.INDEX,
       description = "With --load: the index spec, e.g. IVF256,PQ48x4fs (default: ${DEFAULT-VALUE}).")
   String index;
 
@@ -81,22 +82,30 @@ public final class LoadTestCommand implements Callable<Integer> {
       description = "With --load: vectors per streamed message (default: ${DEFAULT-VALUE}).")
   int loadBatch;
 
-  @Option(names = "--seed", defaultValue = "0",
-      description = "With --load: training seed (default: 0, the server's).")
+  @Option(names = "--seed", paramLabel = "N", defaultValue = Defaults.SEED,
+      description = "With --load: training seed (default: ${DEFAULT-VALUE}, what the server uses"
+          + " when a build names none).")
   long seed;
 
   @Option(names = "--search", paramLabel = "PARAMS", defaultValue = "",
       description = "Search parameters, e.g. nprobe=16,rerank=4 (default: the server's).")
   String search;
 
-  @Option(names = "--k", defaultValue = "10", description = "Neighbours per query (default: ${DEFAULT-VALUE}).")
-  int k;
+  @Option(names = "--nprobe", paramLabel = "N",
+      description = "Inverted lists to probe, as `search --nprobe` (overrides --search's).")
+  Integer nprobe;
 
-  @Option(names = "--concurrency", paramLabel = "N[,N...]", split = ",",
+  @Option(names = "--rerank", paramLabel = "F",
+      description = "Re-rank factor (RFlat), as `search --rerank` (overrides --search's).")
+  Integer rerank;
+
+  @Mixin TopKOption topK;
+
+  @Option(names = "--concurrency", paramLabel = "N", split = ",",
       description = "Closed loop: concurrent callers; a list is a sweep (default: 1).")
   List<Integer> concurrency = new ArrayList<>();
 
-  @Option(names = "--rate", paramLabel = "R[,R...]", split = ",",
+  @Option(names = "--rate", paramLabel = "R", split = ",",
       description = "Open loop: calls per second on a fixed timetable; a list is a sweep.")
   List<Double> rate = new ArrayList<>();
 
@@ -144,10 +153,6 @@ public final class LoadTestCommand implements Callable<Integer> {
       description = "Open loop: most calls outstanding (default: ${DEFAULT-VALUE}).")
   int maxInFlight;
 
-  @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "30",
-      description = "Deadline of each call (default: ${DEFAULT-VALUE}).")
-  double timeout;
-
   @Option(names = "--retries", paramLabel = "N", defaultValue = "0",
       description = "Retries on UNAVAILABLE (default: 0, so every failure is counted).")
   int retries;
@@ -161,13 +166,6 @@ public final class LoadTestCommand implements Callable<Integer> {
       description = "Complete calls on gRPC's pooled executor instead of its event loops (to"
           + " measure what the hand-off costs).")
   boolean pooledCallbacks;
-
-  @Option(names = "--api-key", paramLabel = "KEY", defaultValue = "${env:CODEBOOK_API_KEY}",
-      description = "API key, sent as a bearer token (default: $CODEBOOK_API_KEY).")
-  String apiKey;
-
-  @Option(names = "--tls", description = "Use TLS (default: plaintext).")
-  boolean tls;
 
   @Option(names = "--allow-remote", description = "Allow a target that is not a loopback address.")
   boolean allowRemote;
@@ -199,9 +197,9 @@ public final class LoadTestCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException, InterruptedException {
     PrintStream err = System.err;
-    Target t = Target.parse(target).requireLoopback(allowRemote);
+    Target t = Target.parse(connection.target()).requireLoopback(allowRemote);
     validate();
-    SearchParams params = SearchParams.parse(search);
+    SearchParams params = searchParams();
     if (load) {
       IndexSpec.parse(index); // a typo fails here, before anything is uploaded
     }
@@ -236,6 +234,7 @@ public final class LoadTestCommand implements Callable<Integer> {
               + info.getDimension() + ", but " + data + " has " + dataset.dim());
         }
       }
+      int k = topK.k();
       SearchOptions options = SearchOptions.topK(k).withNprobe(params.nprobe())
           .withRerank(params.rerank());
       QueryPlan plan = new QueryPlan(name, dataset.test(), batch, options,
@@ -250,6 +249,7 @@ public final class LoadTestCommand implements Callable<Integer> {
       boolean open = !rate.isEmpty();
       List<? extends Number> levels = open ? rate : concurrency.isEmpty() ? List.of(1) : concurrency;
       List<LoadGenerator.Sender> senders = senders(client, extra, loops);
+      boolean warnedIds = false;
       if (jitWarmup > 0) {
         warmUpJit(senders, plan, serverCpu, err);
       }
@@ -268,6 +268,11 @@ public final class LoadTestCommand implements Callable<Integer> {
           line.put("hiccup_max_ms", round(h.getMaxValue() / 1e3, 3));
         }
         lines.add(line);
+        if (plan.noIdIsARow() && !warnedIds) {
+          err.println("[loadtest] warning: no recall: " + ids.noRowsExplanation(data,
+              plan.otherIds(), plan.otherId()));
+          warnedIds = true;
+        }
         err.println("[loadtest] " + humanLine(line));
         if (json) {
           System.out.println(GSON.toJson(line));
@@ -362,8 +367,7 @@ public final class LoadTestCommand implements Callable<Integer> {
         epoll ? io.netty.channel.epoll.EpollIoHandler.newFactory()
             : io.netty.channel.nio.NioIoHandler.newFactory());
     loops.add(group);
-    return CodebookClient.builder().target(t.toString()).apiKey(apiKey).tls(tls)
-        .deadline(Duration.ofNanos((long) (timeout * 1e9))).maxRetries(retries)
+    return connection.builder().target(t.toString()).maxRetries(retries)
         .batchSize(loadBatch).directExecutor(!pooledCallbacks)
         .eventLoopGroup(group, epoll ? io.netty.channel.epoll.EpollSocketChannel.class
             : io.netty.channel.socket.nio.NioSocketChannel.class)
@@ -399,17 +403,21 @@ public final class LoadTestCommand implements Callable<Integer> {
         throw new IllegalArgumentException("--rate must be positive, got " + LoadGenerator.fmt(r));
       }
     }
-    if (k <= 0) {
-      throw new IllegalArgumentException("--k must be positive, got " + k);
-    }
     if (batch <= 0) {
       throw new IllegalArgumentException("--batch must be positive, got " + batch);
     }
     if (loadBatch <= 0) {
       throw new IllegalArgumentException("--load-batch must be positive, got " + loadBatch);
     }
-    if (!(timeout > 0)) {
-      throw new IllegalArgumentException("--timeout must be positive, got " + timeout);
+    if (!(connection.timeoutSeconds() > 0)) {
+      throw new IllegalArgumentException("--timeout must be positive, got "
+          + connection.timeoutSeconds());
+    }
+    if (nprobe != null && nprobe <= 0) {
+      throw new IllegalArgumentException("--nprobe must be positive, got " + nprobe);
+    }
+    if (rerank != null && rerank <= 0) {
+      throw new IllegalArgumentException("--rerank must be positive, got " + rerank);
     }
     if (retries < 0) {
       throw new IllegalArgumentException("--retries must be >= 0, got " + retries);
@@ -420,6 +428,13 @@ public final class LoadTestCommand implements Callable<Integer> {
     if (replace && !load) {
       throw new IllegalArgumentException("--replace only applies with --load");
     }
+  }
+
+  /** {@code --search}, with {@code --nprobe} and {@code --rerank} over its values. */
+  private SearchParams searchParams() {
+    SearchParams p = SearchParams.parse(search);
+    return new SearchParams(nprobe != null ? nprobe : p.nprobe(),
+        rerank != null ? rerank : p.rerank());
   }
 
   private static Duration seconds(String option, double s) {

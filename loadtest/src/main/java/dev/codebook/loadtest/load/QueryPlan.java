@@ -19,7 +19,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>It also scores recall: the first answer to each query is compared with the file's exact
  * {@code neighbors} (searches are deterministic, so later answers would score the same), ids read
  * back as rows by {@link RowIds}. Recall@r is the mean over the queries answered of |returned
- * top-r ∩ true top-r| / r, as {@code bench} and {@code search --queries} compute it.
+ * top-r ∩ true top-r| / r, as {@code bench} and {@code search --queries} compute it. When no
+ * id returned reads as a row (ids ingested with another prefix), recall is not measured (NaN)
+ * rather than 0.
  */
 public final class QueryPlan {
 
@@ -32,6 +34,9 @@ public final class QueryPlan {
   private final AtomicIntegerArray scored;
   private final AtomicIntegerArray hits1;
   private final AtomicIntegerArray hits10;
+  private final AtomicLong rowIds = new AtomicLong();
+  private final AtomicLong otherIds = new AtomicLong();
+  private volatile String otherId;
 
   /**
    * @param truth the exact neighbours of each test row, or null (no recall)
@@ -107,8 +112,13 @@ public final class QueryPlan {
       for (int j = 0; j < n; j++) {
         int got = ids.row(result.getNeighbors(j).getId());
         if (got < 0) {
+          otherIds.incrementAndGet();
+          if (otherId == null) {
+            otherId = result.getNeighbors(j).getId();
+          }
           continue;
         }
+        rowIds.incrementAndGet();
         for (int t = 0; t < r10; t++) {
           if (truth.get(row, t) == got) {
             h10++;
@@ -132,6 +142,21 @@ public final class QueryPlan {
     return n;
   }
 
+  /** Ids scored that are not rows of the file. */
+  public long otherIds() {
+    return otherIds.get();
+  }
+
+  /** One of {@link #otherIds()}, or null. */
+  public String otherId() {
+    return otherId;
+  }
+
+  /** Whether ids were scored but none of them is a row of the file: recall cannot be measured. */
+  public boolean noIdIsARow() {
+    return rowIds.get() == 0 && otherIds.get() > 0;
+  }
+
   /** Recall@1 over the queries answered, or NaN without ground truth or answers. */
   public double recallAt1() {
     return mean(hits1, 1);
@@ -143,7 +168,7 @@ public final class QueryPlan {
   }
 
   private double mean(AtomicIntegerArray hits, int r) {
-    if (truth == null) {
+    if (truth == null || noIdIsARow()) {
       return Double.NaN;
     }
     long sum = 0;

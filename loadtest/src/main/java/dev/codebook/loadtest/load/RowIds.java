@@ -51,6 +51,44 @@ public final class RowIds {
     return new RowIds(prefix == null ? "" : prefix, names);
   }
 
+  /** The prefix the ids are read with ({@code --id-prefix}). */
+  public String prefix() {
+    return prefix;
+  }
+
+  /**
+   * The prefix {@code id} would have been ingested with, if it ends in a row number: {@code
+   * "doc-"} for {@code "doc-17"}; null for an id without trailing digits.
+   */
+  public static String likelyPrefix(String id) {
+    int end = id.length();
+    while (end > 0 && Character.isDigit(id.charAt(end - 1))) {
+      end--;
+    }
+    return end == id.length() ? null : id.substring(0, end);
+  }
+
+  /**
+   * Why none of the ids returned could be read as a row of {@code data}, e.g. {@code "doc-17"},
+   * and how to fix it: one sentence for an error or warning, naming {@code --id-prefix}.
+   */
+  public String noRowsExplanation(Path data, long count, String example) {
+    String likely = likelyPrefix(example);
+    StringBuilder b = new StringBuilder(String.format(java.util.Locale.ROOT,
+        "none of the %,d ids returned is a row of %s (e.g. '%s'): ids are read as --id-prefix"
+            + " + row number, as `codebook ingest --id-prefix` names them, ", count, data, example));
+    b.append(prefix.isEmpty() ? "and no --id-prefix was given"
+        : "and these do not start with --id-prefix " + prefix);
+    if (likely != null && !likely.equals(prefix)) {
+      b.append("; they look like '").append(likely).append("' + row number: add --id-prefix ")
+          .append(likely);
+    } else {
+      b.append("; give the --id-prefix they were ingested with, if the collection holds this"
+          + " file's rows");
+    }
+    return b.toString();
+  }
+
   /** The row {@code id} names, or -1 for an id that is not one of the file's rows. */
   public int row(String id) {
     Integer named = names.get(id);

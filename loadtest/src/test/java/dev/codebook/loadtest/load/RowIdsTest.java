@@ -20,6 +20,18 @@ class RowIdsTest {
   }
 
   @Test
+  void anIdEndingInARowNumberSuggestsItsPrefix() {
+    assertEquals("doc-", RowIds.likelyPrefix("doc-17"));
+    assertEquals("r12-", RowIds.likelyPrefix("r12-0"));
+    assertEquals("", RowIds.likelyPrefix("42"));
+    assertEquals(null, RowIds.likelyPrefix("plasma-discover"));
+    String why = RowIds.prefixed("").noRowsExplanation(Path.of("x.hdf5"), 1000, "doc-17");
+    assertEquals("none of the 1,000 ids returned is a row of x.hdf5 (e.g. 'doc-17'): ids are"
+        + " read as --id-prefix + row number, as `codebook ingest --id-prefix` names them, and no"
+        + " --id-prefix was given; they look like 'doc-' + row number: add --id-prefix doc-", why);
+  }
+
+  @Test
   void theSampleNamesItsRowsInItsSideFile() throws Exception {
     RowIds ids = RowIds.forData(Path.of("../samples/debian-minilm-5k.hdf5"), "");
     java.util.List<String> names = new java.util.ArrayList<>();
