@@ -23,9 +23,12 @@ import dev.codebook.index.vector.VectorUtil;
  * centroids are coded with 4-bit fast-scan PQ, the {@link #candidates} with the highest PQ scores
  * ({@value #FAST_PROBE_OVERSAMPLE} x nprobe, at least {@value #FAST_PROBE_MIN_CANDIDATES}) are
  * scored exactly, and the best nprobe of those are probed with their exact scores. A true
- * top-nprobe list is missed only when PQ ranks it below all those candidates. A lone query (one
- * query per call, what a server sees) pre-selects up to a larger nprobe than the queries of a
- * batch, which share centroid loads in the exact pass.
+ * top-nprobe list is missed only when PQ ranks it below all those candidates.
+ *
+ * <p>Whether a probe pre-selects depends on nprobe and nlist alone, and the exact pass scores a
+ * query the same to the last bit whether it comes alone or in any position of a batch: a
+ * query's lists, and so its answer, never depend on what else is in its batch (a server merges
+ * unrelated calls into one batch).
  */
 public final class CoarseQuantizer {
 
@@ -39,6 +42,8 @@ public final class CoarseQuantizer {
    */
   private final float[] transposed;
   private final float[] bias;
+  /** Zeros, the four-query kernel's bias: L2's {@link #bias} is added after it, as for one. */
+  private final float[] zeros;
   /** PQ fast-scan of the centroids for the pre-selecting probe, or null below the size. */
   private final CentroidPreselector preselector;
 
@@ -64,6 +69,7 @@ public final class CoarseQuantizer {
     float[] c = centroids.data();
     this.transposed = new float[n * d];
     this.bias = new float[n];
+    this.zeros = new float[n];
     float factor = innerProduct ? 1f : 2f;
     for (int c0 = 0; c0 < n; c0 += BLOCK) {
       int len = Math.min(BLOCK, n - c0);
@@ -81,30 +87,22 @@ public final class CoarseQuantizer {
   }
 
   /**
-   * Whether {@link #probeBatch} pre-selects lists for a lone query probing {@code nprobe}: while
-   * the candidates scored exactly stay under an eighth of the lists.
+   * Whether {@link #probeBatch} pre-selects the lists of a query probing {@code nprobe}: while
+   * the candidates scored exactly stay under 1/{@value #FAST_PROBE_RATIO} of the lists. The same
+   * for a lone query and for every query of a batch, so that no answer depends on its batch.
    */
   public boolean preselects(int nprobe) {
-    return preselector != null && (long) candidates(nprobe) * FAST_PROBE_LONE_RATIO <= nlist();
+    return preselector != null && (long) candidates(nprobe) * FAST_PROBE_RATIO <= nlist();
   }
 
   /**
-   * Whether {@link #probeBatch} pre-selects lists for every query of a batch probing {@code
-   * nprobe}: the four-query kernel shares each centroid load between four queries, so the exact
-   * pass is four times cheaper a query than for a lone one, and pre-selection pays for batches
-   * only with fewer candidates. Measured on 1M x 384, IVF4096,PQ48x4fs, 1,000 queries in one
-   * call: exact 23.1k / 17.0k / 14.7-17.2k QPS at nprobe 1 / 8 / 16, pre-selected 43.1k / 32.9k
-   * / 25.9k; at nprobe 64 (512 candidates) exact 12.1k against 9.3k pre-selected one by one.
+   * Lists per exactly scored candidate from which a probe pre-selects. A lone query scores
+   * centroids at a quarter of the rate of a batch's four-query kernel, so pre-selection pays for
+   * it up to more candidates than for a batch; one rule for both keeps answers independent of
+   * batching, and this one keeps a lone query's (a server's usual call) cost where it was.
+   * How it was chosen: docs/bench/2026-12-07-search-constants.md.
    */
-  public boolean preselectsBatch(int nprobe) {
-    return preselector != null && (long) candidates(nprobe) * FAST_PROBE_BATCH_RATIO <= nlist();
-  }
-
-  /** Lists per exactly scored candidate from which a lone query pre-selects. */
-  static final int FAST_PROBE_LONE_RATIO = 8;
-
-  /** Lists per exactly scored candidate from which every query of a batch pre-selects. */
-  static final int FAST_PROBE_BATCH_RATIO = 16;
+  static final int FAST_PROBE_RATIO = 8;
 
   /**
    * Fewest candidate lists a pre-selection scores exactly, whatever the nprobe. On centroids
@@ -190,48 +188,42 @@ public final class CoarseQuantizer {
     int n = to - from;
     float[] q = queries.data();
     int last = n - 1;
-    int nprobe = heaps[0].k();
-    int exact = n;
-    if (preselectsBatch(nprobe)) {
-      // Few lists wanted of many: the fast-scan pre-selection is cheaper than scoring every
-      // centroid even with the four-query kernel sharing each centroid load.
+    if (preselects(heaps[0].k())) {
       for (int i = 0; i < n; i++) {
         preselect(q, queries.offset(from + i), heaps[i]);
       }
       return;
     }
-    // Groups of four; only a batch's last group can hold a lone query.
-    if (n % 4 == 1 && preselects(nprobe)) {
-      // A lone query scores centroids at a quarter of the four-query kernel's rate: here the
-      // fast-scan pre-selection pays; for four queries the exact pass is cheaper (measured).
-      preselect(q, queries.offset(from + last), heaps[last]);
-      exact = last;
-    }
-    for (int i = 0; i < exact; i++) {
+    for (int i = 0; i < n; i++) {
       heaps[i].clear();
     }
     // Blocks outside, queries inside: each block of transposed centroids is read from memory
     // once per batch and then from L2 for every group of four queries.
-    for (int c0 = 0; c0 < nlist && exact > 0; c0 += BLOCK) {
+    for (int c0 = 0; c0 < nlist; c0 += BLOCK) {
       int len = Math.min(BLOCK, nlist - c0);
       int t0 = c0 * d;
-      for (int g = 0; g < exact; g += 4) {
-        int lanes = Math.min(4, exact - g);
+      for (int g = 0; g < n; g += 4) {
+        int lanes = Math.min(4, n - g);
         int q0 = queries.offset(from + g);
         if (lanes == 1) {
           // A lone query (one query per call, or a batch's remainder): one query, four registers
           // of centroids per pass, rather than the four-query kernel scoring it four times over.
           k.dotProductsTransposed(q, q0, transposed, t0, d, len, scores, 0);
-          if (!innerProduct) {
-            for (int c = 0; c < len; c++) {
-              scores[c] += bias[c0 + c];
-            }
-          }
         } else {
           int q1 = queries.offset(from + Math.min(g + 1, last));
           int q2 = queries.offset(from + Math.min(g + 2, last));
           int q3 = queries.offset(from + Math.min(g + 3, last));
-          k.dotProductsTransposed4(q, q0, q1, q2, q3, transposed, t0, d, len, bias, c0, scores, 0);
+          k.dotProductsTransposed4(q, q0, q1, q2, q3, transposed, t0, d, len, zeros, c0,
+              scores, 0);
+        }
+        if (!innerProduct) {
+          // After the dot products, in both kernels: the same float additions in the same
+          // order, so a query's scores are the same bits in either.
+          for (int j = 0; j < lanes; j++) {
+            for (int c = 0; c < len; c++) {
+              scores[j * len + c] += bias[c0 + c];
+            }
+          }
         }
         for (int j = 0; j < lanes; j++) {
           offerBest(k, scores, j * len, len, c0, heaps[g + j]);

@@ -129,30 +129,61 @@ class CoarseQuantizerTest {
     }
   }
 
+  /** Query {@code i}'s probe, as ids and scores best first, when it is row {@code at} of {@code batch}. */
+  private static float[][] probeAt(CoarseQuantizer cq, FloatMatrix batch, int at, int nprobe) {
+    TopK[] heaps = new TopK[batch.rows()];
+    for (int j = 0; j < heaps.length; j++) {
+      heaps[j] = new TopK(nprobe);
+    }
+    cq.probeBatch(batch, 0, batch.rows(), heaps, new float[4 * cq.nlist()]);
+    int[] ids = new int[nprobe];
+    float[] scores = new float[nprobe];
+    heaps[at].drainBestFirst(ids, scores, 0);
+    float[] idsAsFloats = new float[nprobe];
+    for (int j = 0; j < nprobe; j++) {
+      idsAsFloats[j] = ids[j];
+    }
+    return new float[][] {idsAsFloats, scores};
+  }
+
+  /**
+   * A query probes the same lists with the same score bits alone and at every position of
+   * batches of every size, whether the probe pre-selects or scores every centroid: a server
+   * merges unrelated calls into one batch, and no answer may depend on that.
+   */
   @ParameterizedTest
   @ValueSource(booleans = {true, false})
-  void batchesAtSmallNprobePreselectAndAnswerAsLoneQueriesDo(boolean innerProduct) {
+  void aQueryProbesTheSameListsWithTheSameScoresAloneAndAtEveryPositionOfABatch(
+      boolean innerProduct) {
     Random r = new Random(innerProduct ? 7 : 8);
-    int nlist = 4096, d = 48, nq = 13;
+    int nlist = 4096, d = 48, nq = 6;
     CoarseQuantizer cq = new CoarseQuantizer(IvfPqIndexTest.mixture(r, nlist, d, 9), innerProduct);
     FloatMatrix queries = IvfPqIndexTest.mixture(r, nq, d, 9);
-    int nprobe = 2;
-    assertTrue(cq.preselectsBatch(nprobe));
-    assertFalse(cq.preselectsBatch(nlist / CoarseQuantizer.FAST_PROBE_OVERSAMPLE / 8),
-        "a batch probing many lists scores every centroid with the four-query kernel");
-    TopK[] batch = new TopK[nq];
-    for (int i = 0; i < nq; i++) {
-      batch[i] = new TopK(nprobe);
-    }
-    cq.probeBatch(queries, 0, nq, batch, new float[4 * nlist]);
-    for (int i = 0; i < nq; i++) {
-      TopK alone = new TopK(nprobe);
-      cq.probeBatch(queries, i, i + 1, new TopK[] {alone}, new float[4 * nlist]);
-      int[] a = new int[nprobe];
-      int[] b = new int[nprobe];
-      alone.drainBestFirst(a, null, 0);
-      batch[i].drainBestFirst(b, null, 0);
-      assertArrayEquals(a, b, "query " + i + ": a batch probes the lists a lone query would");
+    FloatMatrix others = IvfPqIndexTest.mixture(r, 16, d, 9);
+    int lastPreselected = nlist / CoarseQuantizer.FAST_PROBE_RATIO
+        / CoarseQuantizer.FAST_PROBE_OVERSAMPLE;
+    assertTrue(cq.preselects(2) && cq.preselects(lastPreselected));
+    assertFalse(cq.preselects(lastPreselected + 1));
+    for (int nprobe : new int[] {2, lastPreselected, lastPreselected + 1, 200}) {
+      for (int i = 0; i < nq; i++) {
+        float[][] alone = probeAt(cq, queries.slice(i, i + 1), 0, nprobe);
+        for (int size : new int[] {2, 3, 4, 5, 8, 13}) {
+          for (int at = 0; at < size; at++) {
+            float[] rows = new float[size * d];
+            for (int j = 0, o = 0; j < size; j++) {
+              if (j != at) {
+                System.arraycopy(others.data(), others.offset(o++ % others.rows()), rows,
+                    j * d, d);
+              }
+            }
+            System.arraycopy(queries.data(), queries.offset(i), rows, at * d, d);
+            float[][] inBatch = probeAt(cq, new FloatMatrix(size, d, rows), at, nprobe);
+            String where = "query " + i + ", nprobe " + nprobe + ", row " + at + " of " + size;
+            assertArrayEquals(alone[0], inBatch[0], where + ": lists");
+            assertArrayEquals(alone[1], inBatch[1], where + ": scores, to the bit");
+          }
+        }
+      }
     }
   }
 }
