@@ -42,11 +42,22 @@ class SearchSchedulingTest {
   }
 
   /**
+   * Over 1,024 lists, where the coarse probe pre-selects at small nprobe (1 and 16 here) and
+   * scores every centroid above (24), and a merged batch puts a call's query at any position:
+   * still each call's own answer.
+   */
+  @Test
+  void queuedCallsOnAThousandListIndexGetTheAnswersTheyGetAloneAtEveryProbeKind()
+      throws Exception {
+    check("IVF1024,PQ48x4fs,RFlat", true, 1, 16, 24);
+  }
+
+  /**
    * Answers {@link #CALLS} queries one call at a time, then sends them again all at once while
    * the only search thread is busy with a long call, so they queue; every eighth asks for a
    * different top_k, which must not be merged with its neighbours.
    */
-  private static void check(String spec, boolean build, int nprobe) throws Exception {
+  private static void check(String spec, boolean build, int... nprobes) throws Exception {
     ServerConfig config = ServerTestSupport.testConfig().toBuilder()
         .searchThreads(1).metricsPort(0).build();
     try (CodebookServer server = CodebookServer.start(config)) {
@@ -54,54 +65,63 @@ class SearchSchedulingTest {
       try {
         ServerTestSupport.Stubs stubs = ServerTestSupport.Stubs.of(ch);
         String name = loadSample(stubs, spec, build);
-        FloatMatrix test = ServerTestSupport.sample().test();
-        List<SearchRequest> singles = new ArrayList<>();
-        for (int i = 0; i < CALLS; i++) {
-          SearchRequest.Builder r = ServerTestSupport.searchRequest(name, test, i, i + 1,
-              i % 8 == 7 ? 5 : 10);
-          if (nprobe > 0) {
-            r.setNprobe(nprobe).setRerank(4);
-          }
-          singles.add(r.build());
+        for (int nprobe : nprobes) {
+          check(server, ch, stubs, name, nprobe);
         }
-        int[][] alone = new int[CALLS][];
-        for (int i = 0; i < CALLS; i++) {
-          alone[i] = ServerTestSupport.ids(stubs.search().search(singles.get(i)), 0);
-        }
-        assertEquals(0.0, merged(server), "one call at a time: nothing to merge");
-
-        SearchServiceGrpc.SearchServiceStub async = SearchServiceGrpc.newStub(ch);
-        // Hold the one search thread: every test query, many times over, in one call.
-        SearchRequest.Builder hold = ServerTestSupport.searchRequest(name, test, 0, test.rows(),
-            10);
-        List<dev.codebook.api.v1.Query> once = List.copyOf(hold.getQueriesList());
-        for (int rep = 0; rep < 3; rep++) {
-          hold.addAllQueries(once);
-        }
-        if (nprobe > 0) {
-          hold.setNprobe(64).setRerank(4);
-        }
-        CompletableFuture<SearchResponse> held = call(async, hold.build());
-        List<CompletableFuture<SearchResponse>> queued = new ArrayList<>();
-        for (SearchRequest r : singles) {
-          queued.add(call(async, r));
-        }
-        held.get(60, TimeUnit.SECONDS);
-        for (int i = 0; i < CALLS; i++) {
-          SearchResponse r = queued.get(i).get(60, TimeUnit.SECONDS);
-          assertEquals(1, r.getResultsCount());
-          assertArrayEquals(alone[i], ServerTestSupport.ids(r, 0), "call " + i);
-        }
-        double merged = merged(server);
-        // The top_k 5 calls split the queue into runs of 7 calls that can merge (at most 16
-        // queries a batch); they themselves are searched alone.
-        int mergeable = CALLS - CALLS / 8;
-        assertTrue(merged >= mergeable / 2, "merged " + merged + " of " + CALLS + " queued calls");
-        assertTrue(merged <= mergeable, "merged " + merged + ": a top_k 5 call was merged");
       } finally {
         ServerTestSupport.close(ch);
       }
     }
+  }
+
+  private static void check(CodebookServer server, ManagedChannel ch,
+      ServerTestSupport.Stubs stubs, String name, int nprobe) throws Exception {
+    double mergedBefore = merged(server);
+    FloatMatrix test = ServerTestSupport.sample().test();
+    List<SearchRequest> singles = new ArrayList<>();
+    for (int i = 0; i < CALLS; i++) {
+      SearchRequest.Builder r = ServerTestSupport.searchRequest(name, test, i, i + 1,
+          i % 8 == 7 ? 5 : 10);
+      if (nprobe > 0) {
+        r.setNprobe(nprobe).setRerank(4);
+      }
+      singles.add(r.build());
+    }
+    int[][] alone = new int[CALLS][];
+    for (int i = 0; i < CALLS; i++) {
+      alone[i] = ServerTestSupport.ids(stubs.search().search(singles.get(i)), 0);
+    }
+    assertEquals(mergedBefore, merged(server), "one call at a time: nothing to merge");
+
+    SearchServiceGrpc.SearchServiceStub async = SearchServiceGrpc.newStub(ch);
+    // Hold the one search thread: every test query, many times over, in one call.
+    SearchRequest.Builder hold = ServerTestSupport.searchRequest(name, test, 0, test.rows(),
+        10);
+    List<dev.codebook.api.v1.Query> once = List.copyOf(hold.getQueriesList());
+    for (int rep = 0; rep < 3; rep++) {
+      hold.addAllQueries(once);
+    }
+    if (nprobe > 0) {
+      hold.setNprobe(64).setRerank(4);
+    }
+    CompletableFuture<SearchResponse> held = call(async, hold.build());
+    List<CompletableFuture<SearchResponse>> queued = new ArrayList<>();
+    for (SearchRequest r : singles) {
+      queued.add(call(async, r));
+    }
+    held.get(60, TimeUnit.SECONDS);
+    for (int i = 0; i < CALLS; i++) {
+      SearchResponse r = queued.get(i).get(60, TimeUnit.SECONDS);
+      assertEquals(1, r.getResultsCount());
+      assertArrayEquals(alone[i], ServerTestSupport.ids(r, 0), "call " + i + ", nprobe "
+          + nprobe);
+    }
+    double merged = merged(server) - mergedBefore;
+    // The top_k 5 calls split the queue into runs of 7 calls that can merge (at most 16
+    // queries a batch); they themselves are searched alone.
+    int mergeable = CALLS - CALLS / 8;
+    assertTrue(merged >= mergeable / 2, "merged " + merged + " of " + CALLS + " queued calls");
+    assertTrue(merged <= mergeable, "merged " + merged + ": a top_k 5 call was merged");
   }
 
   @Test
