@@ -79,25 +79,72 @@ class LauncherTest {
     assertEquals(List.of(), warnings(r.out(), true), r.out());
   }
 
+  /** Waits for {@code serve}'s ready line in {@code log}; returns its {@code host:port}. */
+  static String awaitReady(Process server, Path log) throws Exception {
+    Pattern serving = Pattern.compile("serving codebook\\.v1 on (\\S+:\\d+)");
+    for (int i = 0; i < 600; i++) {
+      String text = Files.exists(log) ? Files.readString(log) : "";
+      Matcher m = serving.matcher(text);
+      if (m.find() && text.contains("ready")) {
+        return m.group(1);
+      }
+      assertTrue(server.isAlive(), "serve exited:\n" + text);
+      Thread.sleep(100);
+    }
+    throw new AssertionError("serve did not start:\n" + Files.readString(log));
+  }
+
+  /** SIGTERM, then the server's whole output. */
+  static String stop(Process server, Path log) throws Exception {
+    server.destroy(); // SIGTERM: a graceful stop
+    if (!server.waitFor(30, TimeUnit.SECONDS)) {
+      server.destroyForcibly();
+    }
+    return Files.readString(log);
+  }
+
+  /**
+   * A request over the size limit is refused by grpc-java, which logs it through
+   * java.util.logging with its exception: in the server's log that is one line in the log's own
+   * format, not a stack trace in another.
+   */
+  @Test
+  void anOversizedRequestIsOneLineInTheServersLogFormat(@TempDir Path dir) throws Exception {
+    Path config = Files.writeString(dir.resolve("small.yaml"), "max-inbound-message-bytes: 100000\n");
+    Path log = dir.resolve("serve.log");
+    Process server = launcher("serve", "--config", config.toString(), "--port", "0",
+        "--no-sample", "--data-dir", dir.resolve("data").toString())
+        .redirectOutput(log.toFile()).start();
+    String out;
+    try {
+      String target = awaitReady(server, log);
+      assertEquals(0, run("collections", "create", "--target", target, "--name", "w",
+          "--dimension", "3").code());
+      Result big = run("search", "--target", target, "--collection", "w", "--vector",
+          "1" + ",0".repeat(30_000));
+      assertEquals(1, big.code(), big.out());
+      assertTrue(big.out().contains("RESOURCE_EXHAUSTED"), big.out());
+    } finally {
+      out = stop(server, log);
+    }
+    List<String> refused = out.lines().filter(l -> l.contains("exceeds maximum size")).toList();
+    assertEquals(1, refused.size(), out);
+    assertTrue(refused.get(0).matches("\\d\\d:\\d\\d:\\d\\d WARN \\S+ - .*RESOURCE_EXHAUSTED.*"),
+        refused.get(0));
+    for (String line : out.lines().toList()) {
+      assertTrue(line.matches("\\d\\d:\\d\\d:\\d\\d [A-Z]+ \\S+ - .*") || line.startsWith("codebook: ")
+          || line.equals(INCUBATOR_NOTICE), "a line outside the log's format:\n" + line
+          + "\n\nin\n" + out);
+    }
+  }
+
   @Test
   void serverAndClientCommandsPrintNoUnsafeWarnings(@TempDir Path dir) throws Exception {
     Path log = dir.resolve("serve.log");
     Process server = launcher("serve", "--port", "0", "--no-sample", "--data-dir",
         dir.resolve("data").toString()).redirectOutput(log.toFile()).start();
     try {
-      String target = null;
-      Pattern serving = Pattern.compile("serving codebook\\.v1 on (\\S+:\\d+)");
-      for (int i = 0; i < 600 && target == null; i++) {
-        String text = Files.exists(log) ? Files.readString(log) : "";
-        Matcher m = serving.matcher(text);
-        if (m.find() && text.contains("ready")) {
-          target = m.group(1);
-        } else {
-          assertTrue(server.isAlive(), "serve exited:\n" + text);
-          Thread.sleep(100);
-        }
-      }
-      assertTrue(target != null, "serve did not start:\n" + Files.readString(log));
+      String target = awaitReady(server, log);
       // Calls that (de)serialize protobuf messages on both sides: protobuf's sun.misc.Unsafe
       // use is what JDK 24+ warns about.
       Result create = run("collections", "create", "--target", target, "--name", "w",
@@ -112,10 +159,7 @@ class LauncherTest {
         assertEquals(List.of(), warnings(r.out(), false), r.out());
       }
     } finally {
-      server.destroy(); // SIGTERM: a graceful stop
-      if (!server.waitFor(30, TimeUnit.SECONDS)) {
-        server.destroyForcibly();
-      }
+      stop(server, log);
     }
     String out = Files.readString(log);
     assertTrue(out.contains("stopped"), out);
