@@ -2,7 +2,6 @@ package dev.codebook.index.store;
 
 import java.io.Closeable;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -127,17 +126,14 @@ public final class DirectoryLock implements Closeable {
     return "another process: " + text;
   }
 
-  /** {@code pid N on HOST since INSTANT: COMMAND}. */
+  /**
+   * {@code pid N since INSTANT: COMMAND}. No host name: an OS file lock is local to the
+   * machine, and resolving the name can stall on a misconfigured resolver.
+   */
   static String describeThisProcess() {
     ProcessHandle.Info info = ProcessHandle.current().info();
-    String host;
-    try {
-      host = InetAddress.getLocalHost().getHostName();
-    } catch (IOException e) {
-      host = "?";
-    }
-    return "pid " + ProcessHandle.current().pid() + " on " + host + " since " + Instant.now()
-        + ": " + command(info);
+    return "pid " + ProcessHandle.current().pid() + " since " + Instant.now() + ": "
+        + command(info);
   }
 
   /**
