@@ -20,6 +20,8 @@ import org.apache.lucene.store.IndexOutput;
  * _S_G.del                deletions of segment S, generation G (see {@link DeletesFile})
  * wal_G.log               write-ahead log generation G (see {@link WriteAheadLog})
  * backup_files            in a backup only: its table of contents (see {@link BackupFile})
+ * write.lock              the OS lock of the process that has the directory open, and
+ * write.lock.holder       who that is, for the refusal of a second one (see {@link DirectoryLock})
  * </pre>
  */
 final class StoreFiles {
