@@ -368,6 +368,25 @@ class BackupRestoreTest {
   }
 
   @Test
+  void aBackupCannotWriteIntoTheDataDirectoryOfAnotherRunningServer() throws Exception {
+    Path otherData = tmp.resolve("other-data");
+    try (CodebookServer server = start();
+        CodebookServer other = CodebookServer.start(ServerTestSupport.testConfig(),
+            CollectionRegistry.open(otherData, CollectionStore.Options.defaults()))) {
+      ManagedChannel ch = ServerTestSupport.channel(server);
+      ServerTestSupport.Stubs s = ServerTestSupport.Stubs.of(ch);
+      create(s, "src", 4, Metric.EUCLIDEAN, "Flat");
+      StatusRuntimeException e = assertStatus(Status.Code.INVALID_ARGUMENT, "directory",
+          () -> backup(s, "src", otherData.resolve("collections").resolve("planted")));
+      assertTrue(e.getStatus().getDescription().contains("which a running process has open"),
+          e.getStatus().getDescription());
+      assertFalse(Files.exists(otherData.resolve("collections").resolve("planted")));
+      assertEquals(0, other.registry().size());
+      ServerTestSupport.close(ch);
+    }
+  }
+
+  @Test
   void withoutABackupRootBackupsAreRefusedAndAnUnwritableTargetIsNotRetryable() throws Exception {
     try (CodebookServer server = start(null)) {
       ManagedChannel ch = ServerTestSupport.channel(server);

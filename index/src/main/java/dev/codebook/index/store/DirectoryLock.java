@@ -87,6 +87,31 @@ public final class DirectoryLock implements Closeable {
     return new DirectoryLock(path, directory, lock, ownsDirectory);
   }
 
+  /**
+   * Whether some process (this one included) holds the lock of {@code path} right now. Reads
+   * only: a directory without a lock file is not locked, and nothing is created or written.
+   */
+  public static boolean isHeld(Path path) throws IOException {
+    if (!Files.isRegularFile(path.resolve(LOCK_FILE))) {
+      return false;
+    }
+    try (Directory dir = FSDirectory.open(path, NativeFSLockFactory.INSTANCE);
+        Lock probe = dir.obtainLock(LOCK_FILE)) {
+      return false;
+    } catch (LockObtainFailedException e) {
+      return true;
+    }
+  }
+
+  /** Who holds the lock of {@code path} as its holder file says, or null. */
+  public static String holderOf(Path path) {
+    try {
+      return Files.readString(path.resolve(HOLDER_FILE), StandardCharsets.UTF_8).strip();
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
   /** The directory locked. */
   public Path path() {
     return path;

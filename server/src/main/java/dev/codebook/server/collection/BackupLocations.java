@@ -1,5 +1,6 @@
 package dev.codebook.server.collection;
 
+import dev.codebook.index.store.DirectoryLock;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -90,12 +91,29 @@ public final class BackupLocations {
           "directory " + p + (real.equals(p.normalize()) ? "" : " (really " + real + ")")
               + " is inside the server's data directory; use one outside it");
     }
+    for (Path dir = real; dir != null; dir = dir.getParent()) {
+      if (lockedByAnother(dir)) {
+        String holder = DirectoryLock.holderOf(dir);
+        throw new InvalidFieldException("directory", InvalidFieldException.INVALID_VALUE,
+            "directory " + p + " is inside " + dir + ", which a running process has open"
+                + (holder == null ? "" : " (" + holder + ")") + "; use one outside it");
+      }
+    }
     if (!real.startsWith(realRoot)) {
       throw new InvalidFieldException("directory", InvalidFieldException.INVALID_VALUE,
           "directory " + p + (real.equals(p.normalize()) ? "" : " (really " + real + ")")
               + " is outside the server's backup root " + realRoot);
     }
     return real;
+  }
+
+  /** Whether {@code dir} is a data or collection directory some process holds open. */
+  private static boolean lockedByAnother(Path dir) {
+    try {
+      return DirectoryLock.isHeld(dir);
+    } catch (IOException e) {
+      return false; // unreadable: the copy into it will fail and say so
+    }
   }
 
   /**
