@@ -100,7 +100,7 @@ public final class CoarseQuantizer {
    * centroids at a quarter of the rate of a batch's four-query kernel, so pre-selection pays for
    * it up to more candidates than for a batch; one rule for both keeps answers independent of
    * batching, and this one keeps a lone query's (a server's usual call) cost where it was.
-   * How it was chosen: docs/bench/2026-12-07-search-constants.md.
+   * How it was chosen: docs/bench/2026-12-07/search-constants.md.
    */
   static final int FAST_PROBE_RATIO = 8;
 
