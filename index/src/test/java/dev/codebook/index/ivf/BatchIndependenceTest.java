@@ -30,21 +30,7 @@ class BatchIndependenceTest {
    * probe kind depended on its batch would get other ids.
    */
   static FloatMatrix crowded(Random r, int rows, int dim) {
-    Random c = new Random(11);
-    float[][] centres = new float[2][dim];
-    for (float[] centre : centres) {
-      for (int j = 0; j < dim; j++) {
-        centre[j] = (float) c.nextGaussian();
-      }
-    }
-    FloatMatrix m = FloatMatrix.allocate(rows, dim);
-    for (int i = 0; i < rows; i++) {
-      float[] centre = centres[r.nextInt(centres.length)];
-      for (int j = 0; j < dim; j++) {
-        m.data()[i * dim + j] = centre[j] + 0.3f * (float) r.nextGaussian();
-      }
-    }
-    return m;
+    return IvfPqIndexTest.mixture(r, rows, dim, 11, 2);
   }
 
   @ParameterizedTest

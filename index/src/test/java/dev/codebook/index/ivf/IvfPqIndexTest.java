@@ -30,8 +30,13 @@ class IvfPqIndexTest {
 
   /** Gaussian mixture: 20 centres, spread 0.3, like real embeddings' cluster structure. */
   static FloatMatrix mixture(Random r, int rows, int dim, long centresSeed) {
+    return mixture(r, rows, dim, centresSeed, 20);
+  }
+
+  /** Gaussian mixture around {@code count} centres, spread 0.3. */
+  static FloatMatrix mixture(Random r, int rows, int dim, long centresSeed, int count) {
     Random c = new Random(centresSeed);
-    float[][] centres = new float[20][dim];
+    float[][] centres = new float[count][dim];
     for (float[] centre : centres) {
       for (int j = 0; j < dim; j++) {
         centre[j] = (float) c.nextGaussian();
