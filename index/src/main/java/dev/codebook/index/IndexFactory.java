@@ -40,9 +40,9 @@ public final class IndexFactory {
    * @param progress receives a human-readable line per step (may be a no-op)
    * @param steps receives each trainer step as numbers (a build job turns them into a progress
    *     fraction); called from worker threads, see {@link TrainingProgress}
-   * @param cancelled polled at every trainer step and between phases (and by callers between
-   *     encoding chunks, {@link #checkCancelled}); when it turns true the build stops with a
-   *     {@link CancellationException}
+   * @param cancelled polled at every trainer step and {@linkplain TrainingProgress#poll poll}
+   *     and between phases (and by callers between encoding chunks, {@link #checkCancelled});
+   *     when it turns true the build stops with a {@link CancellationException}
    * @param init how the coarse and PQ k-means pick their first centroids: the default
    *     k-means++ ({@link KMeans#DEFAULT_INIT}), or FAISS's random pick to train exactly as FAISS
    *     does when comparing recall with it
@@ -141,12 +141,21 @@ public final class IndexFactory {
       VectorUtil.normalizeRows(x, "training vectors");
     }
     TrainingProgress lines = TrainingProgress.lines(options.progress());
-    // Every trainer step is also a cancellation point: k-means iterations, PQ sub-spaces, OPQ
-    // rounds. The exception unwinds through the trainers' worker pools, which close themselves.
-    TrainingProgress progress = (task, step, steps, objective) -> {
-      options.checkCancelled();
-      lines.onStep(task, step, steps, objective);
-      options.steps().onStep(task, step, steps, objective);
+    // Every trainer step and poll is a cancellation point: k-means iterations and chunks, PQ
+    // sub-spaces and their iterations, OPQ passes and phases. The exception unwinds through the
+    // trainers' worker pools, which close themselves.
+    TrainingProgress progress = new TrainingProgress() {
+      @Override
+      public void onStep(String task, int step, int steps, double objective) {
+        options.checkCancelled();
+        lines.onStep(task, step, steps, objective);
+        options.steps().onStep(task, step, steps, objective);
+      }
+
+      @Override
+      public void poll() {
+        options.checkCancelled();
+      }
     };
     options.checkCancelled();
     OpqRotation rotation = null;
