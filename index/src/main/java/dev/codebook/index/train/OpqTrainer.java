@@ -52,7 +52,7 @@ import org.ejml.interfaces.decomposition.SingularValueDecomposition_F64;
  * iteration of a sub-space of the first PQ and at every assignment after it. The trainer also
  * {@linkplain TrainingProgress#poll polls} for every chunk of rows it assigns or sums and between
  * phases, so a receiver that throws stops it soon: the longest stretches without a poll are the
- * random start rotation, the rotation of the sample and the SVD of the {@code d x d} matrix.
+ * random start rotation and the SVD of the {@code d x d} matrix.
  *
  * <p>Deterministic given the seed and independent of the thread count: sums run in row order,
  * and the kernels used have no horizontal sums.
@@ -76,6 +76,9 @@ public final class OpqTrainer {
 
   /** Rows per task in the assignment and the error sum. */
   static final int CHUNK = 256;
+
+  /** Rows of the sample rotated between two polls. */
+  static final int ROTATE_ROWS = 4096;
 
   private OpqTrainer() {}
 
@@ -233,9 +236,7 @@ public final class OpqTrainer {
     try (Workers workers = new Workers(params.threads(), "codebook-opq-train")) {
       Codebooks books = new Codebooks(x.rows(), d, m, ksub, workers, progress);
       for (int it = 0; ; it++) {
-        progress.poll();
-        FloatMatrix rotated = rotation.applyAll(x, params.threads());
-        progress.poll();
+        FloatMatrix rotated = rotate(rotation, x, params.threads(), progress);
         if (it == 0) {
           // Each Lloyd iteration of a sub-space of the first PQ is a pass.
           PqTrainer.Params first = PqTrainer.Params.defaults()
@@ -276,6 +277,18 @@ public final class OpqTrainer {
       }
       return new Result(rotation, new ProductQuantizer(d, m, nbits, centroids));
     }
+  }
+
+  /** {@code rotation.applyAll(x)}, polling between slices of {@value #ROTATE_ROWS} rows. */
+  private static FloatMatrix rotate(
+      OpqRotation rotation, FloatMatrix x, int threads, TrainingProgress progress) {
+    float[] out = new float[x.data().length];
+    for (int from = 0; from < x.rows(); from += ROTATE_ROWS) {
+      progress.poll();
+      rotation.applyRows(x, from, Math.min(x.rows(), from + ROTATE_ROWS), out, threads);
+    }
+    progress.poll();
+    return new FloatMatrix(x.rows(), x.dim(), out);
   }
 
   /** Subtracts the column means (summed in double, row order) in place and returns them. */
