@@ -63,8 +63,9 @@ public final class JobsCommand {
 
   @Command(name = "cancel", mixinStandardHelpOptions = true,
       header = "Ask an operation to stop.",
-      description = "Asks an operation to stop; it stops at its next check: a k-means iteration,"
-          + " a PQ sub-space or 4,096 encoded vectors. With --wait, waits until it has.")
+      description = "Asks an operation to stop; it stops at its next check: training checks"
+          + " every few hundred rows of its work, encoding every 4,096 vectors. With --wait,"
+          + " waits until it has.")
   static final class Cancel implements Callable<Integer> {
     @Mixin ClientOptions client;
 

@@ -40,9 +40,9 @@ public final class IndexFactory {
    * @param progress receives a human-readable line per step (may be a no-op)
    * @param steps receives each trainer step as numbers (a build job turns them into a progress
    *     fraction); called from worker threads, see {@link TrainingProgress}
-   * @param cancelled polled at every trainer step and between phases (and by callers between
-   *     encoding chunks, {@link #checkCancelled}); when it turns true the build stops with a
-   *     {@link CancellationException}
+   * @param cancelled polled at every trainer step and {@linkplain TrainingProgress#poll poll}
+   *     and between phases (and by callers between encoding chunks, {@link #checkCancelled});
+   *     when it turns true the build stops with a {@link CancellationException}
    * @param init how the coarse and PQ k-means pick their first centroids: the default
    *     k-means++ ({@link KMeans#DEFAULT_INIT}), or FAISS's random pick to train exactly as FAISS
    *     does when comparing recall with it
@@ -131,6 +131,34 @@ public final class IndexFactory {
     }
   }
 
+  /**
+   * Rows per slice of the passes over the whole training set between two trainers, each followed
+   * by a cancellation check: a pass takes as long as several trainer steps and reports none.
+   */
+  private static final int SLICE_ROWS = 4096;
+
+  /** {@code rotation.applyAll(x)}, a slice of rows at a time. */
+  private static FloatMatrix rotate(OpqRotation rotation, FloatMatrix x, BuildOptions options) {
+    float[] out = new float[x.data().length];
+    for (int from = 0; from < x.rows(); from += SLICE_ROWS) {
+      rotation.applyRows(x, from, Math.min(x.rows(), from + SLICE_ROWS), out, options.threads());
+      options.checkCancelled();
+    }
+    return new FloatMatrix(x.rows(), x.dim(), out);
+  }
+
+  /** {@code coarse.assignAll(x)}, a slice of rows at a time. */
+  private static int[] assign(CoarseQuantizer coarse, FloatMatrix x, BuildOptions options) {
+    int[] lists = new int[x.rows()];
+    for (int from = 0; from < x.rows(); from += SLICE_ROWS) {
+      int to = Math.min(x.rows(), from + SLICE_ROWS);
+      int[] part = coarse.assignAll(x.slice(from, to), options.threads());
+      System.arraycopy(part, 0, lists, from, to - from);
+      options.checkCancelled();
+    }
+    return lists;
+  }
+
   private static IvfPqIndex trainIvfPq(
       IndexSpec spec, Similarity similarity, FloatMatrix trainingSet, BuildOptions options) {
     int d = trainingSet.dim();
@@ -141,12 +169,21 @@ public final class IndexFactory {
       VectorUtil.normalizeRows(x, "training vectors");
     }
     TrainingProgress lines = TrainingProgress.lines(options.progress());
-    // Every trainer step is also a cancellation point: k-means iterations, PQ sub-spaces, OPQ
-    // rounds. The exception unwinds through the trainers' worker pools, which close themselves.
-    TrainingProgress progress = (task, step, steps, objective) -> {
-      options.checkCancelled();
-      lines.onStep(task, step, steps, objective);
-      options.steps().onStep(task, step, steps, objective);
+    // Every trainer step and poll is a cancellation point: k-means iterations and chunks, PQ
+    // sub-spaces and their iterations, OPQ passes and phases. The exception unwinds through the
+    // trainers' worker pools, which close themselves.
+    TrainingProgress progress = new TrainingProgress() {
+      @Override
+      public void onStep(String task, int step, int steps, double objective) {
+        options.checkCancelled();
+        lines.onStep(task, step, steps, objective);
+        options.steps().onStep(task, step, steps, objective);
+      }
+
+      @Override
+      public void poll() {
+        options.checkCancelled();
+      }
     };
     options.checkCancelled();
     OpqRotation rotation = null;
@@ -157,8 +194,7 @@ public final class IndexFactory {
       rotation = OpqTrainer.train(x, spec.opqM(), 8, OpqTrainer.Params.defaults()
           .withSeed(options.seed() + 2).withThreads(options.threads()).withProgress(progress))
           .rotation();
-      x = rotation.applyAll(x, options.threads());
-      options.checkCancelled();
+      x = rotate(rotation, x, options);
     }
     CoarseQuantizer coarse = null;
     FloatMatrix pqInput = x;
@@ -176,7 +212,7 @@ public final class IndexFactory {
         // PQ learns the residuals against each vector's own list centroid.
         float[] r = new float[x.data().length];
         float[] c = km.centroids().data();
-        int[] lists = coarse.assignAll(x, options.threads());
+        int[] lists = assign(coarse, x, options);
         for (int i = 0; i < x.rows(); i++) {
           int list = lists[i];
           for (int j = 0; j < d; j++) {

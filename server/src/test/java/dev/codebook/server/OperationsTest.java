@@ -18,6 +18,7 @@ import dev.codebook.api.v1.GetOperationRequest;
 import dev.codebook.api.v1.ListOperationsRequest;
 import dev.codebook.api.v1.Metric;
 import dev.codebook.api.v1.Operation;
+import dev.codebook.api.v1.UpsertVectorsRequest;
 import dev.codebook.api.v1.WaitOperationRequest;
 import dev.codebook.index.vector.FloatMatrix;
 import io.grpc.ManagedChannel;
@@ -135,6 +136,46 @@ class OperationsTest {
     assertEquals(10, stubs.search().search(searchRequest(name, base, 0, 1, 10).build())
         .getResults(0).getNeighborsCount());
     assertEquals(0, server.jobs().running());
+  }
+
+  @Test
+  void anOpqBuildReportsProgressFromItsStartAndStopsWithinSecondsOfACancel() {
+    // The sample four times over: 20,000 rows, on which the first PQ inside OPQ48 alone takes
+    // seconds. A trainer that reports and polls only between OPQ's outer iterations shows 0%
+    // all that time and finishes that PQ before it sees the cancel.
+    String name = create(stubs, "opq-cancel", 384, Metric.COSINE, "OPQ48,IVF256,PQ48,RFlat")
+        .getName();
+    for (int copy = 0; copy < 4; copy++) {
+      for (int b = 0; b < base.rows(); b += 1000) {
+        UpsertVectorsRequest.Builder r = UpsertVectorsRequest.newBuilder().setCollection(name);
+        for (int i = b; i < Math.min(base.rows(), b + 1000); i++) {
+          r.addVectors(ServerTestSupport.vector(copy + "-" + i, base.row(i)));
+        }
+        stubs.vectors().upsertVectors(r.build());
+      }
+    }
+    long start = System.nanoTime();
+    Operation op = stubs.collections().buildIndex(
+        BuildIndexRequest.newBuilder().setName(name).build());
+    while (op.getProgress() == 0 && !op.getDone() && (System.nanoTime() - start) / 1e9 < 3) {
+      op = stubs.operations().waitOperation(WaitOperationRequest.newBuilder()
+          .setName(op.getName()).setTimeoutMillis(20).build());
+    }
+    assertFalse(op.getDone(), op::toString);
+    assertTrue(op.getProgress() > 0 && op.getPhase().startsWith("OPQ48: "),
+        "OPQ reports progress within 3 s of the start: " + op.getProgress() + " " + op.getPhase());
+
+    long cancelAt = System.nanoTime();
+    stubs.operations().cancelOperation(
+        CancelOperationRequest.newBuilder().setName(op.getName()).build());
+    while (!op.getDone()) {
+      op = stubs.operations().waitOperation(WaitOperationRequest.newBuilder()
+          .setName(op.getName()).setTimeoutMillis(1000).build());
+    }
+    double stopSeconds = (System.nanoTime() - cancelAt) / 1e9;
+    assertEquals(Operation.State.CANCELLED, op.getState(), op::toString);
+    assertTrue(op.getPhase().startsWith("OPQ48: "), "cancelled inside OPQ: " + op.getPhase());
+    assertTrue(stopSeconds < 2, "stopped " + stopSeconds + " s after the cancel");
   }
 
   @Test

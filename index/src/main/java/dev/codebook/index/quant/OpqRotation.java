@@ -167,6 +167,19 @@ public final class OpqRotation {
    */
   public FloatMatrix applyAll(FloatMatrix vectors, int threads) {
     Objects.requireNonNull(vectors, "vectors");
+    float[] out = new float[vectors.data().length];
+    applyRows(vectors, 0, vectors.rows(), out, threads);
+    return new FloatMatrix(vectors.rows(), dim, out);
+  }
+
+  /**
+   * Rotates rows {@code [from, to)} of {@code vectors} into the same rows of {@code out} (laid
+   * out as {@code vectors}), as {@link #applyAll(FloatMatrix, int)} does: for a trainer that
+   * rotates a large sample a slice at a time and checks for cancellation in between.
+   */
+  public void applyRows(FloatMatrix vectors, int from, int to, float[] out, int threads) {
+    Objects.requireNonNull(vectors, "vectors");
+    Objects.requireNonNull(out, "out");
     if (vectors.dim() != dim) {
       throw new IllegalArgumentException(
           "vector dimensions differ: " + vectors.dim() + "!=" + dim);
@@ -174,14 +187,17 @@ public final class OpqRotation {
     if (threads <= 0) {
       throw new IllegalArgumentException("threads must be positive, got " + threads);
     }
-    int n = vectors.rows();
+    Objects.checkFromToIndex(from, to, vectors.rows());
     float[] x = vectors.data();
-    float[] out = new float[x.length];
-    int tasks = (n + APPLY_CHUNK - 1) / APPLY_CHUNK;
+    if (out == x || out.length < (long) to * dim) {
+      throw new IllegalArgumentException("rotation output must be another array of at least "
+          + (long) to * dim + " floats, got " + (out == x ? "the input" : out.length + ""));
+    }
+    int tasks = (to - from + APPLY_CHUNK - 1) / APPLY_CHUNK;
     Parallel.forEach(tasks, threads, "codebook-opq-rotate", task -> {
       KernelSupport k = VectorKernels.support();
-      int end = Math.min(n, (task + 1) * APPLY_CHUNK);
-      int i = task * APPLY_CHUNK;
+      int end = Math.min(to, from + (task + 1) * APPLY_CHUNK);
+      int i = from + task * APPLY_CHUNK;
       // Four rows per call write four consecutive output rows in place.
       for (; i + 4 <= end; i += 4) {
         int o = i * dim;
@@ -193,7 +209,6 @@ public final class OpqRotation {
         k.dotProductsTransposed(x, i * dim, transposed, 0, dim, dim, out, i * dim);
       }
     });
-    return new FloatMatrix(n, dim, out);
   }
 
   private void checkVector(float[] x, int xOffset, float[] out, int outOffset) {

@@ -104,7 +104,8 @@ public final class KMeans {
    * @param init how the first centroids are chosen
    * @param spherical scale centroids to unit length after each update, for inner-product search
    * @param threads worker threads for this call
-   * @param progress told after every iteration
+   * @param progress told after every iteration; {@linkplain TrainingProgress#poll polled} for
+   *     every chunk of points assigned and every k-means++ centroid picked
    */
   public record Params(
       int iterations,
@@ -270,7 +271,7 @@ public final class KMeans {
   static Result cluster(
       FloatMatrix x, int[] rows, int k, Params params, SplittableRandom rng, Workers workers,
       String task) {
-    Lloyd run = new Lloyd(x, k, params.spherical(), workers);
+    Lloyd run = new Lloyd(x, k, params.spherical(), workers, params.progress());
     if (params.init() == Init.RANDOM) {
       run.initRandom(rng);
     } else {
@@ -291,10 +292,15 @@ public final class KMeans {
         new FloatMatrix(k, x.dim(), run.centroids), rows, run.assign, objective, splits);
   }
 
-  /** The state of one clustering: sample, centroids and assignments. */
+  /**
+   * The state of one clustering: sample, centroids and assignments. It polls its progress for
+   * every chunk of points it assigns and every k-means++ centroid it picks, so that a large
+   * clustering, or a PQ sub-space trained on one thread, stops soon after a cancel.
+   */
   private static final class Lloyd {
     private final KernelSupport kernels = VectorKernels.support();
     private final Workers workers;
+    private final TrainingProgress progress;
     private final float[] x;
     private final int n;
     private final int d;
@@ -315,8 +321,10 @@ public final class KMeans {
     private final double[] chunkObjective;
     private final int[] counts;
 
-    Lloyd(FloatMatrix sample, int k, boolean spherical, Workers workers) {
+    Lloyd(FloatMatrix sample, int k, boolean spherical, Workers workers,
+        TrainingProgress progress) {
       this.workers = workers;
+      this.progress = progress;
       this.x = sample.data();
       this.n = sample.rows();
       this.d = sample.dim();
@@ -388,6 +396,7 @@ public final class KMeans {
         if (c == k - 1) {
           return;
         }
+        progress.poll();
         System.arraycopy(x, rows[pick] * d, center, 0, d);
         workers.run(ppChunks, chunk -> {
           int p0 = chunk * CHUNK;
@@ -473,7 +482,10 @@ public final class KMeans {
 
     /** Assigns every point to its nearest centroid; returns the objective. */
     double assign() {
-      workers.run(chunks, this::assignChunk);
+      workers.run(chunks, chunk -> {
+        progress.poll();
+        assignChunk(chunk);
+      });
       double total = 0;
       for (double s : chunkObjective) {
         total += s;

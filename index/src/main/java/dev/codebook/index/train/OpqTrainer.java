@@ -44,6 +44,16 @@ import org.ejml.interfaces.decomposition.SingularValueDecomposition_F64;
  * sub-space the rows of {@code X} are summed per code and multiplied by that sub-space's
  * centroids, {@code n m d + m ksub d dsub} operations instead of {@code n d^2}.
  *
+ * <p>Progress is one task, {@code "OPQ<m>"}, counted in sub-space passes: a Lloyd iteration or
+ * an assignment of the sample in one sub-space. The rotation update of an outer iteration (the
+ * Procrustes step and the next rotation of the sample) counts as one pass of every sub-space. The
+ * first PQ alone is as long as several outer iterations, so reporting only outer iterations would
+ * leave a build at 0% for its first part; counted in passes, the fraction moves at every Lloyd
+ * iteration of a sub-space of the first PQ and at every assignment after it. The trainer also
+ * {@linkplain TrainingProgress#poll polls} for every chunk of rows it assigns or sums and between
+ * phases, so a receiver that throws stops it soon: the longest stretches without a poll are the
+ * random start rotation and the SVD of the {@code d x d} matrix.
+ *
  * <p>Deterministic given the seed and independent of the thread count: sums run in row order,
  * and the kernels used have no horizontal sums.
  */
@@ -67,6 +77,9 @@ public final class OpqTrainer {
   /** Rows per task in the assignment and the error sum. */
   static final int CHUNK = 256;
 
+  /** Rows of the sample rotated between two polls. */
+  static final int ROTATE_ROWS = 4096;
+
   private OpqTrainer() {}
 
   /**
@@ -78,8 +91,10 @@ public final class OpqTrainer {
    * @param maxTrainingPoints larger inputs are subsampled to this many rows
    * @param seed seeds the sample, the initial rotation and the first PQ
    * @param threads worker threads for this call
-   * @param progress told after every outer iteration, with the mean over the sample of the
-   *     squared distance from each rotated vector to its PQ reconstruction
+   * @param progress told after every step, {@link #steps} in all (see the class comment); the
+   *     last step of each outer iteration carries the mean over the sample of the squared
+   *     distance from each rotated vector to its PQ reconstruction, the others NaN; also polled
+   *     between steps
    */
   public record Params(
       int iterations,
@@ -153,6 +168,17 @@ public final class OpqTrainer {
       return new Params(iterations, pqIterations, firstPqIterations, maxTrainingPoints, seed,
           threads, progress);
     }
+
+    /**
+     * Steps of a training with {@code m} sub-spaces, {@code m} for each pass over all of them:
+     * {@code firstPqIterations + 1} such passes in the first outer iteration (its PQ, then the
+     * assignment), {@code pqIterations + 2} in each later one (the rotation update and {@code
+     * pqIterations + 1} assignments).
+     */
+    public int steps(int m) {
+      long passes = firstPqIterations + 1 + (long) (iterations - 1) * (pqIterations + 2);
+      return Math.toIntExact(passes * m);
+    }
   }
 
   /**
@@ -205,29 +231,38 @@ public final class OpqTrainer {
     OpqRotation rotation = OpqRotation.random(d, rng.nextLong());
     long pqSeed = rng.nextLong();
 
+    TrainingProgress progress = params.progress();
+    Steps steps = new Steps(task, params.steps(m), progress);
     try (Workers workers = new Workers(params.threads(), "codebook-opq-train")) {
-      Codebooks books = new Codebooks(x.rows(), d, m, ksub, workers);
+      Codebooks books = new Codebooks(x.rows(), d, m, ksub, workers, progress);
       for (int it = 0; ; it++) {
-        FloatMatrix rotated = rotation.applyAll(x, params.threads());
+        FloatMatrix rotated = rotate(rotation, x, params.threads(), progress);
         if (it == 0) {
+          // Each Lloyd iteration of a sub-space of the first PQ is a pass.
           PqTrainer.Params first = PqTrainer.Params.defaults()
               .withIterations(params.firstPqIterations()).withSeed(pqSeed)
-              .withMaxPointsPerCentroid(Integer.MAX_VALUE).withThreads(params.threads());
-          books.setCentroids(PqTrainer.train(rotated, m, nbits, first).centroids());
+              .withMaxPointsPerCentroid(Integer.MAX_VALUE).withThreads(params.threads())
+              .withProgress(TrainingProgress.pollsOnly(progress));
+          books.setCentroids(
+              PqTrainer.train(rotated, m, nbits, first, steps.perPass()).centroids());
           books.assign(rotated);
         } else {
           books.assign(rotated);
           for (int p = 0; p < params.pqIterations(); p++) {
+            steps.advance(m, Double.NaN);
             books.update(rotated);
             books.assign(rotated);
           }
         }
         double mse = books.squaredError(rotated) / x.rows();
-        params.progress().onStep(task, it + 1, params.iterations(), mse);
+        steps.advance(m, mse);
         if (it == params.iterations() - 1) {
           break;
         }
-        rotation = procrustes(books.crossCovariance(x), task);
+        DMatrixRMaj crossCovariance = books.crossCovariance(x);
+        progress.poll();
+        rotation = procrustes(crossCovariance, task);
+        steps.advance(m, Double.NaN);
       }
       float[] centroids = books.centroids;
       float[] shift = new float[d];
@@ -242,6 +277,18 @@ public final class OpqTrainer {
       }
       return new Result(rotation, new ProductQuantizer(d, m, nbits, centroids));
     }
+  }
+
+  /** {@code rotation.applyAll(x)}, polling between slices of {@value #ROTATE_ROWS} rows. */
+  private static FloatMatrix rotate(
+      OpqRotation rotation, FloatMatrix x, int threads, TrainingProgress progress) {
+    float[] out = new float[x.data().length];
+    for (int from = 0; from < x.rows(); from += ROTATE_ROWS) {
+      progress.poll();
+      rotation.applyRows(x, from, Math.min(x.rows(), from + ROTATE_ROWS), out, threads);
+    }
+    progress.poll();
+    return new FloatMatrix(x.rows(), x.dim(), out);
   }
 
   /** Subtracts the column means (summed in double, row order) in place and returns them. */
@@ -289,6 +336,41 @@ public final class OpqTrainer {
     return new OpqRotation(d, f);
   }
 
+  /** Counts the steps of one training and reports them, one call at a time. */
+  private static final class Steps {
+    private final String task;
+    private final int total;
+    private final TrainingProgress progress;
+    private int done;
+
+    Steps(String task, int total, TrainingProgress progress) {
+      this.task = task;
+      this.total = total;
+      this.progress = progress;
+    }
+
+    /** Reports {@code passes} more steps. */
+    synchronized void advance(int passes, double objective) {
+      done += passes;
+      progress.onStep(task, done, total, objective);
+    }
+
+    /** A receiver for an inner trainer whose every step is one pass. */
+    TrainingProgress perPass() {
+      return new TrainingProgress() {
+        @Override
+        public void onStep(String innerTask, int step, int steps, double objective) {
+          advance(1, Double.NaN);
+        }
+
+        @Override
+        public void poll() {
+          progress.poll();
+        }
+      };
+    }
+  }
+
   /**
    * The PQ being trained on the rotated sample: centroids laid out as {@link ProductQuantizer}
    * stores them, {@code [m][ksub][dsub]}, and the sample's codes, {@code m} per row.
@@ -296,6 +378,8 @@ public final class OpqTrainer {
   private static final class Codebooks {
     private final KernelSupport kernels = VectorKernels.support();
     private final Workers workers;
+    /** Polled per chunk of rows (per sub-space in {@link #update}). */
+    private final TrainingProgress progress;
     private final int n;
     private final int d;
     private final int m;
@@ -310,8 +394,9 @@ public final class OpqTrainer {
     private final float[] norms;
     private final byte[] codes;
 
-    Codebooks(int n, int d, int m, int ksub, Workers workers) {
+    Codebooks(int n, int d, int m, int ksub, Workers workers, TrainingProgress progress) {
       this.workers = workers;
+      this.progress = progress;
       this.n = n;
       this.d = d;
       this.m = m;
@@ -347,6 +432,7 @@ public final class OpqTrainer {
       float[] x = rotated.data();
       int last = n - 1;
       workers.run((n + CHUNK - 1) / CHUNK, chunk -> {
+        progress.poll();
         float[] scores = new float[4 * ksub];
         int end = Math.min(n, (chunk + 1) * CHUNK);
         for (int p = chunk * CHUNK; p < end; p += 4) {
@@ -376,6 +462,7 @@ public final class OpqTrainer {
     void update(FloatMatrix rotated) {
       float[] x = rotated.data();
       workers.run(m, s -> {
+        progress.poll();
         double[] sum = new double[ksub * dsub];
         int[] count = new int[ksub];
         int from = s * dsub;
@@ -433,6 +520,7 @@ public final class OpqTrainer {
       int chunks = (n + CHUNK - 1) / CHUNK;
       double[] partial = new double[chunks];
       workers.run(chunks, chunk -> {
+        progress.poll();
         double sum = 0;
         for (int i = chunk * CHUNK, end = Math.min(n, i + CHUNK); i < end; i++) {
           for (int s = 0; s < m; s++) {
@@ -466,6 +554,9 @@ public final class OpqTrainer {
         int s1 = Math.min(m, s0 + perTask);
         double[][] sums = new double[s1 - s0][ksub * d];
         for (int i = 0; i < n; i++) {
+          if (i % CHUNK == 0) {
+            progress.poll();
+          }
           int row = i * d;
           for (int s = s0; s < s1; s++) {
             double[] sum = sums[s - s0];

@@ -37,7 +37,8 @@ public final class PqTrainer {
    * @param init k-means initialization
    * @param threads worker threads for this call
    * @param progress told once per trained sub-space, in completion order and one call at a time,
-   *     with that sub-space's final k-means objective
+   *     with that sub-space's final k-means objective; {@linkplain TrainingProgress#poll polled}
+   *     inside each sub-space's k-means as {@link KMeans} polls its own
    */
   public record Params(
       int iterations,
@@ -101,8 +102,21 @@ public final class PqTrainer {
    *     fewer rows than {@code 2^nbits}, or a value that is NaN or infinite
    */
   public static ProductQuantizer train(FloatMatrix data, int m, int nbits, Params params) {
+    Objects.requireNonNull(params, "params");
+    return train(data, m, nbits, params, TrainingProgress.pollsOnly(params.progress()));
+  }
+
+  /**
+   * {@link #train(FloatMatrix, int, int, Params)}, with every sub-space's k-means reporting its
+   * iterations to {@code iterations} (task {@code "PQ<m> sub-space <s>"}, from the thread that
+   * trains it), which is also what it polls. {@link OpqTrainer} counts the iterations of its
+   * first PQ as steps of its own.
+   */
+  static ProductQuantizer train(
+      FloatMatrix data, int m, int nbits, Params params, TrainingProgress iterations) {
     Objects.requireNonNull(data, "data");
     Objects.requireNonNull(params, "params");
+    Objects.requireNonNull(iterations, "iterations");
     int dim = data.dim();
     ProductQuantizer.checkShape(dim, m, nbits);
     String task = nbits == 8 ? "PQ" + m : "PQ" + m + "x" + nbits;
@@ -132,7 +146,7 @@ public final class PqTrainer {
     KMeans.Params kmeans =
         new KMeans.Params(
             params.iterations(), params.seed(), Integer.MAX_VALUE, params.init(), false,
-            params.threads(), TrainingProgress.NONE);
+            params.threads(), iterations);
     try (Workers workers = new Workers(params.threads(), "codebook-pq-train")) {
       boolean acrossSubspaces = m >= workers.threads();
       Workers inner = acrossSubspaces ? Workers.SERIAL : workers;

@@ -94,6 +94,13 @@ class OpqRotationTest {
       assertArrayEquals(expected, r.applyAll(x, threads).data(), threads + " threads");
     }
     assertEquals(0, r.applyAll(FloatMatrix.allocate(0, d), 2).rows());
+    // A slice at a time, starting anywhere (not on a chunk or a group of four), gives the same.
+    float[] sliced = new float[x.data().length];
+    int[] cuts = {0, 5, OpqRotation.APPLY_CHUNK + 2, x.rows() - 1, x.rows()};
+    for (int c = 0; c + 1 < cuts.length; c++) {
+      r.applyRows(x, cuts[c], cuts[c + 1], sliced, 2);
+    }
+    assertArrayEquals(expected, sliced);
   }
 
   @Test
@@ -114,6 +121,23 @@ class OpqRotationTest {
     float[] copy = a.matrix();
     copy[0] = 42;
     assertEquals(a, OpqRotation.random(24, 1), "matrix() returns a copy");
+  }
+
+  @Test
+  void applyRowsWritesOnlyItsRowsAndNeedsAnotherArray() {
+    OpqRotation r = OpqRotation.random(4, 3);
+    FloatMatrix x = ProductQuantizerTest.gaussian(2, 10, 4);
+    float[] out = new float[40];
+    r.applyRows(x, 3, 6, out, 2);
+    for (int i = 0; i < 40; i++) {
+      assertEquals(i >= 12 && i < 24, out[i] != 0, "float " + i);
+    }
+    IllegalArgumentException e = assertThrows(
+        IllegalArgumentException.class, () -> r.applyRows(x, 0, 10, new float[39], 1));
+    assertEquals("rotation output must be another array of at least 40 floats, got 39",
+        e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> r.applyRows(x, 0, 10, x.data(), 1));
+    assertThrows(IndexOutOfBoundsException.class, () -> r.applyRows(x, 4, 11, out, 1));
   }
 
   @Test

@@ -10,8 +10,11 @@ import dev.codebook.index.train.KMeans.Init;
 import dev.codebook.index.vector.FloatMatrix;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -240,6 +243,43 @@ class KMeansTest {
     for (int i = 1; i < obj.length; i++) {
       assertTrue(obj[i] <= obj[i - 1] * (1 + 1e-6), Arrays.toString(obj));
     }
+  }
+
+  @Test
+  void pollsForEveryPickAndChunkSoThatAThrowStopsItInsideAnIteration() {
+    AtomicInteger polls = new AtomicInteger();
+    List<Integer> steps = Collections.synchronizedList(new ArrayList<>());
+    FloatMatrix x = gaussian(2, 1000, 8);
+    KMeans.train(x, 10, params(2).withIterations(3).withProgress(new TrainingProgress() {
+      @Override
+      public void onStep(String task, int step, int total, double objective) {
+        steps.add(step);
+      }
+
+      @Override
+      public void poll() {
+        polls.incrementAndGet();
+      }
+    }));
+    // k-means++ polls before each of its 9 later picks; 4 assignments of 4 chunks of points.
+    assertEquals(9 + 4 * 4, polls.get());
+    assertEquals(List.of(1, 2, 3), steps);
+
+    steps.clear();
+    CancellationException e = assertThrows(CancellationException.class, () -> KMeans.train(
+        x, 10, params(2).withIterations(3).withProgress(new TrainingProgress() {
+          @Override
+          public void onStep(String task, int step, int total, double objective) {
+            steps.add(step);
+          }
+
+          @Override
+          public void poll() {
+            throw new CancellationException("stop");
+          }
+        })));
+    assertEquals("stop", e.getMessage());
+    assertEquals(List.of(), steps);
   }
 
   @Test

@@ -13,6 +13,9 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.ejml.data.DMatrixRMaj;
 import org.junit.jupiter.api.Test;
 
@@ -20,7 +23,8 @@ import org.junit.jupiter.api.Test;
  * OPQ learns a rotation that makes the data easier to product-quantize: on data whose variance
  * sits in a few directions mixed over all dimensions it reconstructs clearly better than plain
  * PQ, its error never goes up from one outer iteration to the next, and the same seed gives the
- * same rotation and quantizer on any number of threads.
+ * same rotation and quantizer on any number of threads. It reports progress from its start and
+ * stops soon after its progress receiver throws, also in its long first PQ.
  */
 class OpqTrainerTest {
 
@@ -89,7 +93,7 @@ class OpqTrainerTest {
     List<Double> errors = Collections.synchronizedList(new ArrayList<>());
     FloatMatrix x = concentrated(2, 3000, D);
     OpqTrainer.Result r = OpqTrainer.train(x, M, 4,
-        params(2).withIterations(12).withProgress((task, step, steps, mse) -> errors.add(mse)));
+        params(2).withIterations(12).withProgress(errorsTo(errors)));
     assertEquals(12, errors.size());
     for (int i = 1; i < errors.size(); i++) {
       assertTrue(errors.get(i) <= errors.get(i - 1) * (1 + 1e-5),
@@ -138,7 +142,7 @@ class OpqTrainerTest {
     List<Double> errors = new ArrayList<>();
     OpqTrainer.Result r = OpqTrainer.train(x, 6, 8,
         params(2).withIterations(3).withMaxTrainingPoints(1000)
-            .withProgress((task, step, steps, mse) -> errors.add(mse)));
+            .withProgress(errorsTo(errors)));
     assertEquals(24, r.rotation().dimension());
     assertEquals(6, r.pq().m());
     assertEquals(256, r.pq().ksub());
@@ -146,15 +150,126 @@ class OpqTrainerTest {
     assertTrue(mse(r, x) > errors.get(2), mse(r, x) + " on all rows vs " + errors);
   }
 
+  /** Receives the errors of the outer iterations, the steps that have an objective. */
+  static TrainingProgress errorsTo(List<Double> errors) {
+    return (task, step, steps, mse) -> {
+      if (!Double.isNaN(mse)) {
+        errors.add(mse);
+      }
+    };
+  }
+
   @Test
-  void progressIsReportedOncePerOuterIteration() {
+  void progressCountsSubspacePassesAndReportsTheErrorAtTheEndOfEachOuterIteration() {
+    List<int[]> steps = Collections.synchronizedList(new ArrayList<>());
+    List<Integer> withError = Collections.synchronizedList(new ArrayList<>());
     List<String> lines = Collections.synchronizedList(new ArrayList<>());
-    OpqTrainer.train(concentrated(6, 500, D), M, 4,
-        params(2).withIterations(3).withProgress(TrainingProgress.lines(lines::add)));
-    assertEquals(3, lines.size());
-    for (int i = 0; i < 3; i++) {
-      assertTrue(lines.get(i).startsWith("OPQ8: " + (i + 1) + "/3 objective "), lines.get(i));
+    TrainingProgress asLines = TrainingProgress.lines(lines::add);
+    OpqTrainer.Params p = params(2).withIterations(3).withPqIterations(2);
+    OpqTrainer.train(concentrated(6, 500, D), M, 4, p.withProgress((task, step, total, mse) -> {
+      assertEquals("OPQ8", task);
+      steps.add(new int[] {step, total});
+      if (!Double.isNaN(mse)) {
+        withError.add(step);
+      }
+      asLines.onStep(task, step, total, mse);
+    }));
+    // 8 sub-spaces times 10 + 1 passes, then 2 + 2 + 1 twice.
+    int total = 8 * (10 + 1 + 2 * (2 + 2));
+    assertEquals(total, p.steps(M));
+    for (int i = 0; i < steps.size(); i++) {
+      assertEquals(total, steps.get(i)[1]);
+      assertTrue(i == 0 || steps.get(i)[0] > steps.get(i - 1)[0], "steps go forward");
     }
+    // Each Lloyd iteration of a sub-space of the first PQ is a step: progress starts at once.
+    assertEquals(1, steps.get(0)[0]);
+    assertEquals(List.of(8 * 11, 8 * 15, total), withError);
+    assertEquals(3, lines.size(), "lines only for the steps with an error: " + lines);
+    assertTrue(lines.get(2).startsWith("OPQ8: " + total + "/" + total + " objective "));
+  }
+
+  /**
+   * Big enough that the first PQ (40 k-means iterations of 48 sub-spaces of 256 centroids) takes
+   * seconds on two threads: long enough for a trainer that neither reports nor polls inside it
+   * to miss the bounds below.
+   */
+  static FloatMatrix large() {
+    return concentrated(7, 20_000, 384);
+  }
+
+  /** Stops the training by throwing once {@code cancelled} is set, as a cancelled build does. */
+  static TrainingProgress cancellable(AtomicBoolean cancelled, List<Double> stepsBefore) {
+    return new TrainingProgress() {
+      @Override
+      public void onStep(String task, int step, int steps, double mse) {
+        poll();
+        stepsBefore.add(mse);
+      }
+
+      @Override
+      public void poll() {
+        if (cancelled.get()) {
+          throw new CancellationException("cancelled");
+        }
+      }
+    };
+  }
+
+  @Test
+  void theFirstStepArrivesInsideTheFirstPqAndACancelThereStopsBothThreadsAtOnce() {
+    AtomicBoolean cancelled = new AtomicBoolean();
+    List<Double> steps = Collections.synchronizedList(new ArrayList<>());
+    AtomicLong cancelAt = new AtomicLong();
+    TrainingProgress inner = cancellable(cancelled, steps);
+    // Cancels at the first step, from whichever worker thread reports it.
+    TrainingProgress progress = new TrainingProgress() {
+      @Override
+      public void onStep(String task, int step, int total, double mse) {
+        if (cancelAt.get() == 0) {
+          assertTrue(Double.isNaN(mse) && step < OpqTrainer.DEFAULT_FIRST_PQ_ITERATIONS * 48,
+              "the first step, " + step + "/" + total + " mse " + mse + ", is inside the first PQ");
+          cancelAt.set(System.nanoTime());
+          cancelled.set(true);
+        }
+        inner.onStep(task, step, total, mse);
+      }
+
+      @Override
+      public void poll() {
+        inner.poll();
+      }
+    };
+    FloatMatrix x = large();
+    assertThrows(CancellationException.class, () -> OpqTrainer.train(x, 48, 8,
+        OpqTrainer.Params.defaults().withThreads(2).withProgress(progress)));
+    double seconds = (System.nanoTime() - cancelAt.get()) / 1e9;
+    assertTrue(seconds < 2, "stopped " + seconds + " s after the cancel");
+  }
+
+  @Test
+  void aCancelAtAnyTimeStopsTheTrainingWithinASecondOrTwo() throws Exception {
+    FloatMatrix x = large();
+    AtomicBoolean cancelled = new AtomicBoolean();
+    AtomicLong cancelAt = new AtomicLong();
+    List<Double> steps = Collections.synchronizedList(new ArrayList<>());
+    // One second in is inside the first PQ, which used to run to its end before the first check.
+    Thread canceller = new Thread(() -> {
+      try {
+        Thread.sleep(1000);
+      } catch (InterruptedException e) {
+        return;
+      }
+      cancelAt.set(System.nanoTime());
+      cancelled.set(true);
+    });
+    canceller.start();
+    CancellationException e = assertThrows(CancellationException.class, () -> OpqTrainer.train(
+        x, 48, 8, OpqTrainer.Params.defaults().withThreads(2)
+            .withProgress(cancellable(cancelled, steps))));
+    double seconds = (System.nanoTime() - cancelAt.get()) / 1e9;
+    canceller.join();
+    assertEquals("cancelled", e.getMessage());
+    assertTrue(seconds < 2, "stopped " + seconds + " s after the cancel");
   }
 
   @Test

@@ -58,8 +58,12 @@ class OpqTrainingTimeOnRealDataTest {
     OpqTrainer.Result opq = OpqTrainer.train(train, M, 8, OpqTrainer.Params.defaults()
         .withIterations(ITERATIONS).withMaxTrainingPoints(MAX_TRAINING_POINTS)
         .withThreads(THREADS)
-        .withProgress((task, step, steps, mse) -> System.out.printf(Locale.ROOT,
-            "  %s %2d/%d  mse %.6f  at %.1f s%n", task, step, steps, mse, seconds(t1))));
+        .withProgress((task, step, steps, mse) -> {
+          if (!Double.isNaN(mse)) {
+            System.out.printf(Locale.ROOT,
+                "  %s %4d/%d  mse %.6f  at %.1f s%n", task, step, steps, mse, seconds(t1));
+          }
+        }));
     double opqS = seconds(t1);
     double opqMse = OpqTrainerTest.mse(opq, train);
 

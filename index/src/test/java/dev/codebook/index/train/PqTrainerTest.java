@@ -10,6 +10,8 @@ import dev.codebook.index.vector.FloatMatrix;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -98,6 +100,42 @@ class PqTrainerTest {
     for (int i = 0; i < 3; i++) {
       assertTrue(lines.get(i).startsWith("PQ3x4: " + (i + 1) + "/3 objective "), lines.get(i));
     }
+  }
+
+  @Test
+  void theSubspacesKMeansPollTheProgressSoAThrowStopsItBeforeASubspaceEnds() {
+    FloatMatrix x = KMeansTest.gaussian(4, 300, 12);
+    AtomicInteger polls = new AtomicInteger();
+    List<Integer> steps = Collections.synchronizedList(new ArrayList<>());
+    PqTrainer.train(x, 3, 4, params(2).withProgress(new TrainingProgress() {
+      @Override
+      public void onStep(String task, int step, int total, double objective) {
+        steps.add(step);
+      }
+
+      @Override
+      public void poll() {
+        polls.incrementAndGet();
+      }
+    }));
+    assertEquals(3, steps.size());
+    // At least once per k-means iteration of every sub-space.
+    assertTrue(polls.get() >= 3 * 8, polls.get() + " polls");
+
+    steps.clear();
+    assertThrows(CancellationException.class, () -> PqTrainer.train(x, 3, 4,
+        params(2).withProgress(new TrainingProgress() {
+          @Override
+          public void onStep(String task, int step, int total, double objective) {
+            steps.add(step);
+          }
+
+          @Override
+          public void poll() {
+            throw new CancellationException("stop");
+          }
+        })));
+    assertEquals(List.of(), steps);
   }
 
   @Test

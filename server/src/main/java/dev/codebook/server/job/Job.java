@@ -14,7 +14,8 @@ import java.util.concurrent.CompletableFuture;
  * phases are known up front (e.g. {@code OPQ}, {@code k-means}, {@code PQ}, {@code encode}) and
  * weighted equally: a step of phase {@code i} of {@code n} at {@code step/steps} is progress
  * {@code (i + step/steps) / n}. A step whose task matches no phase keeps the fraction and only
- * changes the phase text. The fraction never goes back.
+ * changes the phase text. The fraction never goes back. Before the first step the phase text is
+ * {@code "queued"} until a job thread takes the job, then {@code "started"}.
  */
 public final class Job implements TrainingProgress {
 

@@ -105,6 +105,8 @@ public final class JobRegistry implements AutoCloseable {
       return;
     }
     LOG.info("{} started", job);
+    // No longer "queued", though the work's first step may be a while away (sampling, setup).
+    job.phase("started");
     try {
       Object result = work.apply(job);
       job.succeed(result, clock.instant());
