@@ -105,10 +105,10 @@ public final class ServeCommand implements Callable<Integer> {
           + " 0 picks a free port, -1 turns it off).")
   Integer metricsPort;
 
-  @Option(names = "--warmup-ms", paramLabel = "MS", defaultValue = "3000",
-      description = "Search the loaded collections for up to MS milliseconds before saying"
-          + " ready, so that the first queries are not slowed by class loading and compilation"
-          + " (default: ${DEFAULT-VALUE}; 0 skips it).")
+  @Option(names = "--warmup-ms", paramLabel = "MS", defaultValue = "15000",
+      description = "Search the loaded collections (a few thousand queries) before saying"
+          + " ready, for at most MS milliseconds, so that the first queries are not slowed by"
+          + " class loading and compilation (default: ${DEFAULT-VALUE}; 0 skips it).")
   long warmup;
 
   @Option(names = "--backup-root", paramLabel = "DIR",

@@ -37,15 +37,29 @@ public final class Warmup {
   /** Queries a merged batch holds: the server's default search batch. */
   private static final int BATCH = 16;
 
-  /** Most rounds over all collections in each phase. */
-  private static final int MAX_ROUNDS = 2_000;
+  /**
+   * Queries searched in process, over all collections: enough for the JIT to have compiled the
+   * index's hot loops with C2 (the Vector API is fast only there), measured on the bundled
+   * sample; the first searches after a warm-up of a few hundred still took 5-20 ms.
+   */
+  static final int IN_PROCESS_QUERIES = 6_000;
+
+  /** Calls through the port: the request, scheduling and response paths' share. */
+  static final int PORT_CALLS = 800;
+
+  /** Most rounds over all collections in each phase, whatever the counts. */
+  private static final int MAX_ROUNDS = 20_000;
 
   private Warmup() {}
 
   /** What a warm-up did. */
   public record Result(int collections, long searches, long calls, long millis) {}
 
-  /** Warms {@code server} up for about {@code budget} at most. */
+  /**
+   * Warms {@code server} up: {@value #IN_PROCESS_QUERIES} queries in process, then {@value
+   * #PORT_CALLS} calls through the port, each phase cut short when its share of {@code budget}
+   * (two thirds, then the rest) has passed.
+   */
   public static Result run(CodebookServer server, Duration budget) {
     long start = System.nanoTime();
     List<Collection> all = new ArrayList<>();
@@ -61,7 +75,8 @@ public final class Warmup {
     long inProcessEnd = start + budget.toNanos() * 2 / 3;
     long searches = 0;
     // Round-robin so that every collection gets warmed even when the budget runs out early.
-    for (int round = 0; round < MAX_ROUNDS && System.nanoTime() < inProcessEnd; round++) {
+    for (int round = 0; round < MAX_ROUNDS && searches < IN_PROCESS_QUERIES
+        && System.nanoTime() < inProcessEnd; round++) {
       for (Collection c : all) {
         try {
           int rows = round % 8 == 7 ? BATCH : 1;
@@ -94,7 +109,8 @@ public final class Warmup {
       SearchServiceGrpc.SearchServiceBlockingStub stub = SearchServiceGrpc.newBlockingStub(
           ClientInterceptors.intercept(channel,
               MetadataUtils.newAttachHeadersInterceptor(headers)));
-      for (int round = 0; round < MAX_ROUNDS && System.nanoTime() < deadline; round++) {
+      for (int round = 0; round < MAX_ROUNDS && calls < PORT_CALLS
+          && System.nanoTime() < deadline; round++) {
         for (Collection c : all) {
           int rows = round % 8 == 7 ? BATCH : 1;
           SearchParams p = params(c, round);
