@@ -72,6 +72,29 @@ class MainTest {
     }
   }
 
+  /**
+   * {@code info} reports what this JVM runs: its version and home, the kernel provider the
+   * tests were started with ({@code -Dcodebook.kernels}) and its vector width, the cores and the
+   * heap, one line each.
+   */
+  @Test
+  void infoPrintsTheJvmKernelsCoresAndHeapInUse() {
+    Run r = run("info");
+    assertEquals(0, r.code(), r.err());
+    assertEquals("", r.err());
+    dev.codebook.index.simd.KernelSupport k = dev.codebook.index.simd.VectorKernels.support();
+    String asked = System.getProperty("codebook.kernels", "auto");
+    if (!asked.equals("auto")) {
+      assertEquals(asked, k.name(), "the provider -Dcodebook.kernels named");
+    }
+    assertEquals(java.util.List.of(
+        "java       " + Runtime.version() + " (" + System.getProperty("java.home") + ")",
+        "kernels    " + k.name() + ", " + k.vectorBitSize() + "-bit vectors",
+        "cores      " + Runtime.getRuntime().availableProcessors(),
+        "max heap   " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB"),
+        r.out().lines().toList());
+  }
+
   @Test
   void wrongPath() {
     assertCleanError(run("bench", "--data", "/nonexistent/x.hdf5"), "/nonexistent/x.hdf5");
