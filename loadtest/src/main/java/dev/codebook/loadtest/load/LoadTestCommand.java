@@ -455,7 +455,7 @@ public final class LoadTestCommand implements Callable<Integer> {
    * {@code --nprobe} and {@code --rerank} over its values (re-rank factors outer, as {@code
    * bench} sweeps them).
    */
-  List<SearchParams> searchSettings() {
+  private List<SearchParams> searchSettings() {
     SearchParams p = SearchParams.parse(search);
     List<Integer> nprobes = nprobe.isEmpty() ? List.of(p.nprobe()) : nprobe;
     List<Integer> reranks = rerank.isEmpty() ? List.of(p.rerank()) : rerank;
