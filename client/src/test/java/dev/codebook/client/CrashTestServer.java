@@ -1,5 +1,6 @@
 package dev.codebook.client;
 
+import dev.codebook.index.simd.VectorKernels;
 import dev.codebook.index.store.CollectionStore;
 import dev.codebook.index.store.Durability;
 import dev.codebook.server.CodebookServer;
@@ -12,7 +13,8 @@ import java.time.Duration;
 
 /**
  * The server process {@link CrashRecoveryTest} kills: opens the data directory, listens on a
- * free port and publishes it in a file (written, then renamed), then serves until killed.
+ * free port and publishes it in a file (written, then renamed), then serves until killed. It
+ * first prints {@code kernels=NAME}, the kernel provider it runs.
  *
  * <p>Arguments: {@code DATA_DIR PORT_FILE DURABILITY FLUSH_ROWS}.
  */
@@ -23,6 +25,7 @@ public final class CrashTestServer {
   public static void main(String[] args) throws Exception {
     Path data = Path.of(args[0]);
     Path portFile = Path.of(args[1]);
+    System.out.println("kernels=" + VectorKernels.support().name());
     CollectionStore.Options options = CollectionStore.Options.defaults()
         .withDurability(Durability.parse(args[2])).withFlushRows(Integer.parseInt(args[3]))
         .withMaxSegments(4);

@@ -41,9 +41,9 @@ class ServerEndToEndTest {
 
   @Test
   void streamedBuiltAndSearchedThroughTheServerEqualsInProcess() throws Exception {
-    Path file = Path.of(System.getProperty("codebook.shared", "/work/shared"), "data",
+    Path file = Path.of(System.getProperty("codebook.shared", "../../shared"), "data",
         "debian-minilm-384-angular.hdf5");
-    assumeTrue(Files.isRegularFile(file), "no " + file);
+    assumeTrue(Files.isRegularFile(file), file + " is absent: the 28k debian set is not here");
     AnnDataset data = AnnBenchmarksHdf5.read(file);
     FloatMatrix train = data.train();
     FloatMatrix test = data.test();

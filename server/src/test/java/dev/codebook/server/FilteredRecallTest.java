@@ -6,6 +6,7 @@ import static dev.codebook.server.ServerTestSupport.recall;
 import static dev.codebook.server.ServerTestSupport.searchRequest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.codebook.api.v1.AttributeValue;
 import dev.codebook.api.v1.Filter;
@@ -20,6 +21,7 @@ import dev.codebook.index.vector.AnnBenchmarksHdf5;
 import dev.codebook.index.vector.AnnDataset;
 import dev.codebook.index.vector.FloatMatrix;
 import io.grpc.ManagedChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
 import java.util.function.IntPredicate;
@@ -29,11 +31,16 @@ import org.junit.jupiter.api.Test;
  * Issue #4's filtered-search criterion through the real server, on the full debian-minilm set
  * (28,000 x 384, angular): synthetic random attributes pass 1%, 10% and 50% of the vectors, and
  * recall@10 against the exact filtered top-10 (brute force here) must be at least 0.95 of the
- * unfiltered recall at the same settings: IVF64,PQ48x4fs,RFlat, nprobe 8, rerank 10.
+ * unfiltered recall at the same settings (IVF64,PQ48x4fs,RFlat, nprobe 8, rerank 10), and at
+ * least the floors the README's figures rest on: unfiltered 0.80, 1% 0.97, 10% 0.93, 50% 0.86
+ * (measured 0.837, 1.0, 0.9625, 0.8955), so a search that gets worse with and without a filter
+ * alike still fails. The set lives in {@code ../shared/data} ({@code -Dcodebook.shared}); the
+ * test is skipped where it is absent.
  */
 class FilteredRecallTest {
 
-  static final Path DATA = Path.of("../../shared/data/debian-minilm-384-angular.hdf5");
+  static final Path DATA = Path.of(System.getProperty("codebook.shared", "../../shared"), "data",
+      "debian-minilm-384-angular.hdf5");
   static final int QUERIES = 200;
   static final int K = 10;
   static final int NPROBE = 8;
@@ -41,6 +48,7 @@ class FilteredRecallTest {
 
   @Test
   void filtersPassingOneTenAndFiftyPercentKeepRecallOnTheDebianSet() throws Exception {
+    assumeTrue(Files.isRegularFile(DATA), DATA + " is absent: the 28k debian set is not here");
     AnnDataset ds = AnnBenchmarksHdf5.read(DATA);
     FloatMatrix base = ds.train();
     FloatMatrix queries = ds.test().head(QUERIES);
@@ -76,15 +84,18 @@ class FilteredRecallTest {
 
       double unfiltered = recall(truth(base, queries, i -> true), search(stubs, name, queries,
           null), K);
-      check(stubs, name, base, queries, unfiltered, "1%", "lang = rare", i -> rare[i]);
-      check(stubs, name, base, queries, unfiltered, "10%", "bucket < 10", i -> bucket[i] < 10);
-      check(stubs, name, base, queries, unfiltered, "50%", "half = true", i -> half[i]);
+      assertTrue(unfiltered >= 0.80, "unfiltered recall@10 " + unfiltered);
+      check(stubs, name, base, queries, unfiltered, "1%", "lang = rare", i -> rare[i], 0.97);
+      check(stubs, name, base, queries, unfiltered, "10%", "bucket < 10", i -> bucket[i] < 10,
+          0.93);
+      check(stubs, name, base, queries, unfiltered, "50%", "half = true", i -> half[i], 0.86);
       ServerTestSupport.close(channel);
     }
   }
 
   private static void check(ServerTestSupport.Stubs stubs, String name, FloatMatrix base,
-      FloatMatrix queries, double unfiltered, String what, String filter, IntPredicate pass) {
+      FloatMatrix queries, double unfiltered, String what, String filter, IntPredicate pass,
+      double floor) {
     int[][] got = search(stubs, name, queries, filter);
     for (int[] row : got) {
       assertEquals(K, row.length);
@@ -97,6 +108,7 @@ class FilteredRecallTest {
         what, filter, r, unfiltered, r / unfiltered);
     assertTrue(r >= 0.95 * unfiltered, what + " filtered recall@10 " + r + " vs unfiltered "
         + unfiltered);
+    assertTrue(r >= floor, what + " filtered recall@10 " + r + " below " + floor);
   }
 
   private static int[][] search(ServerTestSupport.Stubs stubs, String name, FloatMatrix queries,

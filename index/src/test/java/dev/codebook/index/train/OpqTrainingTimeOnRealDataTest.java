@@ -20,8 +20,8 @@ import org.junit.jupiter.api.Test;
  * with FAISS's peer settings: 20 outer iterations on at most 32,768 points, two threads. FAISS
  * took 137 s for {@code OPQ32,IVF512,PQ32} on this machine, so the whole of that spec is timed
  * too: the rotation, then IVF512 and the residual PQ32 trained in the rotated space. Slow and
- * data-dependent, so it runs only with {@code -Dcodebook.slow=true} and when the file is present;
- * it prints timings and errors and checks only that OPQ beats plain PQ.
+ * data-dependent, so it runs only with {@code -Dcodebook.slow=true} ({@code bin/slow-tests}) and
+ * when the file is present; it prints timings and errors and checks only that OPQ beats plain PQ.
  */
 class OpqTrainingTimeOnRealDataTest {
 
@@ -34,15 +34,15 @@ class OpqTrainingTimeOnRealDataTest {
   private static final int COARSE_ITERATIONS = 10;
 
   private static Path dataset() {
-    String shared = System.getProperty("codebook.shared", "/work/shared");
+    String shared = System.getProperty("codebook.shared", "../../shared");
     return Path.of(shared, "data", "debian-minilm-384-angular.hdf5");
   }
 
   @Test
   void opq32TrainingTimeAndErrorAgainstPlainPq32() throws IOException {
-    assumeTrue(Boolean.getBoolean("codebook.slow"), "set -Dcodebook.slow=true to run");
+    assumeTrue(Boolean.getBoolean("codebook.slow"), "slow: bin/slow-tests runs it");
     Path path = dataset();
-    assumeTrue(Files.exists(path), path + " is missing");
+    assumeTrue(Files.isRegularFile(path), path + " is absent: the 28k debian set is not here");
     FloatMatrix train = AnnBenchmarksHdf5.read(path).train();
     VectorUtil.normalizeRows(train, "train");
     System.out.printf(Locale.ROOT, "kernels=%s, %d x %d, %d threads%n",

@@ -16,15 +16,15 @@ import org.junit.jupiter.api.Test;
 /**
  * Times the two trainers of {@code IVF256,PQ32} on the Debian MiniLM set (28,000 x 384) with two
  * threads, for comparison with FAISS's training time on the same machine. Slow and data-dependent,
- * so it runs only with {@code -Dcodebook.slow=true} and when the file is present; it prints
- * timings and checks only that the results are sane.
+ * so it runs only with {@code -Dcodebook.slow=true} ({@code bin/slow-tests}) and when the file is
+ * present; it prints timings and checks only that the results are sane.
  */
 class TrainingTimeOnRealDataTest {
 
   private static final int THREADS = 2;
 
   private static Path dataset() {
-    String shared = System.getProperty("codebook.shared", "/work/shared");
+    String shared = System.getProperty("codebook.shared", "../../shared");
     return Path.of(shared, "data", "debian-minilm-384-angular.hdf5");
   }
 
@@ -42,9 +42,9 @@ class TrainingTimeOnRealDataTest {
 
   @Test
   void ivf256Pq32TrainingTime() {
-    assumeTrue(Boolean.getBoolean("codebook.slow"), "set -Dcodebook.slow=true to run");
+    assumeTrue(Boolean.getBoolean("codebook.slow"), "slow: bin/slow-tests runs it");
     Path path = dataset();
-    assumeTrue(Files.exists(path), path + " is missing");
+    assumeTrue(Files.isRegularFile(path), path + " is absent: the 28k debian set is not here");
     FloatMatrix train = readTrain(path);
     System.out.printf(Locale.ROOT, "kernels=%s, %d x %d, %d threads%n",
         VectorKernels.support().name(), train.rows(), train.dim(), THREADS);

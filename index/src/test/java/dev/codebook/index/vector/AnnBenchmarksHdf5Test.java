@@ -80,7 +80,7 @@ class AnnBenchmarksHdf5Test {
     String shared = System.getProperty("codebook.shared");
     assumeTrue(shared != null, "codebook.shared is not set");
     Path file = Path.of(shared, "data", "debian-minilm-384-angular.hdf5");
-    assumeTrue(Files.isRegularFile(file), file + " is not present");
+    assumeTrue(Files.isRegularFile(file), file + " is absent: the 28k debian set is not here");
 
     AnnDataset ds = AnnBenchmarksHdf5.read(file);
 

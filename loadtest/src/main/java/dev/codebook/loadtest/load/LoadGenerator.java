@@ -36,7 +36,8 @@ import java.util.function.LongSupplier;
  *
  * A level runs a warm-up (recorded apart and dropped), then the measured phase, which ends after
  * {@link Settings#duration} or {@link Settings#maxRequests} calls, whichever comes first, and
- * after every call sent has been answered. A progress line goes to {@code progress} every second.
+ * after every call sent has been answered. Only the measured phase's answers are scored, into a
+ * {@link LevelRecall} of the level's own. A progress line goes to {@code progress} every second.
  */
 public final class LoadGenerator {
 
@@ -72,6 +73,7 @@ public final class LoadGenerator {
    * @param concurrency closed loop: workers; open loop: 0
    * @param rate open loop: calls per second asked for; closed loop: 0
    * @param stats what the measured phase recorded
+   * @param recall the measured phase's answers (and failures) scored against the ground truth
    * @param seconds measured time, from its start to the last answer
    * @param sent measured calls sent
    * @param clientCpuSeconds CPU time this process (the generator and its gRPC client) used in
@@ -80,8 +82,8 @@ public final class LoadGenerator {
    * @param serverCpuSeconds CPU time the server process used in the measured phase, when it
    *     runs on this machine and its pid was given; NaN otherwise
    */
-  public record Level(int concurrency, double rate, LatencyStats stats, double seconds, long sent,
-      double clientCpuSeconds, double serverCpuSeconds) {
+  public record Level(int concurrency, double rate, LatencyStats stats, LevelRecall recall,
+      double seconds, long sent, double clientCpuSeconds, double serverCpuSeconds) {
     public boolean open() {
       return rate > 0;
     }
@@ -176,6 +178,7 @@ public final class LoadGenerator {
     private final int workers;
     private final LatencyStats warm = new LatencyStats();
     private final LatencyStats measured = new LatencyStats();
+    private final LevelRecall recall = plan.newRecall();
     private volatile LatencyStats current;
     private volatile boolean stopping;
     private final AtomicLong sent = new AtomicLong();
@@ -228,7 +231,7 @@ public final class LoadGenerator {
       long start = measureStart.get();
       long end = Math.max(start, measured.lastCompletionNanos());
       measured.drain();
-      return new Level(workers, 0, measured, (end - start) / 1e9, sent.get(), cpu,
+      return new Level(workers, 0, measured, recall, (end - start) / 1e9, sent.get(), cpu,
           serverCpuSeconds);
     }
 
@@ -249,17 +252,19 @@ public final class LoadGenerator {
             return;
           }
         }
+        LevelRecall scored = stats == measured ? recall : null;
         int call = plan.nextCall();
         long start = System.nanoTime();
         CompletableFuture<SearchResponse> f = send(call);
         if (!f.isDone()) {
           f.whenComplete((r, t) -> {
-            record(stats, call, start, start, r, t);
+            record(stats, scored, call, start, start, r, t);
             next();
           });
           return;
         }
-        record(stats, call, start, start, f.getNow(null), failure(f));
+        Throwable failed = failure(f);
+        record(stats, scored, call, start, start, failed == null ? f.getNow(null) : null, failed);
       }
     }
   }
@@ -277,6 +282,7 @@ public final class LoadGenerator {
     long measuredCalls = measuredCalls(schedule, warmCalls);
     LatencyStats warm = new LatencyStats();
     LatencyStats measured = new LatencyStats();
+    LevelRecall recall = plan.newRecall();
     java.util.concurrent.atomic.AtomicReference<LatencyStats> current =
         new java.util.concurrent.atomic.AtomicReference<>(warmCalls > 0 ? warm : measured);
     Semaphore inFlight = new Semaphore(settings.maxInFlight());
@@ -304,8 +310,9 @@ public final class LoadGenerator {
         inFlight.acquire();
         int call = plan.nextCall();
         long sentAt = System.nanoTime();
+        LevelRecall scored = stats == measured ? recall : null;
         send(call).whenComplete((r, t) -> {
-          record(stats, call, due, sentAt, r, t);
+          record(stats, scored, call, due, sentAt, r, t);
           inFlight.release();
         });
       }
@@ -322,7 +329,7 @@ public final class LoadGenerator {
     }
     long end = Math.max(measureStart, measured.lastCompletionNanos());
     measured.drain();
-    return new Level(0, rate, measured, (end - measureStart) / 1e9, measuredCalls, cpu,
+    return new Level(0, rate, measured, recall, (end - measureStart) / 1e9, measuredCalls, cpu,
         serverCpuSeconds);
   }
 
@@ -339,6 +346,7 @@ public final class LoadGenerator {
     private final long total;
     private final LatencyStats warm = new LatencyStats();
     private final LatencyStats measured = new LatencyStats();
+    private final LevelRecall recall = plan.newRecall();
     private final java.util.concurrent.atomic.AtomicReference<LatencyStats> current;
     private final Semaphore inFlight = new Semaphore(settings.maxInFlight());
     private final AtomicLong cpuStart = new AtomicLong(Long.MIN_VALUE);
@@ -389,8 +397,8 @@ public final class LoadGenerator {
       long measureStart = schedule.due(warmCalls);
       long end = Math.max(measureStart, measured.lastCompletionNanos());
       measured.drain();
-      return new Level(0, rate, measured, (end - measureStart) / 1e9, total - warmCalls, cpu,
-          serverCpuSeconds);
+      return new Level(0, rate, measured, recall, (end - measureStart) / 1e9, total - warmCalls,
+          cpu, serverCpuSeconds);
     }
 
     /** One sender's share of the timetable, run on its event loop. */
@@ -442,8 +450,9 @@ public final class LoadGenerator {
             } catch (RuntimeException e) {
               f = CompletableFuture.failedFuture(e);
             }
+            LevelRecall scored = stats == measured ? recall : null;
             f.whenComplete((r, t) -> {
-              record(stats, call, due, sentAt, r, t);
+              record(stats, scored, call, due, sentAt, r, t);
               inFlight.release();
             });
             now = System.nanoTime();
@@ -474,14 +483,20 @@ public final class LoadGenerator {
     }
   }
 
-  private void record(LatencyStats stats, int call, long intended, long sent, SearchResponse r,
-      Throwable t) {
+  /** Records a completed call; {@code recall} is null in a warm-up, whose answers are not scored. */
+  private void record(LatencyStats stats, LevelRecall recall, int call, long intended, long sent,
+      SearchResponse r, Throwable t) {
     long done = System.nanoTime();
     if (t == null) {
       stats.success(intended, sent, done, plan.batch());
-      plan.score(call, r);
+      if (recall != null) {
+        recall.answered(plan.rows(call), r);
+      }
     } else {
       stats.failure(intended, sent, done, code(t));
+      if (recall != null) {
+        recall.failed(plan.rows(call));
+      }
     }
   }
 

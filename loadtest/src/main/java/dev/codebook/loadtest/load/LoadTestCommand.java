@@ -48,7 +48,9 @@ import picocli.CommandLine.Option;
         + " back to back) or open loop (--rate R: R calls per second on a fixed timetable,"
         + " latency measured from each call's slot, so stalls are not hidden). A list of levels"
         + " (--concurrency 1,2,4,8 or --rate 500,1000) is a sweep: one JSON line per level"
-        + " (--out), and --report draws latency against throughput. Progress every second on"
+        + " (--out), and --report draws latency against throughput; lists of --nprobe or"
+        + " --rerank run the levels once per search setting. Each level's recall is scored from"
+        + " its own answers, a failed query counting as a miss. Progress every second on"
         + " stderr. Loopback targets only unless --allow-remote.")
 public final class LoadTestCommand implements Callable<Integer> {
 
@@ -91,13 +93,15 @@ public final class LoadTestCommand implements Callable<Integer> {
       description = "Search parameters, e.g. nprobe=16,rerank=4 (default: the server's).")
   String search;
 
-  @Option(names = "--nprobe", paramLabel = "N",
-      description = "Inverted lists to probe, as `search --nprobe` (overrides --search's).")
-  Integer nprobe;
+  @Option(names = "--nprobe", paramLabel = "N", split = ",",
+      description = "Inverted lists to probe, as `search --nprobe` (overrides --search's); a"
+          + " list, e.g. 4,16,64, runs every level once per value.")
+  List<Integer> nprobe = new ArrayList<>();
 
-  @Option(names = "--rerank", paramLabel = "F",
-      description = "Re-rank factor (RFlat), as `search --rerank` (overrides --search's).")
-  Integer rerank;
+  @Option(names = "--rerank", paramLabel = "F", split = ",",
+      description = "Re-rank factor (RFlat), as `search --rerank` (overrides --search's); a"
+          + " list runs every level once per value (crossed with --nprobe).")
+  List<Integer> rerank = new ArrayList<>();
 
   @Mixin TopKOption topK;
 
@@ -199,7 +203,7 @@ public final class LoadTestCommand implements Callable<Integer> {
     PrintStream err = System.err;
     Target t = Target.parse(connection.target()).requireLoopback(allowRemote);
     validate();
-    SearchParams params = searchParams();
+    List<SearchParams> settingsList = searchSettings();
     if (load) {
       IndexSpec.parse(index); // a typo fails here, before anything is uploaded
     }
@@ -235,13 +239,19 @@ public final class LoadTestCommand implements Callable<Integer> {
         }
       }
       int k = topK.k();
-      SearchOptions options = SearchOptions.topK(k).withNprobe(params.nprobe())
-          .withRerank(params.rerank());
-      QueryPlan plan = new QueryPlan(name, dataset.test(), batch, options,
-          dataset.hasGroundTruth() && k >= 10 ? dataset.neighbors() : null, ids);
+      List<QueryPlan> plans = new ArrayList<>();
+      for (SearchParams params : settingsList) {
+        SearchOptions options = SearchOptions.topK(k).withNprobe(params.nprobe())
+            .withRerank(params.rerank());
+        plans.add(new QueryPlan(name, dataset.test(), batch, options,
+            dataset.hasGroundTruth() && k >= 10 ? dataset.neighbors() : null, ids));
+      }
+      String paramsText = settingsList.stream().map(SearchParams::toString)
+          .collect(java.util.stream.Collectors.joining("; "));
       err.printf(Locale.ROOT, "[loadtest] %s on %s: %s, %,d vectors, %s; %,d test queries, %d per"
               + " call, %s%n", "collections/" + name, t, info.getIndexSpec(), info.getVectorCount(),
-          info.getState(), dataset.test().rows(), batch, params);
+          info.getState(), dataset.test().rows(), batch, paramsText);
+      boolean sweepsParams = settingsList.size() > 1;
 
       java.util.function.LongSupplier serverCpu =
           serverPid == null ? () -> -1 : LoadGenerator.processCpu(serverPid);
@@ -251,36 +261,42 @@ public final class LoadTestCommand implements Callable<Integer> {
       List<LoadGenerator.Sender> senders = senders(client, extra, loops);
       boolean warnedIds = false;
       if (jitWarmup > 0) {
-        warmUpJit(senders, plan, serverCpu, err);
+        warmUpJit(senders, plans.get(0), serverCpu, err);
       }
-      for (Number level : levels) {
-        LoadGenerator generator = new LoadGenerator(senders, plan, settings,
-            line -> err.println("[loadtest] " + line), serverCpu);
-        if (meter != null) {
-          meter.sinceLast(); // start afresh: the level's warm-up and measurement
-        }
-        LoadGenerator.Level result = open ? generator.openLoop(level.doubleValue())
-            : generator.closedLoop(level.intValue());
-        Map<String, Object> line = summary(result, t, name, info, params, plan, datasetName);
-        if (meter != null) {
-          org.HdrHistogram.Histogram h = meter.sinceLast();
-          line.put("hiccup_p99_ms", round(h.getValueAtPercentile(99) / 1e3, 3));
-          line.put("hiccup_max_ms", round(h.getMaxValue() / 1e3, 3));
-        }
-        lines.add(line);
-        if (plan.noIdIsARow() && !warnedIds) {
-          err.println("[loadtest] warning: no recall: " + ids.noRowsExplanation(data,
-              plan.otherIds(), plan.otherId()));
-          warnedIds = true;
-        }
-        err.println("[loadtest] " + humanLine(line));
-        if (json) {
-          System.out.println(GSON.toJson(line));
-          System.out.flush();
+      for (int p = 0; p < plans.size(); p++) {
+        QueryPlan plan = plans.get(p);
+        SearchParams params = settingsList.get(p);
+        String prefix = sweepsParams ? "[loadtest] " + params + " " : "[loadtest] ";
+        for (Number level : levels) {
+          LoadGenerator generator = new LoadGenerator(senders, plan, settings,
+              line -> err.println(prefix + line), serverCpu);
+          if (meter != null) {
+            meter.sinceLast(); // start afresh: the level's warm-up and measurement
+          }
+          LoadGenerator.Level result = open ? generator.openLoop(level.doubleValue())
+              : generator.closedLoop(level.intValue());
+          Map<String, Object> line = summary(result, t, name, info, params, batch,
+              datasetName);
+          if (meter != null) {
+            org.HdrHistogram.Histogram h = meter.sinceLast();
+            line.put("hiccup_p99_ms", round(h.getValueAtPercentile(99) / 1e3, 3));
+            line.put("hiccup_max_ms", round(h.getMaxValue() / 1e3, 3));
+          }
+          lines.add(line);
+          if (result.recall().noIdIsARow() && !warnedIds) {
+            err.println("[loadtest] warning: no recall: " + ids.noRowsExplanation(data,
+                result.recall().otherIds(), result.recall().otherId()));
+            warnedIds = true;
+          }
+          err.println("[loadtest] " + humanLine(line, sweepsParams));
+          if (json) {
+            System.out.println(GSON.toJson(line));
+            System.out.flush();
+          }
         }
       }
       if (!json) {
-        printTable(lines);
+        printTable(lines, sweepsParams);
       }
       if (out != null) {
         StringBuilder sb = new StringBuilder();
@@ -293,7 +309,7 @@ public final class LoadTestCommand implements Callable<Integer> {
       if (report != null) {
         LatencyThroughputChart chart = new LatencyThroughputChart(String.format(Locale.ROOT,
             "Latency vs throughput: %s, %s, %s, batch %d", datasetName, info.getIndexSpec(),
-            params, batch));
+            paramsText, batch));
         chart.addLines(lines);
         chart.writeHtml(report, String.format(Locale.ROOT, "Target %s, %.0f s per level after"
             + " %.0f s warm-up (and a JIT warm-up of at least %.0f s before the first).", t,
@@ -413,11 +429,15 @@ public final class LoadTestCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--timeout must be positive, got "
           + connection.timeoutSeconds());
     }
-    if (nprobe != null && nprobe <= 0) {
-      throw new IllegalArgumentException("--nprobe must be positive, got " + nprobe);
+    for (int n : nprobe) {
+      if (n <= 0) {
+        throw new IllegalArgumentException("--nprobe must be positive, got " + n);
+      }
     }
-    if (rerank != null && rerank <= 0) {
-      throw new IllegalArgumentException("--rerank must be positive, got " + rerank);
+    for (int r : rerank) {
+      if (r <= 0) {
+        throw new IllegalArgumentException("--rerank must be positive, got " + r);
+      }
     }
     if (retries < 0) {
       throw new IllegalArgumentException("--retries must be >= 0, got " + retries);
@@ -430,11 +450,22 @@ public final class LoadTestCommand implements Callable<Integer> {
     }
   }
 
-  /** {@code --search}, with {@code --nprobe} and {@code --rerank} over its values. */
-  private SearchParams searchParams() {
+  /**
+   * The search settings the levels run with, in order: {@code --search}, with each value of
+   * {@code --nprobe} and {@code --rerank} over its values (re-rank factors outer, as {@code
+   * bench} sweeps them).
+   */
+  private List<SearchParams> searchSettings() {
     SearchParams p = SearchParams.parse(search);
-    return new SearchParams(nprobe != null ? nprobe : p.nprobe(),
-        rerank != null ? rerank : p.rerank());
+    List<Integer> nprobes = nprobe.isEmpty() ? List.of(p.nprobe()) : nprobe;
+    List<Integer> reranks = rerank.isEmpty() ? List.of(p.rerank()) : rerank;
+    List<SearchParams> out = new ArrayList<>();
+    for (int r : reranks) {
+      for (int n : nprobes) {
+        out.add(new SearchParams(n, r));
+      }
+    }
+    return out;
   }
 
   private static Duration seconds(String option, double s) {
@@ -449,8 +480,9 @@ public final class LoadTestCommand implements Callable<Integer> {
 
   /** One level as a JSON object; the field names are the command-line contract. */
   static Map<String, Object> summary(LoadGenerator.Level r, Target target, String collection,
-      Collection info, SearchParams params, QueryPlan plan, String dataset) {
+      Collection info, SearchParams params, int batch, String dataset) {
     LatencyStats s = r.stats();
+    LevelRecall recall = r.recall();
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("system", "codebook-server");
     m.put("mode", r.open() ? "open" : "closed");
@@ -460,8 +492,8 @@ public final class LoadTestCommand implements Callable<Integer> {
       m.put("concurrency", r.concurrency());
     }
     m.put("qps", round(r.qps(), 1));
-    m.put("recall@10", round(plan.recallAt10(), 4));
-    m.put("recall@1", round(plan.recallAt1(), 4));
+    m.put("recall@10", round(recall.recallAt10(), 4));
+    m.put("recall@1", round(recall.recallAt1(), 4));
     m.put("errors", s.errors());
     m.put("p50_ms", round(s.latencyMs(50), 3));
     m.put("p90_ms", round(s.latencyMs(90), 3));
@@ -482,13 +514,14 @@ public final class LoadTestCommand implements Callable<Integer> {
     m.put("errors_total", s.errorCount());
     m.put("queries", s.queries());
     m.put("calls_per_s", round(r.callsPerSecond(), 1));
-    m.put("batch", plan.batch());
+    m.put("batch", batch);
     m.put("client_cpu_us_per_call", round(r.clientCpuSeconds() >= 0 ? r.clientCpuMicrosPerCall()
         : Double.NaN, 1));
     if (!Double.isNaN(r.serverCpuSeconds())) {
       m.put("server_cpu_us_per_call", round(r.serverCpuMicrosPerCall(), 1));
     }
-    m.put("recall_queries", plan.queriesScored());
+    m.put("recall_queries", recall.queries());
+    m.put("recall_failed_queries", recall.failedQueries());
     m.put("target", target.toString());
     m.put("collection", "collections/" + collection);
     m.put("index", info.getIndexSpec());
@@ -498,20 +531,27 @@ public final class LoadTestCommand implements Callable<Integer> {
     return m;
   }
 
-  private static String humanLine(Map<String, Object> m) {
-    String level = "open".equals(m.get("mode")) ? "rate " + m.get("rate") : "c=" + m.get("concurrency");
+  private static String humanLine(Map<String, Object> m, boolean withParams) {
+    String level = levelName(m, withParams);
     return String.format(Locale.ROOT, "%s done: %,.0f QPS, p50 %s ms, p99 %s ms, p99.9 %s"
             + " ms, max %s ms, recall@10 %s, errors %s", level, (Double) m.get("qps"),
         m.get("p50_ms"), m.get("p99_ms"), m.get("p999_ms"), m.get("max_ms"), m.get("recall@10"),
         m.get("errors"));
   }
 
-  private static void printTable(List<Map<String, Object>> lines) {
-    System.out.printf("%-14s %10s %9s %9s %9s %9s %9s %9s  %s%n", "level", "QPS", "p50 ms",
+  /** {@code c=4} or {@code rate 500}, after the search setting when the run sweeps them. */
+  private static String levelName(Map<String, Object> m, boolean withParams) {
+    String level = "open".equals(m.get("mode")) ? "rate " + m.get("rate") : "c=" + m.get("concurrency");
+    return withParams ? m.get("params") + " " + level : level;
+  }
+
+  private static void printTable(List<Map<String, Object>> lines, boolean withParams) {
+    String width = withParams ? "%-34s" : "%-14s";
+    System.out.printf(width + " %10s %9s %9s %9s %9s %9s %9s  %s%n", "level", "QPS", "p50 ms",
         "p90 ms", "p99 ms", "p99.9 ms", "max ms", "recall@10", "errors");
     for (Map<String, Object> m : lines) {
-      String level = "open".equals(m.get("mode")) ? "rate " + m.get("rate") : "c=" + m.get("concurrency");
-      System.out.printf(Locale.ROOT, "%-14s %,10.0f %9s %9s %9s %9s %9s %9s  %s%n", level,
+      String level = levelName(m, withParams);
+      System.out.printf(Locale.ROOT, width + " %,10.0f %9s %9s %9s %9s %9s %9s  %s%n", level,
           (Double) m.get("qps"), m.get("p50_ms"), m.get("p90_ms"),
           m.get("p99_ms"), m.get("p999_ms"), m.get("max_ms"),
           m.get("recall@10"), ((Map<?, ?>) m.get("errors")).isEmpty() ? "none" : m.get("errors"));

@@ -15,19 +15,28 @@ import java.util.Map;
  * inline SVG (same style as {@link RecallQpsChart}): achieved QPS on x, latency on a log scale on
  * y, one line per percentile (p50, p99, p99.9), one point per load level, joined in the order
  * the levels ran. Where the p99 line turns up while QPS stops growing, the server is saturated.
+ * A sweep over several search settings ({@code params}) gets one colour per setting, the
+ * percentiles told apart by their dashes.
  */
 public final class LatencyThroughputChart {
 
   private record Point(double qps, double ms, String label) {}
 
-  /** Percentiles drawn, their JSON keys and colours. */
+  /** Percentiles drawn, their JSON keys, colours and (in a sweep of settings) dashes. */
   private static final String[][] LINES = {
-    {"p50", "p50_ms", "#1f77b4"}, {"p99", "p99_ms", "#d62728"}, {"p99.9", "p999_ms", "#ff7f0e"}
+    {"p50", "p50_ms", "#1f77b4", ""}, {"p99", "p99_ms", "#d62728", "6,3"},
+    {"p99.9", "p999_ms", "#ff7f0e", "2,3"}
+  };
+
+  /** One colour per search setting, when a sweep has several. */
+  private static final String[] SETTING_COLORS = {
+    "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"
   };
 
   private final String title;
   private final Map<String, List<Point>> series = new LinkedHashMap<>();
   private final Map<String, String> colors = new LinkedHashMap<>();
+  private final Map<String, String> dashes = new LinkedHashMap<>();
 
   public LatencyThroughputChart(String title) {
     this.title = title;
@@ -35,19 +44,25 @@ public final class LatencyThroughputChart {
 
   /**
    * Adds load-test summary lines (maps with {@code mode}, {@code qps}, {@code p50_ms}, {@code
-   * p99_ms}, {@code p999_ms} and {@code concurrency} or {@code rate}).
+   * p99_ms}, {@code p999_ms} and {@code concurrency} or {@code rate}, and {@code params}).
    */
   public void addLines(List<Map<String, Object>> lines) {
+    List<String> settings = lines.stream().map(l -> String.valueOf(l.getOrDefault("params", "")))
+        .distinct().toList();
+    boolean bySetting = settings.size() > 1;
     for (Map<String, Object> l : lines) {
       String mode = String.valueOf(l.getOrDefault("mode", ""));
       String level = "open".equals(mode) ? "rate " + l.get("rate") : "c=" + l.get("concurrency");
+      String setting = String.valueOf(l.getOrDefault("params", ""));
       for (String[] line : LINES) {
         double ms = num(l.get(line[1]));
         double qps = num(l.get("qps"));
         if (ms > 0 && qps > 0) {
-          String name = mode + " loop " + line[0];
+          String name = (bySetting ? setting + " " : "") + mode + " loop " + line[0];
           series.computeIfAbsent(name, x -> new ArrayList<>()).add(new Point(qps, ms, level));
-          colors.putIfAbsent(name, line[2]);
+          colors.putIfAbsent(name, bySetting
+              ? SETTING_COLORS[settings.indexOf(setting) % SETTING_COLORS.length] : line[2]);
+          dashes.putIfAbsent(name, bySetting ? line[3] : "open".equals(mode) ? "6,3" : "");
         }
       }
     }
@@ -117,7 +132,8 @@ public final class LatencyThroughputChart {
     int i = 0;
     for (Map.Entry<String, List<Point>> e : series.entrySet()) {
       String color = colors.get(e.getKey());
-      String dash = e.getKey().startsWith("open") ? " stroke-dasharray='6,3'" : "";
+      String dash = dashes.get(e.getKey()).isEmpty() ? ""
+          : " stroke-dasharray='" + dashes.get(e.getKey()) + "'";
       // joined in sweep order, not QPS order: past saturation the curve bends back (more
       // callers, no more throughput, more latency), which is the point of the chart
       List<Point> ps = e.getValue();

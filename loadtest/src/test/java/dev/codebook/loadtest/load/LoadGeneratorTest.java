@@ -79,11 +79,13 @@ class LoadGeneratorTest {
     assertTrue(again.getMessage().contains("--replace"), again.getMessage());
   }
 
-  @Test
-  void closedLoopRecallEqualsSearchingEveryQueryOnceAndHasNoErrors() throws Exception {
-    // The reference: every test query searched once, scored independently of QueryPlan.
-    List<List<SearchHit>> hits = client.search("sample", rows(0, sample.test().rows()), NPROBE_4);
-    long found = 0;
+  /**
+   * Hits in the top 10 of each test query searched once with {@code options}, scored
+   * independently of {@link LevelRecall}.
+   */
+  static int[] hitsPerQuery(SearchOptions options) {
+    List<List<SearchHit>> hits = client.search("sample", rows(0, sample.test().rows()), options);
+    int[] found = new int[hits.size()];
     for (int q = 0; q < hits.size(); q++) {
       Set<Integer> truth = new HashSet<>();
       for (int j = 0; j < 10; j++) {
@@ -91,19 +93,31 @@ class LoadGeneratorTest {
       }
       for (SearchHit h : hits.get(q)) {
         if (truth.contains(Integer.parseInt(h.id().substring("row-".length())))) {
-          found++;
+          found[q]++;
         }
       }
     }
-    double expected = found / (10.0 * hits.size());
+    return found;
+  }
+
+  /** Recall@10 of every test query searched once with {@code options}. */
+  static double recallOf(SearchOptions options) {
+    return java.util.Arrays.stream(hitsPerQuery(options)).sum()
+        / (10.0 * sample.test().rows());
+  }
+
+  @Test
+  void closedLoopRecallEqualsSearchingEveryQueryOnceAndHasNoErrors() throws Exception {
+    double expected = recallOf(NPROBE_4);
 
     QueryPlan plan = plan(1);
     List<String> progress = new ArrayList<>();
     // bounded by count, so every query is sent however slow the machine is
     LoadGenerator.Level level = generator(plan, 0.2, 60, 400, progress).closedLoop(3);
 
-    assertEquals(sample.test().rows(), plan.queriesScored(), "every query answered at least once");
-    assertEquals(expected, plan.recallAt10(), 1e-12);
+    assertEquals(sample.test().rows(), level.recall().queries(), "every query answered");
+    assertEquals(0, level.recall().failedQueries());
+    assertEquals(expected, level.recall().recallAt10(), 1e-12);
     assertTrue(expected > 0.3, "" + expected);
     assertEquals(Map.of(), level.stats().errors());
     assertEquals(level.sent(), level.stats().calls(), "every measured call answered");
@@ -113,6 +127,110 @@ class LoadGeneratorTest {
     assertTrue(p50 > 0 && p50 <= p99 && p99 <= level.stats().latencyMs(99.9)
         && level.stats().latencyMs(99.9) <= level.stats().maxMs(), p50 + " " + p99);
     assertEquals(400, level.sent());
+  }
+
+  /**
+   * Two levels sharing one plan, the first searched at nprobe 1 and the second at nprobe 16 (a
+   * searcher that sets it on each call): each reports the recall of its own answers, which is
+   * what searching every query once at its nprobe gives. Scored across levels (or from the
+   * first answer a plan ever got, as the JIT warm-up's would be), the second would report the
+   * first's.
+   */
+  @Test
+  void eachLevelReportsTheRecallOfItsOwnAnswersAtItsOwnNprobe() throws Exception {
+    double narrow = recallOf(NPROBE_4.withNprobe(1));
+    double wide = recallOf(NPROBE_4.withNprobe(16));
+    assertTrue(wide > narrow + 0.05, "nprobe 16 finds more than nprobe 1: " + wide + " vs "
+        + narrow);
+
+    QueryPlan plan = plan(1);
+    LoadGenerator.Settings settings = new LoadGenerator.Settings(Duration.ofMillis(100),
+        Duration.ofSeconds(60), 200, 10_000); // 200 calls: each query exactly once
+    LoadGenerator.Level first = new LoadGenerator(nprobe(1), plan, settings, l -> {})
+        .closedLoop(2);
+    LoadGenerator.Level second = new LoadGenerator(nprobe(16), plan, settings, l -> {})
+        .closedLoop(2);
+
+    assertEquals(200, first.recall().queries());
+    assertEquals(200, second.recall().queries());
+    assertEquals(narrow, first.recall().recallAt10(), 1e-12);
+    assertEquals(wide, second.recall().recallAt10(), 1e-12);
+  }
+
+  /**
+   * A level's warm-up answers are not scored: here the first calls of the warm-up fail and the
+   * next ones come back empty, and the measured phase (well after them) still reports the
+   * recall of real answers, with no query counted as failed.
+   */
+  @Test
+  void answersToTheWarmUpAreNotScored() throws Exception {
+    double expected = recallOf(NPROBE_4);
+    java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+    Searcher badAtFirst = r -> {
+      int n = calls.getAndIncrement();
+      if (n < 10) {
+        return java.util.concurrent.CompletableFuture.failedFuture(
+            io.grpc.Status.UNAVAILABLE.withDescription("warming").asRuntimeException());
+      }
+      if (n < 20) {
+        dev.codebook.api.v1.SearchResponse.Builder empty =
+            dev.codebook.api.v1.SearchResponse.newBuilder();
+        for (int q = 0; q < r.getQueriesCount(); q++) {
+          empty.addResults(dev.codebook.api.v1.QueryResult.getDefaultInstance());
+        }
+        return java.util.concurrent.CompletableFuture.completedFuture(empty.build());
+      }
+      return client.searchAsync(r);
+    };
+    // 20 calls take milliseconds; the warm-up lasts a second
+    LoadGenerator.Level level = new LoadGenerator(badAtFirst, plan(1), new LoadGenerator.Settings(
+        Duration.ofSeconds(1), Duration.ofSeconds(60), 200, 10_000), l -> {}).closedLoop(2);
+
+    assertTrue(calls.get() > 220, "the warm-up went past its bad calls: " + calls.get());
+    assertEquals(Map.of(), level.stats().errors(), "the failures were in the warm-up");
+    assertEquals(200, level.recall().queries());
+    assertEquals(0, level.recall().failedQueries());
+    assertEquals(expected, level.recall().recallAt10(), 1e-12);
+  }
+
+  /**
+   * A level whose calls fail counts their queries as misses: here every query whose test row is
+   * a multiple of 4 fails (UNAVAILABLE), and the recall is that of the other answers over all
+   * 200 queries, with the 50 failed ones reported beside it.
+   */
+  @Test
+  void failedQueriesCountAsMisses() throws Exception {
+    int[] hits = hitsPerQuery(NPROBE_4);
+    long kept = 0;
+    for (int q = 0; q < hits.length; q++) {
+      kept += q % 4 == 0 ? 0 : hits[q];
+    }
+    double expected = kept / (10.0 * hits.length);
+
+    QueryPlan plan = plan(1);
+    java.util.Map<dev.codebook.api.v1.SearchRequest, Integer> rowOf =
+        new java.util.IdentityHashMap<>();
+    for (int c = 0; c < plan.calls(); c++) {
+      rowOf.put(plan.request(c), c); // batch 1: call c is test row c
+    }
+    Searcher failsEveryFourthRow = r -> rowOf.get(r) % 4 == 0
+        ? java.util.concurrent.CompletableFuture.failedFuture(
+            io.grpc.Status.UNAVAILABLE.withDescription("shed").asRuntimeException())
+        : client.searchAsync(r);
+    LoadGenerator.Level level = new LoadGenerator(failsEveryFourthRow, plan,
+        new LoadGenerator.Settings(Duration.ZERO, Duration.ofSeconds(60), 200, 10_000), l -> {})
+        .closedLoop(2);
+
+    assertEquals(Map.of("UNAVAILABLE", 50L), level.stats().errors());
+    assertEquals(200, level.recall().queries());
+    assertEquals(50, level.recall().failedQueries());
+    assertEquals(expected, level.recall().recallAt10(), 1e-12);
+    assertTrue(expected < recallOf(NPROBE_4) - 0.1, "the misses cost recall: " + expected);
+  }
+
+  /** Sends each call with {@code nprobe} in place of the plan's. */
+  static Searcher nprobe(int nprobe) {
+    return r -> client.searchAsync(r.toBuilder().setNprobe(nprobe).build());
   }
 
   @Test
@@ -189,7 +307,7 @@ class LoadGeneratorTest {
       // 80 warm-up calls and 400 measured, alternating between the connections
       assertEquals(240, sent[0].get());
       assertEquals(240, sent[1].get());
-      assertTrue(plan.recallAt10() > 0.5, "" + plan.recallAt10()); // answers were scored
+      assertTrue(level.recall().recallAt10() > 0.5, "" + level.recall().recallAt10()); // scored
     } finally {
       clients.forEach(CodebookClient::close);
       loops.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).sync();
@@ -217,7 +335,7 @@ class LoadGeneratorTest {
       LoadGenerator.Level service =
           new LoadGenerator(c::searchAsync, plan, closed, l -> {}).closedLoop(1);
       double serviceMs = service.stats().latencyMs(50);
-      assertEquals(1.0, plan.recallAt10(), "exact search");
+      assertEquals(1.0, service.recall().recallAt10(), "exact search");
 
       int calls = 30;
       double rate = 2000 / serviceMs; // twice the capacity

@@ -47,6 +47,26 @@ class LatencyThroughputChartTest {
   }
 
   @Test
+  void aSweepOfSearchSettingsDrawsEachSettingAsLinesOfItsOwn() {
+    List<Map<String, Object>> lines = new java.util.ArrayList<>();
+    for (String params : List.of("nprobe=1,rerank=1", "nprobe=16,rerank=1")) {
+      for (int c : new int[] {1, 2}) {
+        Map<String, Object> l = level("closed", "concurrency", c, 1000 * c, 1.0 * c, 2.0 * c);
+        l.put("params", params);
+        lines.add(l);
+      }
+    }
+    LatencyThroughputChart chart = new LatencyThroughputChart("nprobe sweep");
+    chart.addLines(lines);
+    String svg = chart.svg();
+    // two settings x 3 percentiles, each line through its own 2 levels
+    assertEquals(6, svg.split("<path ", -1).length - 1);
+    assertEquals(12, svg.split("<circle ", -1).length - 1);
+    assertTrue(svg.contains("nprobe=1,rerank=1 closed loop p99, c=2: 2000 QPS, 4.000 ms"), svg);
+    assertTrue(svg.contains("nprobe=16,rerank=1 closed loop p99, c=2: 2000 QPS, 4.000 ms"), svg);
+  }
+
+  @Test
   void levelsWithoutAnswersAreLeftOut() {
     LatencyThroughputChart chart = new LatencyThroughputChart("empty");
     Map<String, Object> none = level("closed", "concurrency", 1, 0, Double.NaN, Double.NaN);
