@@ -146,7 +146,7 @@ class CoarseQuantizerTest {
   }
 
   /**
-   * A query probes the same lists with the same score bits alone and at every position of
+   * A query probes the same lists with the same scores alone and at every position of
    * batches of every size, whether the probe pre-selects or scores every centroid: a server
    * merges unrelated calls into one batch, and no answer may depend on that.
    */
@@ -179,7 +179,13 @@ class CoarseQuantizerTest {
             float[][] inBatch = probeAt(cq, new FloatMatrix(size, d, rows), at, nprobe);
             String where = "query " + i + ", nprobe " + nprobe + ", row " + at + " of " + size;
             assertArrayEquals(alone[0], inBatch[0], where + ": lists");
-            assertArrayEquals(alone[1], inBatch[1], where + ": scores, to the bit");
+            // Equal but for the last bits: the pre-selection's exact scores sum a Vector API
+            // dot product's lanes in whatever order the JIT tier running it picks (the same
+            // call can change its last bit once C2 compiles it), which is not the batch's doing.
+            for (int j = 0; j < nprobe; j++) {
+              assertEquals(alone[1][j], inBatch[1][j], 4 * Math.ulp(alone[1][j]),
+                  where + ": score " + j);
+            }
           }
         }
       }
