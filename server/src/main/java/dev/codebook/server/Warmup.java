@@ -90,7 +90,39 @@ public final class Warmup {
     }
     long calls = server.config().tls() ? 0
         : throughPort(server, all, rnd, start + budget.toNanos());
+    awaitQuietJit(start + budget.toNanos());
     return new Result(all.size(), searches, calls, (System.nanoTime() - start) / 1_000_000);
+  }
+
+  /** How long the JIT must have compiled nothing for the warm-up to count as settled. */
+  private static final long JIT_QUIET_NANOS = 300_000_000L;
+
+  /**
+   * Waits, until {@code deadline} at most, for the JIT to finish compiling what the warm-up
+   * made hot: it compiles in the background, and a first query that arrives while the last
+   * methods are still queued runs them in their slower first-tier form.
+   */
+  private static void awaitQuietJit(long deadline) {
+    java.lang.management.CompilationMXBean jit =
+        java.lang.management.ManagementFactory.getCompilationMXBean();
+    if (jit == null || !jit.isCompilationTimeMonitoringSupported()) {
+      return;
+    }
+    long last = jit.getTotalCompilationTime();
+    long quietSince = System.nanoTime();
+    while (System.nanoTime() - quietSince < JIT_QUIET_NANOS && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      long now = jit.getTotalCompilationTime();
+      if (now != last) {
+        last = now;
+        quietSince = System.nanoTime();
+      }
+    }
   }
 
   private static long throughPort(CodebookServer server, List<Collection> all,
