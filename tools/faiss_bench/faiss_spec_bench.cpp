@@ -155,20 +155,25 @@ std::string read_distance(hid_t file) {
   if (attr < 0) throw std::runtime_error("no 'distance' attribute");
   hid_t type = H5Aget_type(attr);
   std::string s;
+  if (H5Tget_class(type) != H5T_STRING) throw std::runtime_error("'distance' is not a string");
+  // the memory type in the file's character set (h5py writes UTF-8; ASCII <-> UTF-8 does not convert)
+  hid_t mem = H5Tcopy(H5T_C_S1);
+  H5Tset_cset(mem, H5Tget_cset(type));
   if (H5Tis_variable_str(type) > 0) {
     char* p = nullptr;
-    hid_t mem = H5Tcopy(H5T_C_S1);
     H5Tset_size(mem, H5T_VARIABLE);
-    H5Aread(attr, mem, &p);
+    if (H5Aread(attr, mem, &p) < 0) throw std::runtime_error("cannot read 'distance'");
     s = p ? p : "";
     H5free_memory(p);
-    H5Tclose(mem);
   } else {
     size_t n = H5Tget_size(type);
     std::vector<char> buf(n + 1, 0);
-    H5Aread(attr, type, buf.data());
+    H5Tset_size(mem, n + 1);
+    H5Tset_strpad(mem, H5T_STR_NULLTERM);
+    if (H5Aread(attr, mem, buf.data()) < 0) throw std::runtime_error("cannot read 'distance'");
     s = buf.data();
   }
+  H5Tclose(mem);
   H5Tclose(type);
   H5Aclose(attr);
   return s;
