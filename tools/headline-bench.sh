@@ -4,7 +4,8 @@
 # back to back, both timed the same way (--warmup s of untimed passes, then the median of at
 # least --min-passes timed passes over at least --min-time s, with the lowest and highest),
 # on each dataset given. Writes OUTDIR/{codebook,faiss}-DATASET.jsonl, OUTDIR/load.jsonl (the
-# machine's load before and after each side) and OUTDIR/headline.md (ratio tables).
+# machine's load before and after each side), OUTDIR/headline.md (ratio tables) and
+# OUTDIR/ratios.svg (the ratios as bars).
 #
 #   tools/headline-bench.sh OUTDIR [DATA.hdf5 ...]     # default: the two Debian sets, ~15 min
 #
@@ -85,3 +86,4 @@ for data in "${DATASETS[@]}"; do
   done
 done
 /usr/bin/python3 "$ROOT/tools/headline_table.py" "$OUT" | tee "$OUT/headline.md"
+/usr/bin/python3 "$ROOT/tools/headline_chart.py" "$OUT" > "$OUT/ratios.svg"

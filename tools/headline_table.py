@@ -47,41 +47,45 @@ def order(key):
     return (index.replace(",RFlat", "~"), threads, int(p["nprobe"]), int(p["rerank"]))
 
 
-out_dir = sys.argv[1]
-machine = [json.loads(l) for l in open(os.path.join(out_dir, "machine.jsonl"))] \
-    if os.path.exists(os.path.join(out_dir, "machine.jsonl")) else []
-loads = [json.loads(l) for l in open(os.path.join(out_dir, "load.jsonl"))] \
-    if os.path.exists(os.path.join(out_dir, "load.jsonl")) else []
-if machine:
-    m = machine[-1]
-    print(f"Run of {m['date']} on {m['cpu']} ({m['cores']} cores), commit {m['commit']}; "
-          f"threads {m['threads']}, warm-up {m['warmup_s']} s, then the median of at least "
-          f"{m['min_passes']} timed passes over at least {m['min_time_s']} s, per mode.\n")
-for ours_path in sorted(glob.glob(os.path.join(out_dir, "codebook-*.jsonl"))):
-    dataset = os.path.basename(ours_path)[len("codebook-"):-len(".jsonl")]
-    faiss_path = os.path.join(out_dir, f"faiss-{dataset}.jsonl")
-    if not os.path.exists(faiss_path):
-        continue
-    ours, faiss = rows(ours_path), rows(faiss_path)
-    some = next(iter(faiss.values()))[0]
-    print(f"### {dataset} ({some['n']:,} x {some['d']}, {some['nq']:,} queries), "
-          f"Codebook / {some['system']}\n")
-    print("| spec | nprobe | rerank | threads | recall@10 ours / FAISS | batched QPS ours / FAISS "
-          "| batched ratio | one query per call ours / FAISS | one per call ratio |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for key in sorted(ours, key=order):
-        if key not in faiss:
+def main(out_dir):
+    machine = [json.loads(l) for l in open(os.path.join(out_dir, "machine.jsonl"))] \
+        if os.path.exists(os.path.join(out_dir, "machine.jsonl")) else []
+    loads = [json.loads(l) for l in open(os.path.join(out_dir, "load.jsonl"))] \
+        if os.path.exists(os.path.join(out_dir, "load.jsonl")) else []
+    if machine:
+        m = machine[-1]
+        print(f"Run of {m['date']} on {m['cpu']} ({m['cores']} cores), commit {m['commit']}; "
+              f"threads {m['threads']}, warm-up {m['warmup_s']} s, then the median of at least "
+              f"{m['min_passes']} timed passes over at least {m['min_time_s']} s, per mode.\n")
+    for ours_path in sorted(glob.glob(os.path.join(out_dir, "codebook-*.jsonl"))):
+        dataset = os.path.basename(ours_path)[len("codebook-"):-len(".jsonl")]
+        faiss_path = os.path.join(out_dir, f"faiss-{dataset}.jsonl")
+        if not os.path.exists(faiss_path):
             continue
-        p = dict(x.split("=") for x in key[1].split(","))
-        for a, b in zip(ours[key], faiss[key]):
-            one = (f"{qps(a, 'qps_1q')} / {qps(b, 'qps_1q')} | {ratio(a, b, 'qps_1q')}"
-                   if a.get("qps_1q") and b.get("qps_1q") else "- | -")
-            print(f"| {key[0]} | {p['nprobe']} | {p['rerank']} | {key[2]} "
-                  f"| {a['recall@10']:.4f} / {b['recall@10']:.4f} "
-                  f"| {qps(a, 'qps')} / {qps(b, 'qps')} | {ratio(a, b, 'qps')} | {one} |")
-    before = [l["load1"] for l in loads if l.get("dataset") == dataset and l["when"] == "before"]
-    after = [l["load1"] for l in loads if l.get("dataset") == dataset and l["when"] == "after"]
-    if before and after:
-        print(f"\n1-minute load average before each side {min(before):.2f}-{max(before):.2f}, "
-              f"after it {min(after):.2f}-{max(after):.2f} (load.jsonl).")
-    print()
+        ours, faiss = rows(ours_path), rows(faiss_path)
+        some = next(iter(faiss.values()))[0]
+        print(f"### {dataset} ({some['n']:,} x {some['d']}, {some['nq']:,} queries), "
+              f"Codebook / {some['system']}\n")
+        print("| spec | nprobe | rerank | threads | recall@10 ours / FAISS | batched QPS ours / FAISS "
+              "| batched ratio | one query per call ours / FAISS | one per call ratio |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for key in sorted(ours, key=order):
+            if key not in faiss:
+                continue
+            p = dict(x.split("=") for x in key[1].split(","))
+            for a, b in zip(ours[key], faiss[key]):
+                one = (f"{qps(a, 'qps_1q')} / {qps(b, 'qps_1q')} | {ratio(a, b, 'qps_1q')}"
+                       if a.get("qps_1q") and b.get("qps_1q") else "- | -")
+                print(f"| {key[0]} | {p['nprobe']} | {p['rerank']} | {key[2]} "
+                      f"| {a['recall@10']:.4f} / {b['recall@10']:.4f} "
+                      f"| {qps(a, 'qps')} / {qps(b, 'qps')} | {ratio(a, b, 'qps')} | {one} |")
+        before = [l["load1"] for l in loads if l.get("dataset") == dataset and l["when"] == "before"]
+        after = [l["load1"] for l in loads if l.get("dataset") == dataset and l["when"] == "after"]
+        if before and after:
+            print(f"\n1-minute load average before each side {min(before):.2f}-{max(before):.2f}, "
+                  f"after it {min(after):.2f}-{max(after):.2f} (load.jsonl).")
+        print()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
