@@ -12,7 +12,9 @@
 # Needs the FAISS build tree of ../shared/peers/build_faiss_avx2.sh (SRC_DIR, default
 # /work/faiss-build/src) and builds tools/faiss_bench/faiss_spec_bench from it when missing.
 # Before each side it waits (up to WAIT_S seconds, default 300) for the 1-minute load average
-# to fall below MAX_LOAD (default 1.5 on 2 cores), then goes on and records the load anyway.
+# to fall below MAX_LOAD (default 1.5 on 2 cores), then goes on and records the load anyway,
+# and after each side the share of the machine's CPU time that was idle while it ran (one
+# busy thread of 2 cores on an otherwise quiet machine: about 0.5).
 # THREADS (default 1), WARMUP (1), MIN_TIME (1), MIN_PASSES (5), REPEAT (1: runs of each spec).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -42,9 +44,18 @@ mkdir -p "$OUT"
 "$ROOT/bin/codebook" info >/dev/null  # build once, up front
 
 load1() { cut -d' ' -f1 /proc/loadavg; }
-note_load() { # when side spec dataset
-  printf '{"kind":"load","when":"%s","side":"%s","index":"%s","dataset":"%s","time":"%s","load1":%s,"loadavg":"%s"}\n' \
-    "$1" "$2" "$3" "$4" "$(date -u +%FT%TZ)" "$(load1)" "$(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/load.jsonl"
+cpu_now() { awk '/^cpu /{print $2+$3+$4+$5+$6+$7+$8+$9, $5+$6}' /proc/stat; }  # total idle(+iowait)
+CPU0=""
+note_load() { # when side spec dataset; "after" adds the machine's idle share while the side ran
+  local extra="" now
+  now="$(cpu_now)"
+  if [ "$1" = after ] && [ -n "$CPU0" ]; then
+    extra=$(awk -v a="$CPU0" -v b="$now" 'BEGIN{split(a,x," ");split(b,y," ");
+      printf ",\"idle_share_during\":%.3f", (y[2]-x[2])/(y[1]-x[1])}')
+  fi
+  CPU0="$now"
+  printf '{"kind":"load","when":"%s","side":"%s","index":"%s","dataset":"%s","time":"%s","load1":%s,"loadavg":"%s"%s}\n' \
+    "$1" "$2" "$3" "$4" "$(date -u +%FT%TZ)" "$(load1)" "$(cut -d' ' -f1-3 /proc/loadavg)" "$extra" >> "$OUT/load.jsonl"
 }
 wait_quiet() {
   local waited=0

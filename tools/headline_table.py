@@ -81,9 +81,13 @@ def main(out_dir):
                       f"| {qps(a, 'qps')} / {qps(b, 'qps')} | {ratio(a, b, 'qps')} | {one} |")
         before = [l["load1"] for l in loads if l.get("dataset") == dataset and l["when"] == "before"]
         after = [l["load1"] for l in loads if l.get("dataset") == dataset and l["when"] == "after"]
+        idle = [l["idle_share_during"] for l in loads
+                if l.get("dataset") == dataset and "idle_share_during" in l]
         if before and after:
             print(f"\n1-minute load average before each side {min(before):.2f}-{max(before):.2f}, "
-                  f"after it {min(after):.2f}-{max(after):.2f} (load.jsonl).")
+                  f"after it {min(after):.2f}-{max(after):.2f}"
+                  + (f"; idle share of the CPU while a side ran {min(idle):.2f}-{max(idle):.2f} "
+                     "(about 0.5 when nothing else runs)" if idle else "") + " (load.jsonl).")
         print()
 
 
