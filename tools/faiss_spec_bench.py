@@ -101,15 +101,16 @@ def time_passes(run, nq):
     w0 = time.perf_counter()
     while time.perf_counter() - w0 < args.warmup:
         run()
-    qps, start = [], time.perf_counter()
+    qps, cpu0, start = [], time.process_time(), time.perf_counter()
     while len(qps) < args.min_passes or time.perf_counter() - start < args.min_time:
         t0 = time.perf_counter()
         run()
         qps.append(nq / (time.perf_counter() - t0))
+    cpu = len(qps) * nq / (time.process_time() - cpu0)
     s = sorted(qps)
     m = len(s)
     median = s[m // 2] if m % 2 else (s[m // 2 - 1] + s[m // 2]) / 2
-    return median, s[0], s[-1], m
+    return median, s[0], s[-1], m, cpu
 
 
 def timed(index, threads):
@@ -179,13 +180,14 @@ for spec in args.spec:
                 faiss.downcast_index(index).k_factor = kf
             q1 = per_query(index)
             for threads in [int(t) for t in args.threads.split(",")]:
-                I, (qps, qmin, qmax, passes) = timed(index, threads)
+                I, (qps, qmin, qmax, passes, qcpu) = timed(index, threads)
                 r1, r10 = recalls(I)
                 rec = {"system": SYSTEM, "index": spec, "params": f"nprobe={p},rerank={kf}",
                        "bytes_per_vector": round(size / n, 2), "train_s": round(train_s, 3),
                        "add_s": round(add_s, 3), "recall@1": r1, f"recall@{k}": r10,
                        "qps": round(qps, 1), "threads": threads, "qps_1q": round(q1[0], 1),
                        "qps_min": round(qmin, 1), "qps_max": round(qmax, 1), "passes": passes,
+                       "qps_cpu": round(qcpu, 1), "qps_1q_cpu": round(q1[4], 1),
                        "qps_1q_min": round(q1[1], 1), "qps_1q_max": round(q1[2], 1),
                        "passes_1q": q1[3], "warmup_s": args.warmup, "min_time_s": args.min_time,
                        "min_passes": args.min_passes, "timing": "python",

@@ -2,7 +2,9 @@
 """The ratio tables of a tools/headline-bench.sh run: for each dataset, every (index, params,
 threads) both sides measured, recall@10 of each and QPS ours / FAISS batched and one query per
 call, each the median pass with the lowest-highest pass in brackets; the ratio is of the
-medians, with the lowest ours / highest FAISS to highest ours / lowest FAISS in brackets.
+medians, with the lowest ours / highest FAISS to highest ours / lowest FAISS in brackets; and
+the ratio of queries per second of process CPU time (qps_cpu, qps_1q_cpu), which other work on
+a shared machine disturbs much less than the wall clock.
 
     python3 tools/headline_table.py OUTDIR > OUTDIR/headline.md
 """
@@ -67,8 +69,9 @@ def main(out_dir):
         print(f"### {dataset} ({some['n']:,} x {some['d']}, {some['nq']:,} queries), "
               f"Codebook / {some['system']}\n")
         print("| spec | nprobe | rerank | threads | recall@10 ours / FAISS | batched QPS ours / FAISS "
-              "| batched ratio | one query per call ours / FAISS | one per call ratio |")
-        print("|---|---|---|---|---|---|---|---|---|")
+              "| batched ratio | one query per call ours / FAISS | one per call ratio "
+              "| CPU-time ratio batched / one per call |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
         for key in sorted(ours, key=order):
             if key not in faiss:
                 continue
@@ -76,9 +79,11 @@ def main(out_dir):
             for a, b in zip(ours[key], faiss[key]):
                 one = (f"{qps(a, 'qps_1q')} / {qps(b, 'qps_1q')} | {ratio(a, b, 'qps_1q')}"
                        if a.get("qps_1q") and b.get("qps_1q") else "- | -")
+                cpu = " / ".join(f"{a[f] / b[f]:.2f}x" if a.get(f) and b.get(f) else "-"
+                                 for f in ("qps_cpu", "qps_1q_cpu"))
                 print(f"| {key[0]} | {p['nprobe']} | {p['rerank']} | {key[2]} "
                       f"| {a['recall@10']:.4f} / {b['recall@10']:.4f} "
-                      f"| {qps(a, 'qps')} / {qps(b, 'qps')} | {ratio(a, b, 'qps')} | {one} |")
+                      f"| {qps(a, 'qps')} / {qps(b, 'qps')} | {ratio(a, b, 'qps')} | {one} | {cpu} |")
         before = [l["load1"] for l in loads if l.get("dataset") == dataset and l["when"] == "before"]
         after = [l["load1"] for l in loads if l.get("dataset") == dataset and l["when"] == "after"]
         idle = [l["idle_share_during"] for l in loads

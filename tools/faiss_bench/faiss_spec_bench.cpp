@@ -15,7 +15,8 @@
 // A mode's first pass gives the answers (recall), then passes go on untimed for --warmup
 // seconds, then timed passes go on until at least --min-passes of them and --min-time seconds;
 // each pass's QPS is queries / seconds, and the line reports their median (qps, qps_1q) with
-// the lowest and highest (qps_min/qps_max, qps_1q_min/qps_1q_max) and the pass counts.
+// the lowest and highest (qps_min/qps_max, qps_1q_min/qps_1q_max) and the pass counts, and
+// qps_cpu/qps_1q_cpu: queries per second of the process's CPU time over the timed passes.
 // JSON lines in the schema of `bin/codebook bench` go to stdout (and --out); progress to stderr.
 #include <faiss/IVFlib.h>
 #include <faiss/Index.h>
@@ -38,6 +39,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <ctime>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -185,9 +187,16 @@ double now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+double cpu_now() {  // the whole process: every OpenMP, OpenBLAS and caller thread
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 struct Timing {
   double median, min, max;
   int passes;
+  double cpu_qps;  // queries per second of process CPU time over all the timed passes
 };
 
 // `pass` searches every query once. The first call is the caller's (it gives the answers);
@@ -195,17 +204,19 @@ struct Timing {
 Timing time_passes(const std::function<void()>& pass, size_t nq, const Args& a) {
   for (double w0 = now(); now() - w0 < a.warmup;) pass();
   std::vector<double> qps;
+  double cpu0 = cpu_now();
   double start = now();
   while ((int)qps.size() < a.min_passes || now() - start < a.min_time) {
     double p0 = now();
     pass();
     qps.push_back(nq / (now() - p0));
   }
+  double cpu_qps = qps.size() * nq / (cpu_now() - cpu0);
   std::vector<double> s = qps;
   std::sort(s.begin(), s.end());
   size_t m = s.size();
   double median = m % 2 ? s[m / 2] : (s[m / 2 - 1] + s[m / 2]) / 2;
-  return {median, s.front(), s.back(), (int)m};
+  return {median, s.front(), s.back(), (int)m, cpu_qps};
 }
 
 void set_threads(int t) {
@@ -343,7 +354,7 @@ int main(int argc, char** argv) {
           Timing tb = time_passes(batched, nq, a);
 
           // one query per call, from `threads` callers
-          Timing t1{0, 0, 0, 0};
+          Timing t1{0, 0, 0, 0, 0};
           if (a.single) {
             std::vector<idx_t> Iq(k);
             std::vector<float> Dq(k);
@@ -404,10 +415,10 @@ int main(int argc, char** argv) {
                << ",\"recall@10_1q\":" << fmt(recall(I1, 10), 4);
           }
           js << ",\"qps_min\":" << fmt(tb.min, 1) << ",\"qps_max\":" << fmt(tb.max, 1)
-             << ",\"passes\":" << tb.passes;
+             << ",\"passes\":" << tb.passes << ",\"qps_cpu\":" << fmt(tb.cpu_qps, 1);
           if (a.single) {
             js << ",\"qps_1q_min\":" << fmt(t1.min, 1) << ",\"qps_1q_max\":" << fmt(t1.max, 1)
-               << ",\"passes_1q\":" << t1.passes;
+               << ",\"passes_1q\":" << t1.passes << ",\"qps_1q_cpu\":" << fmt(t1.cpu_qps, 1);
           }
           js << ",\"warmup_s\":" << fmt(a.warmup, 2) << ",\"min_time_s\":" << fmt(a.min_time, 2)
              << ",\"min_passes\":" << a.min_passes << ",\"timing\":\"c++\""

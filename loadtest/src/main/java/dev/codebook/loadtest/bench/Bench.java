@@ -31,7 +31,8 @@ import java.util.function.Consumer;
  * recall), untimed passes for the warm-up seconds, then timed passes until at least {@code
  * minPasses} and {@code minSeconds}; {@code qps} and {@code qps_1q} are the median pass, with the
  * lowest and highest in {@code qps_min}/{@code qps_max} and {@code qps_1q_min}/{@code
- * qps_1q_max}. {@code qps} searches the whole query set in one batched call (as FAISS's {@code
+ * qps_1q_max}, and queries per second of process CPU time over the timed passes in {@code
+ * qps_cpu} and {@code qps_1q_cpu}. {@code qps} searches the whole query set in one batched call (as FAISS's {@code
  * search} does), {@code qps_1q} makes one call per query from {@code threads} concurrent callers
  * (as a server does).
  */
@@ -189,15 +190,23 @@ public final class Bench {
     line.put("qps_min", round(batched.min(), 1));
     line.put("qps_max", round(batched.max(), 1));
     line.put("passes", batched.passes());
+    putCpu(line, "qps_cpu", batched.cpuQps());
     if (one != null) {
       line.put("qps_1q_min", round(one.min(), 1));
       line.put("qps_1q_max", round(one.max(), 1));
       line.put("passes_1q", one.passes());
+      putCpu(line, "qps_1q_cpu", one.cpuQps());
     }
     line.put("warmup_s", config.warmupSeconds());
     line.put("min_time_s", config.minSeconds());
     line.put("min_passes", config.minPasses());
     line.put("timing", "jvm");
+  }
+
+  private static void putCpu(Map<String, Object> line, String key, double cpuQps) {
+    if (!Double.isNaN(cpuQps)) {
+      line.put(key, round(cpuQps, 1));
+    }
   }
 
   /**

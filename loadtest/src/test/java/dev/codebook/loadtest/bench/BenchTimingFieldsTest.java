@@ -49,6 +49,7 @@ class BenchTimingFieldsTest {
       assertEquals(0.0, line.get("warmup_s"));
       assertEquals(3, line.get("min_passes"));
       assertEquals("jvm", line.get("timing"));
+      assertTrue(!line.containsKey("qps_cpu") || (Double) line.get("qps_cpu") > 0, line.toString());
     }
   }
 
