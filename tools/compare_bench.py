@@ -10,7 +10,7 @@ def load(path):
     with open(path) as f:
         for line in f:
             r = json.loads(line)
-            if r.get("kind") == "machine":
+            if "kind" in r:  # machine, load: not results
                 continue
             params = r["params"] if isinstance(r["params"], str) else ",".join(
                 f"{k}={v}" for k, v in r["params"].items())

@@ -1,9 +1,17 @@
 #!/usr/bin/python3
-"""Runs FAISS on exactly the index specs Codebook's `bench` runs, for like-for-like ratios.
+"""Runs FAISS on exactly the index specs Codebook's `bench` runs, from Python.
+
+SUPERSEDED FOR TIMING by tools/faiss_bench/faiss_spec_bench.cpp (tools/headline-bench.sh), which
+README's ratios come from: here every one-query call also pays a numpy slice and a SWIG call
+(about 10-20 us of Python a query), so `qps_1q` understates FAISS. Kept for recall (seeds,
+`tools/recall_by_seed.py`) and quick looks; its lines say "timing": "python".
 
 ../shared/peers/faiss_bench.py sweeps its own fixed families (nlist from n); this script takes
 factory strings and search settings as `bench` does and prints the same JSON-lines schema,
-timed the same way (best of up to 5 batched calls; one query per call for `qps_1q`).
+timed by the same rules as `bench` (since 2026-12-07; before, the best of at most 5 batched
+calls with no warm-up, and 0.5 s of one-query calls averaged): the first pass gives the
+answers, untimed passes for --warmup s, then timed passes until --min-passes and --min-time;
+the median pass with the lowest and highest.
 
     python3 tools/faiss_spec_bench.py DATA.hdf5 --spec IVF256,PQ48x4fs --nprobe 1,16,64 \
         --faiss-path /work/faiss-build/faiss-1.7.3-avx2 --threads 1 --out results.jsonl
@@ -30,6 +38,8 @@ ap.add_argument("--max-train", type=int, default=100_000)
 ap.add_argument("--seed", type=int, default=None,
                 help="k-means seed of the coarse quantizer and the PQ (default: FAISS's, 1234)")
 ap.add_argument("--min-time", type=float, default=1.0)
+ap.add_argument("--warmup", type=float, default=1.0)
+ap.add_argument("--min-passes", type=int, default=5)
 ap.add_argument("--faiss-path")
 ap.add_argument("--out")
 args = ap.parse_args()
@@ -86,29 +96,37 @@ def set_threads(threads):
         openblas.openblas_set_num_threads(threads)
 
 
+def time_passes(run, nq):
+    """bench's PassTimer rules: warm-up, then the median of the timed passes, lowest, highest."""
+    w0 = time.perf_counter()
+    while time.perf_counter() - w0 < args.warmup:
+        run()
+    qps, cpu0, start = [], time.process_time(), time.perf_counter()
+    while len(qps) < args.min_passes or time.perf_counter() - start < args.min_time:
+        t0 = time.perf_counter()
+        run()
+        qps.append(nq / (time.perf_counter() - t0))
+    cpu = len(qps) * nq / (time.process_time() - cpu0)
+    s = sorted(qps)
+    m = len(s)
+    median = s[m // 2] if m % 2 else (s[m // 2 - 1] + s[m // 2]) / 2
+    return median, s[0], s[-1], m, cpu
+
+
 def timed(index, threads):
     set_threads(threads)
-    t0 = time.perf_counter()
     D, I = index.search(xq, k)
-    best = total = time.perf_counter() - t0
-    reps = 1
-    while total < args.min_time and reps < 5:
-        t0 = time.perf_counter()
-        index.search(xq, k)
-        t = time.perf_counter() - t0
-        best, total, reps = min(best, t), total + t, reps + 1
-    return I, len(xq) / best
+    return I, time_passes(lambda: index.search(xq, k), len(xq))
 
 
-def per_query(index, max_time=0.5):
+def per_query(index):
     set_threads(1)
-    done, t0 = 0, time.perf_counter()
-    for i in range(len(xq)):
-        index.search(xq[i:i + 1], k)
-        done += 1
-        if time.perf_counter() - t0 > max_time:
-            break
-    return done / (time.perf_counter() - t0)
+
+    def run():
+        for i in range(len(xq)):
+            index.search(xq[i:i + 1], k)
+    run()
+    return time_passes(run, len(xq))
 
 
 def seed_kmeans(index, seed):
@@ -162,12 +180,17 @@ for spec in args.spec:
                 faiss.downcast_index(index).k_factor = kf
             q1 = per_query(index)
             for threads in [int(t) for t in args.threads.split(",")]:
-                I, qps = timed(index, threads)
+                I, (qps, qmin, qmax, passes, qcpu) = timed(index, threads)
                 r1, r10 = recalls(I)
                 rec = {"system": SYSTEM, "index": spec, "params": f"nprobe={p},rerank={kf}",
                        "bytes_per_vector": round(size / n, 2), "train_s": round(train_s, 3),
                        "add_s": round(add_s, 3), "recall@1": r1, f"recall@{k}": r10,
-                       "qps": round(qps, 1), "threads": threads, "qps_1q": round(q1, 1),
+                       "qps": round(qps, 1), "threads": threads, "qps_1q": round(q1[0], 1),
+                       "qps_min": round(qmin, 1), "qps_max": round(qmax, 1), "passes": passes,
+                       "qps_cpu": round(qcpu, 1), "qps_1q_cpu": round(q1[4], 1),
+                       "qps_1q_min": round(q1[1], 1), "qps_1q_max": round(q1[2], 1),
+                       "passes_1q": q1[3], "warmup_s": args.warmup, "min_time_s": args.min_time,
+                       "min_passes": args.min_passes, "timing": "python",
                        "seed": 1234 if args.seed is None else args.seed,
                        "dataset": dataset, "n": n, "d": d, "nq": len(xq), "k": k}
                 line = json.dumps(rec)

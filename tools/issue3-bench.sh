@@ -2,6 +2,8 @@
 # The IVF-PQ comparison of issue 3: Codebook's bench and FAISS (AVX2 build) on the same specs,
 # nprobe values and thread counts, written to one JSON-lines file per system, then a table of
 # ratios (tools/compare_bench.py). Long (about 20 minutes): run on an idle machine.
+# Superseded for the README's ratios by tools/headline-bench.sh, which times FAISS from C++
+# (tools/faiss_bench): here FAISS's one-query calls are timed through Python (issue 23).
 #
 #   tools/issue3-bench.sh OUTDIR [real|scale|all]
 #

@@ -26,14 +26,23 @@ import java.util.function.Consumer;
  * the file's exact {@code neighbors} with throughput, in the JSON-lines schema shared with {@code
  * ../shared/peers/}.
  *
- * <p>Throughput is the best of repeated timed passes after a warm-up pass: {@code qps} searches
- * the whole query set in one batched call (as FAISS's {@code search} does), {@code qps_1q} makes
- * one call per query from {@code threads} concurrent callers (as a server does).
+ * <p>Throughput is timed by {@link PassTimer}, the same way {@code
+ * tools/faiss_bench/faiss_spec_bench.cpp} times FAISS: a first pass (its answers give the
+ * recall), untimed passes for the warm-up seconds, then timed passes until at least {@code
+ * minPasses} and {@code minSeconds}; {@code qps} and {@code qps_1q} are the median pass, with the
+ * lowest and highest in {@code qps_min}/{@code qps_max} and {@code qps_1q_min}/{@code
+ * qps_1q_max}, and queries per second of process CPU time over the timed passes in {@code
+ * qps_cpu} and {@code qps_1q_cpu}. {@code qps} searches the whole query set in one batched call (as FAISS's {@code
+ * search} does), {@code qps_1q} makes one call per query from {@code threads} concurrent callers
+ * (as a server does).
  */
 public final class Bench {
 
-  /** Untimed searching before each setting is measured. */
-  static final double WARMUP_SECONDS = 0.5;
+  /** Untimed searching before each mode of each setting is timed, by default. */
+  public static final double DEFAULT_WARMUP_SECONDS = 1.0;
+
+  /** Timed passes at least, by default. */
+  public static final int DEFAULT_MIN_PASSES = 5;
 
   /**
    * What to run.
@@ -43,6 +52,8 @@ public final class Bench {
    * @param threads thread counts to measure each setting with
    * @param k results per query (at least 10, for recall@10)
    * @param minSeconds minimum measured time per setting and mode
+   * @param warmupSeconds untimed searching before each setting and mode is timed
+   * @param minPasses minimum timed passes per setting and mode
    * @param singleQuery also measure one query per call
    * @param buildThreads training and add threads
    * @param seed training seed
@@ -50,9 +61,15 @@ public final class Bench {
    */
   public record Config(
       IndexSpec spec, List<SearchParams> searches, List<Integer> threads, int k,
-      double minSeconds, boolean singleQuery, int buildThreads, long seed, int maxTrain,
-      KMeans.Init init) {
+      double minSeconds, double warmupSeconds, int minPasses, boolean singleQuery,
+      int buildThreads, long seed, int maxTrain, KMeans.Init init) {
     public Config {
+      if (warmupSeconds < 0 || minSeconds < 0) {
+        throw new IllegalArgumentException("warm-up and min-time must not be negative");
+      }
+      if (minPasses < 1) {
+        throw new IllegalArgumentException("min-passes must be at least 1, got " + minPasses);
+      }
       if (k < 10) {
         throw new IllegalArgumentException("k must be at least 10 to report recall@10, got " + k);
       }
@@ -113,24 +130,15 @@ public final class Bench {
     int nq = queries.rows();
     int k = config.k();
 
-    // Warm-up passes; the first one's results also give the recall (searches are
-    // deterministic). Half a second of them lets C2 compile the kernels before the clock
-    // starts: one pass of 1,000 queries takes milliseconds, so the first setting of a sweep
-    // would otherwise be timed on the interpreter's and C1's code.
+    // The first pass's results give the recall (searches are deterministic); then the warm-up
+    // lets C2 compile the kernels before the clock starts: one pass of 1,000 queries takes
+    // milliseconds, so the first setting of a sweep would otherwise be timed on the
+    // interpreter's and C1's code.
+    PassTimer timer = new PassTimer(config.warmupSeconds(), config.minSeconds(), config.minPasses());
     SearchResults results = BatchSearch.search(index, queries, k, params, threads);
-    for (long warm = System.nanoTime(); seconds(warm) < WARMUP_SECONDS; ) {
-      BatchSearch.search(index, queries, k, params, threads);
-    }
-    double best = Double.MAX_VALUE;
-    long start = System.nanoTime();
-    int passes = 0;
-    while (passes < 2 || seconds(start) < config.minSeconds()) {
-      long p0 = System.nanoTime();
-      BatchSearch.search(index, queries, k, params, threads);
-      best = Math.min(best, seconds(p0));
-      passes++;
-    }
-    double qps = nq / best;
+    PassTimer.Stats batched =
+        timer.time(() -> BatchSearch.search(index, queries, k, params, threads), nq);
+    double qps = batched.median();
 
     Map<String, Object> line = new LinkedHashMap<>();
     line.put("system", "codebook");
@@ -143,14 +151,16 @@ public final class Bench {
     line.put("recall@10", round(Recall.at(results, data.neighbors(), 10), 4));
     line.put("qps", round(qps, 1));
     line.put("threads", threads);
+    PassTimer.Stats one = null;
     if (config.singleQuery()) {
       SearchResults single = new SearchResults(queries.rows(), k);
-      line.put("qps_1q", round(singleQueryQps(index, queries, k, params, threads,
-          config.minSeconds(), single), 1));
+      one = singleQueryQps(index, queries, k, params, threads, timer, single);
+      line.put("qps_1q", round(one.median(), 1));
       // A lone query may take another path (the coarse pre-selection over thousands of lists),
       // so its answers are scored too.
       line.put("recall@10_1q", round(Recall.at(single, data.neighbors(), 10), 4));
     }
+    putSpread(line, batched, one, config);
     if (k >= 100 && data.neighbors().cols() >= 10) {
       line.put("recall_10@100", round(Recall.rAtK(results, data.neighbors(), 10), 4));
     }
@@ -171,12 +181,41 @@ public final class Bench {
   }
 
   /**
-   * {@code threads} callers each searching one query per call, as server requests would; the
-   * warm-up pass's answers go to {@code answers}.
+   * The timing fields beside {@code qps} and {@code qps_1q}: the lowest and highest pass, the
+   * number of passes, and the rules they were timed by ({@code one} is null without {@code
+   * qps_1q}).
    */
-  private static double singleQueryQps(
+  static void putSpread(
+      Map<String, Object> line, PassTimer.Stats batched, PassTimer.Stats one, Config config) {
+    line.put("qps_min", round(batched.min(), 1));
+    line.put("qps_max", round(batched.max(), 1));
+    line.put("passes", batched.passes());
+    putCpu(line, "qps_cpu", batched.cpuQps());
+    if (one != null) {
+      line.put("qps_1q_min", round(one.min(), 1));
+      line.put("qps_1q_max", round(one.max(), 1));
+      line.put("passes_1q", one.passes());
+      putCpu(line, "qps_1q_cpu", one.cpuQps());
+    }
+    line.put("warmup_s", config.warmupSeconds());
+    line.put("min_time_s", config.minSeconds());
+    line.put("min_passes", config.minPasses());
+    line.put("timing", "jvm");
+  }
+
+  private static void putCpu(Map<String, Object> line, String key, double cpuQps) {
+    if (!Double.isNaN(cpuQps)) {
+      line.put(key, round(cpuQps, 1));
+    }
+  }
+
+  /**
+   * {@code threads} callers each searching one query per call, as server requests would; the
+   * first pass's answers go to {@code answers}.
+   */
+  private static PassTimer.Stats singleQueryQps(
       VectorIndex index, FloatMatrix queries, int k, SearchParams params, int threads,
-      double minSeconds, SearchResults answers) {
+      PassTimer timer, SearchResults answers) {
     int nq = queries.rows();
     FloatMatrix[] one = new FloatMatrix[nq];
     for (int q = 0; q < nq; q++) {
@@ -184,17 +223,8 @@ public final class Bench {
     }
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     try {
-      runSingles(index, one, k, params, threads, pool, answers); // warm-up
-      double best = Double.MAX_VALUE;
-      long start = System.nanoTime();
-      int passes = 0;
-      while (passes < 2 || seconds(start) < minSeconds) {
-        long p0 = System.nanoTime();
-        runSingles(index, one, k, params, threads, pool, null);
-        best = Math.min(best, seconds(p0));
-        passes++;
-      }
-      return nq / best;
+      runSingles(index, one, k, params, threads, pool, answers);
+      return timer.time(() -> runSingles(index, one, k, params, threads, pool, null), nq);
     } finally {
       pool.shutdownNow();
     }

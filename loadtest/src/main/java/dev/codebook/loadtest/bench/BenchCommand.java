@@ -34,7 +34,8 @@ import picocli.CommandLine.Option;
     description = "Builds an index from a dataset's train vectors, searches its test queries and"
         + " prints one JSON line per search setting and thread count (the ../shared/peers"
         + " schema): recall@1, recall@10 against the file's exact neighbors, QPS batched and one"
-        + " query per call. Progress goes to stderr.")
+        + " query per call (each the median of timed passes after a warm-up, with the lowest and"
+        + " highest). Progress goes to stderr.")
 public final class BenchCommand implements Callable<Integer> {
 
   /** The bundled sample, relative to the installation ({@code -Dcodebook.home}). */
@@ -87,8 +88,20 @@ public final class BenchCommand implements Callable<Integer> {
   @Mixin TopKOption topK;
 
   @Option(names = "--min-time", paramLabel = "SECONDS", defaultValue = "1.0",
-      description = "Minimum measured time per setting (default: ${DEFAULT-VALUE}).")
+      description = "Minimum timed seconds per setting and mode, batched and one per call"
+          + " (default: ${DEFAULT-VALUE}).")
   double minTime;
+
+  @Option(names = "--warmup", paramLabel = "SECONDS", defaultValue = "" + Bench.DEFAULT_WARMUP_SECONDS,
+      description = "Untimed passes for this long before each setting and mode is timed"
+          + " (default: ${DEFAULT-VALUE}).")
+  double warmup;
+
+  @Option(names = "--min-passes", paramLabel = "N", defaultValue = "" + Bench.DEFAULT_MIN_PASSES,
+      description = "Timed passes at least, per setting and mode; qps and qps_1q are their"
+          + " median, qps_min/qps_max and qps_1q_min/qps_1q_max the lowest and highest"
+          + " (default: ${DEFAULT-VALUE}).")
+  int minPasses;
 
   @Option(names = "--no-single", description = "Skip the one-query-per-call measurement (qps_1q).")
   boolean noSingle;
@@ -166,7 +179,8 @@ public final class BenchCommand implements Callable<Integer> {
     if (queries != null && queries < dataset.test().rows()) {
       dataset = dataset.withQueryLimit(queries);
     }
-    Bench.Config config = new Bench.Config(spec, settings, threads, topK.k(), minTime, !noSingle,
+    Bench.Config config = new Bench.Config(spec, settings, threads, topK.k(), minTime, warmup,
+        minPasses, !noSingle,
         buildThreads != null ? buildThreads : Runtime.getRuntime().availableProcessors(), seed,
         maxTrain, kmeansInit);
     String name = file.getFileName().toString().replaceFirst("\\.(hdf5|h5|fvecs|bvecs|npy)$", "");
