@@ -54,7 +54,7 @@ class MainTest {
   @Test
   void benchOnTheSampleFindsTheExactNeighbours() {
     Run r = run("bench", "--data", SAMPLE.toString(), "--index", "Flat", "--threads", "1,2",
-        "--min-time", "0.05", "--no-single");
+        "--min-time", "0.05", "--warmup", "0.1", "--min-passes", "3", "--no-single");
     assertEquals(0, r.code(), r.err());
     String[] lines = r.out().strip().split("\n");
     assertEquals(2, lines.length, r.out());
@@ -110,7 +110,7 @@ class MainTest {
     TexmexFiles.writeFvecs(base, random(300, 16));
     TexmexFiles.writeFvecs(query, random(20, 16));
     Run r = run("bench", "--train", base.toString(), "--test", query.toString(), "--min-time",
-        "0.01", "--no-single");
+        "0.01", "--warmup", "0", "--no-single");
     assertEquals(0, r.code(), r.err());
     assertEquals(1.0, JsonParser.parseString(r.out().strip()).getAsJsonObject()
         .get("recall@10").getAsDouble());
