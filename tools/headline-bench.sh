@@ -57,6 +57,13 @@ note_load() { # when side spec dataset; "after" adds the machine's idle share wh
   printf '{"kind":"load","when":"%s","side":"%s","index":"%s","dataset":"%s","time":"%s","load1":%s,"loadavg":"%s"%s}\n' \
     "$1" "$2" "$3" "$4" "$(date -u +%FT%TZ)" "$(load1)" "$(cut -d' ' -f1-3 /proc/loadavg)" "$extra" >> "$OUT/load.jsonl"
 }
+keep() { # side dataset: a side's lines less its repeated first setting (one per thread count)
+  local n
+  n=$(tr ',' '\n' <<<"$THREADS" | wc -l)
+  head -n "$n" "$OUT/.side.jsonl" >> "$OUT/warmup-$1-$2.jsonl"
+  tail -n +"$((n + 1))" "$OUT/.side.jsonl" >> "$OUT/$1-$2.jsonl"
+  rm -f "$OUT/.side.jsonl"
+}
 wait_quiet() {
   local waited=0
   while awk -v l="$(load1)" -v m="$MAX_LOAD" 'BEGIN{exit !(l >= m)}' && ((waited < WAIT_S)); do
@@ -82,16 +89,22 @@ for data in "${DATASETS[@]}"; do
     for row in "${SPECS[@]}"; do
       IFS='|' read -r spec nprobe rerank <<<"$row"
       echo "== $name $spec (run $rep)" >&2
+      # Both sides measure the spec's first setting twice and keep the second: the JVM's first
+      # setting of an index runs partly on code the JIT has not finished (2x slower passes at
+      # 1 s and even 5 s of warm-up on 2 cores). The first lines go to warmup-*.jsonl.
+      sweep="${nprobe%%,*},$nprobe"
       wait_quiet; note_load before codebook "$spec" "$name"
       CODEBOOK_SKIP_BUILD=1 "$ROOT/bin/codebook" bench --data "$data" --index "$spec" \
-        --nprobe "$nprobe" --rerank "$rerank" --threads "$THREADS" --warmup "$WARMUP" \
+        --nprobe "$sweep" --rerank "$rerank" --threads "$THREADS" --warmup "$WARMUP" \
         --min-time "$MIN_TIME" --min-passes "$MIN_PASSES" --build-threads 2 \
-        --out "$OUT/codebook-$name.jsonl" >/dev/null
+        --out "$OUT/.side.jsonl" >/dev/null
+      keep codebook "$name"
       note_load after codebook "$spec" "$name"
       wait_quiet; note_load before faiss "$spec" "$name"
-      "$FAISS_BIN" "$data" --spec "$spec" --nprobe "$nprobe" --rerank "$rerank" \
+      "$FAISS_BIN" "$data" --spec "$spec" --nprobe "$sweep" --rerank "$rerank" \
         --threads "$THREADS" --warmup "$WARMUP" --min-time "$MIN_TIME" --min-passes "$MIN_PASSES" \
-        --build-threads 2 --out "$OUT/faiss-$name.jsonl" >/dev/null
+        --build-threads 2 --out "$OUT/.side.jsonl" >/dev/null
+      keep faiss "$name"
       note_load after faiss "$spec" "$name"
     done
   done

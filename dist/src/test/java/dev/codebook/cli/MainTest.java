@@ -54,7 +54,7 @@ class MainTest {
   @Test
   void benchOnTheSampleFindsTheExactNeighbours() {
     Run r = run("bench", "--data", SAMPLE.toString(), "--index", "Flat", "--threads", "1,2",
-        "--min-time", "0.05", "--no-single");
+        "--min-time", "0.05", "--warmup", "0.1", "--min-passes", "3", "--no-single");
     assertEquals(0, r.code(), r.err());
     String[] lines = r.out().strip().split("\n");
     assertEquals(2, lines.length, r.out());
@@ -165,7 +165,7 @@ class MainTest {
     TexmexFiles.writeFvecs(base, random(1000, 16));
     TexmexFiles.writeFvecs(query, random(50, 16));
     Run r = run("bench", "--train", base.toString(), "--test", query.toString(), "--index",
-        "IVF4,PQ8", "--nprobe", "4", "--min-time", "0.01", "--no-single");
+        "IVF4,PQ8", "--nprobe", "4", "--min-time", "0.01", "--warmup", "0", "--no-single");
     assertEquals(0, r.code(), r.err());
     double recall = recallAt10(r.out().strip(), "nprobe=4,rerank=1");
     assertTrue(recall >= 0.85 && recall < 1, "" + recall);

@@ -32,9 +32,9 @@ import java.util.function.Consumer;
  * minPasses} and {@code minSeconds}; {@code qps} and {@code qps_1q} are the median pass, with the
  * lowest and highest in {@code qps_min}/{@code qps_max} and {@code qps_1q_min}/{@code
  * qps_1q_max}, and queries per second of process CPU time over the timed passes in {@code
- * qps_cpu} and {@code qps_1q_cpu}. {@code qps} searches the whole query set in one batched call (as FAISS's {@code
- * search} does), {@code qps_1q} makes one call per query from {@code threads} concurrent callers
- * (as a server does).
+ * qps_cpu} and {@code qps_1q_cpu}. {@code qps} searches the whole query set in one batched call
+ * (as FAISS's {@code search} does), {@code qps_1q} makes one call per query from {@code threads}
+ * concurrent callers (as a server does).
  */
 public final class Bench {
 
@@ -134,7 +134,8 @@ public final class Bench {
     // lets C2 compile the kernels before the clock starts: one pass of 1,000 queries takes
     // milliseconds, so the first setting of a sweep would otherwise be timed on the
     // interpreter's and C1's code.
-    PassTimer timer = new PassTimer(config.warmupSeconds(), config.minSeconds(), config.minPasses());
+    PassTimer timer =
+        new PassTimer(config.warmupSeconds(), config.minSeconds(), config.minPasses());
     SearchResults results = BatchSearch.search(index, queries, k, params, threads);
     PassTimer.Stats batched =
         timer.time(() -> BatchSearch.search(index, queries, k, params, threads), nq);

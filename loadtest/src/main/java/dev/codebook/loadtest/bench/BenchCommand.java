@@ -92,7 +92,8 @@ public final class BenchCommand implements Callable<Integer> {
           + " (default: ${DEFAULT-VALUE}).")
   double minTime;
 
-  @Option(names = "--warmup", paramLabel = "SECONDS", defaultValue = "" + Bench.DEFAULT_WARMUP_SECONDS,
+  @Option(names = "--warmup", paramLabel = "SECONDS",
+      defaultValue = "" + Bench.DEFAULT_WARMUP_SECONDS,
       description = "Untimed passes for this long before each setting and mode is timed"
           + " (default: ${DEFAULT-VALUE}).")
   double warmup;
