@@ -117,15 +117,6 @@ public final class DirectoryLock implements Closeable {
     return path;
   }
 
-  /**
-   * Checks that the lock is still held (its file was not deleted or replaced under it).
-   *
-   * @throws IOException if it is not
-   */
-  public void ensureValid() throws IOException {
-    lock.ensureValid();
-  }
-
   @Override
   public void close() throws IOException {
     try {
@@ -142,13 +133,9 @@ public final class DirectoryLock implements Closeable {
     if (e.getMessage() != null && e.getMessage().contains("held by this virtual machine")) {
       return "this process (pid " + ProcessHandle.current().pid() + ") already has it open";
     }
-    String text;
-    try {
-      text = Files.readString(path.resolve(HOLDER_FILE), StandardCharsets.UTF_8).strip();
-    } catch (IOException io) {
-      return "another process (it left no " + HOLDER_FILE + ")";
-    }
-    return "another process: " + text;
+    String text = holderOf(path);
+    return text == null ? "another process (it left no " + HOLDER_FILE + ")"
+        : "another process: " + text;
   }
 
   /**

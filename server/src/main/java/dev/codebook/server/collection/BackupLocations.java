@@ -29,16 +29,6 @@ public final class BackupLocations {
     this.dataDir = dataDir;
   }
 
-  /** Whether backups and restores are allowed at all. */
-  public boolean enabled() {
-    return root != null;
-  }
-
-  /** The configured root, or null. */
-  public Path root() {
-    return root;
-  }
-
   /**
    * The real path a backup into {@code requested} writes: created if missing (with its
    * parents), and checked to lie under the root and outside the data directory.
