@@ -1,5 +1,6 @@
 package dev.codebook.client;
 
+import dev.codebook.index.SearchContext;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -54,7 +55,7 @@ class ServerEndToEndTest {
         train, new IndexFactory.BuildOptions(SEED, threads, s -> {}));
     index.add(train);
     SearchResults local = new SearchResults(test.rows(), K);
-    index.search(index.prepareQueries(test), 0, test.rows(), new SearchParams(NPROBE, 1), local);
+    index.search(SearchContext.of(index.prepareQueries(test), new SearchParams(NPROBE, 1), local));
     double localRecall = recall(data, i -> local.idsOf(i));
 
     try (CodebookServer server = CodebookServer.start(

@@ -207,7 +207,7 @@ public final class IndexFactory {
           .withIterations(KMeans.COARSE_ITERATIONS).withInit(options.init())
           .withSeed(options.seed()).withThreads(options.threads())
           .withSpherical(innerProduct).withProgress(progress));
-      coarse = new CoarseQuantizer(km.centroids(), innerProduct);
+      coarse = CoarseQuantizer.build(km.centroids(), innerProduct);
       if (spec.residual()) {
         // PQ learns the residuals against each vector's own list centroid.
         float[] r = new float[x.data().length];

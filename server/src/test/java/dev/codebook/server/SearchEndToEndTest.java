@@ -28,7 +28,7 @@ import dev.codebook.api.v1.SearchResponse;
 import dev.codebook.api.v1.UpsertVectorsRequest;
 import dev.codebook.api.v1.UpsertVectorsResponse;
 import dev.codebook.api.v1.Vector;
-import dev.codebook.index.BatchSearch;
+import dev.codebook.index.search.BatchSearch;
 import dev.codebook.index.SearchParams;
 import dev.codebook.index.flat.FlatIndex;
 import dev.codebook.index.search.SearchResults;

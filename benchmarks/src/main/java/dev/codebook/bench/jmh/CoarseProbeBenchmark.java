@@ -58,19 +58,19 @@ public class CoarseProbeBenchmark {
   CoarseQuantizer coarse;
   FloatMatrix queries;
   TopK[] heaps;
-  float[] scores;
+  CoarseQuantizer.ProbeScratch scratch;
 
   @Setup(Level.Trial)
   public void setup() {
     System.setProperty(KernelProvider.PROPERTY, impl);
     SplittableRandom r = new SplittableRandom(0x5EEDC0DEL);
-    coarse = new CoarseQuantizer(random(r, nlist, dim), true);
+    coarse = CoarseQuantizer.build(random(r, nlist, dim), true);
     queries = random(r, QUERIES, dim);
     heaps = new TopK[QUERIES];
     for (int i = 0; i < QUERIES; i++) {
       heaps[i] = new TopK(nprobe);
     }
-    scores = new float[4 * nlist];
+    scratch = coarse.newProbeScratch();
   }
 
   static FloatMatrix random(SplittableRandom r, int rows, int dim) {
@@ -86,7 +86,7 @@ public class CoarseProbeBenchmark {
   @Benchmark
   @OperationsPerInvocation(QUERIES)
   public float probeBatch() {
-    coarse.probeBatch(queries, 0, QUERIES, heaps, scores);
+    coarse.probeBatch(queries, 0, QUERIES, heaps, scratch);
     float best = Float.NEGATIVE_INFINITY;
     for (TopK h : heaps) {
       best = Math.max(best, h.threshold());
@@ -101,7 +101,7 @@ public class CoarseProbeBenchmark {
    */
   @Benchmark
   public float probeOne() {
-    coarse.probeBatch(queries, 0, 1, heaps, scores);
+    coarse.probeBatch(queries, 0, 1, heaps, scratch);
     return heaps[0].threshold();
   }
 }

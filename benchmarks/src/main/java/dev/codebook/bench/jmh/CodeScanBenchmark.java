@@ -1,8 +1,8 @@
 package dev.codebook.bench.jmh;
 
-import dev.codebook.index.ivf.FastScan8Layout;
-import dev.codebook.index.ivf.FastScanLayout;
-import dev.codebook.index.ivf.QuantizedLut;
+import dev.codebook.index.fastscan.FastScan8Layout;
+import dev.codebook.index.fastscan.FastScanLayout;
+import dev.codebook.index.fastscan.QuantizedLut;
 import dev.codebook.index.simd.KernelProvider;
 import dev.codebook.index.simd.KernelSupport;
 import java.util.Arrays;

@@ -3,8 +3,8 @@ package dev.codebook.bench.jmh;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.codebook.index.ivf.FastScan8Layout;
-import dev.codebook.index.ivf.FastScanLayout;
+import dev.codebook.index.fastscan.FastScan8Layout;
+import dev.codebook.index.fastscan.FastScanLayout;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -1,8 +1,10 @@
 package dev.codebook.index.filter;
 
+import dev.codebook.index.SearchContext;
 import dev.codebook.index.SearchParams;
 import dev.codebook.index.VectorIndex;
 import dev.codebook.index.flat.FlatIndex;
+import dev.codebook.index.search.ScanStats;
 import dev.codebook.index.search.SearchResults;
 import dev.codebook.index.search.TopK;
 import dev.codebook.index.simd.KernelSupport;
@@ -99,25 +101,28 @@ public final class FilteredSearch {
     }
     RoaringBitmap acc = accepted;
     int nprobe = plan.nprobe();
-    index.search(slice(prepared, from, to), slice(raw, from, to), 0, nq,
-        new SearchParams(nprobe, params.rerank()), acc::contains, cancelled, out);
-    passes++;
-    int want = Math.min(k, acceptedCount);
-    while (nprobe < nlist) {
-      int[] shortOnes = shortQueries(out, want);
-      if (shortOnes.length == 0) {
-        break;
-      }
-      nprobe = FilterPlan.widen(nprobe, nlist);
-      SearchResults redo = new SearchResults(shortOnes.length, k);
-      index.search(pick(prepared, from, shortOnes), pick(raw, from, shortOnes), 0,
-          shortOnes.length, new SearchParams(nprobe, params.rerank()), acc::contains, cancelled,
-          redo);
+    // One context for every pass of the call: its scratch is reused pass after pass.
+    try (SearchContext ctx = new SearchContext().accept(acc::contains).cancellation(cancelled)) {
+      index.search(ctx.queries(slice(prepared, from, to), slice(raw, from, to))
+          .params(new SearchParams(nprobe, params.rerank())).results(out));
       passes++;
-      for (int i = 0; i < shortOnes.length; i++) {
-        System.arraycopy(redo.ids(), i * k, out.ids(), shortOnes[i] * k, k);
-        System.arraycopy(redo.scores(), i * k, out.scores(), shortOnes[i] * k, k);
+      int want = Math.min(k, acceptedCount);
+      while (nprobe < nlist) {
+        int[] shortOnes = shortQueries(out, want);
+        if (shortOnes.length == 0) {
+          break;
+        }
+        nprobe = FilterPlan.widen(nprobe, nlist);
+        SearchResults redo = new SearchResults(shortOnes.length, k);
+        index.search(ctx.queries(pick(prepared, from, shortOnes), pick(raw, from, shortOnes))
+            .params(new SearchParams(nprobe, params.rerank())).results(redo));
+        passes++;
+        for (int i = 0; i < shortOnes.length; i++) {
+          System.arraycopy(redo.ids(), i * k, out.ids(), shortOnes[i] * k, k);
+          System.arraycopy(redo.scores(), i * k, out.scores(), shortOnes[i] * k, k);
+        }
       }
+      ScanStats.add(ctx.codesScanned(), ctx.exactScored());
     }
     return out;
   }

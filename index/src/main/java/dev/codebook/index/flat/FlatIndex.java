@@ -1,11 +1,10 @@
 package dev.codebook.index.flat;
 
 import dev.codebook.index.IndexSpec;
-import dev.codebook.index.SearchParams;
+import dev.codebook.index.SearchContext;
 import dev.codebook.index.VectorIndex;
 import dev.codebook.index.search.AcceptOrds;
 import dev.codebook.index.search.SearchResults;
-import dev.codebook.index.search.ScanStats;
 import dev.codebook.index.search.TopK;
 import dev.codebook.index.simd.KernelSupport;
 import dev.codebook.index.simd.VectorKernels;
@@ -116,9 +115,12 @@ public final class FlatIndex implements VectorIndex {
 
 
   @Override
-  public void search(FloatMatrix queries, int from, int to, SearchParams params,
-      AcceptOrds accept, SearchResults out) {
-    int nq = to - from;
+  public void search(SearchContext ctx) {
+    FloatMatrix queries = ctx.queries();
+    int from = ctx.from();
+    AcceptOrds accept = ctx.accept();
+    SearchResults out = ctx.results();
+    int nq = ctx.to() - from;
     if (nq <= 0) {
       return;
     }
@@ -134,7 +136,7 @@ public final class FlatIndex implements VectorIndex {
     for (int i = 0; i < nq; i++) {
       out.fill(from + i, heaps[i]);
     }
-    ScanStats.add(0, (long) nq * size);
+    ctx.count(0, (long) nq * size);
   }
 
   private void scanOne(float[] q, int qOffset, TopK heap, AcceptOrds accept) {

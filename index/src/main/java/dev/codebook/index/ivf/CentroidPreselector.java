@@ -1,5 +1,7 @@
 package dev.codebook.index.ivf;
 
+import dev.codebook.index.fastscan.FastScanLayout;
+import dev.codebook.index.fastscan.QuantizedLut;
 import dev.codebook.index.quant.ProductQuantizer;
 import dev.codebook.index.search.TopK;
 import dev.codebook.index.simd.KernelSupport;
@@ -16,12 +18,20 @@ import dev.codebook.index.vector.FloatMatrix;
  *
  * <p>No heap and no float re-scoring between the kernel and the exact scores: candidates are
  * chosen by their sums alone (ties at the cut all taken), so a query costs the same whatever
- * order the sums come in. Immutable; per-thread buffers.
+ * order the sums come in.
+ *
+ * <p>The centroids' PQ is trained once, when the index is built ({@link #train}), and stored
+ * with the coarse centroids (IVF format version 3, codebook file version 1); an index read from
+ * an older file trains it on open, with the same seed, so it gets the same PQ. Immutable; the
+ * buffers of a selection are the caller's ({@link Scratch}).
  */
 final class CentroidPreselector {
 
   /** Seed of the centroids' PQ: the same centroids always get the same codes. */
   private static final long SEED = 0x5eedL;
+
+  /** Bits per sub-quantizer of the centroids' PQ: the 4-bit fast-scan. */
+  static final int NBITS = 4;
 
   private final FloatMatrix centroids;
   private final boolean innerProduct;
@@ -30,21 +40,36 @@ final class CentroidPreselector {
   private final int m;
   private final int pairs;
   private final int blockBytes;
+  private final int blocks;
   private final byte[] codes;
-  private final ThreadLocal<Scratch> scratch;
 
-  CentroidPreselector(FloatMatrix centroids, boolean innerProduct) {
+  /**
+   * The PQ of {@code centroids} a pre-selector codes them with: {@code d/8} sub-quantizers of 8
+   * dimensions (fewer dimensions when 8 does not divide d), 4 bits, seeded, one thread, so the
+   * same centroids always give the same PQ.
+   */
+  static ProductQuantizer train(FloatMatrix centroids) {
+    int d = centroids.dim();
+    int dsub = d % 8 == 0 ? 8 : d % 4 == 0 ? 4 : d % 2 == 0 ? 2 : 1;
+    return PqTrainer.train(centroids, d / dsub, NBITS,
+        PqTrainer.Params.defaults().withSeed(SEED).withThreads(1));
+  }
+
+  /** A pre-selector over {@code centroids} coded with {@code pq} (see {@link #train}). */
+  CentroidPreselector(FloatMatrix centroids, boolean innerProduct, ProductQuantizer pq) {
+    if (pq.dimension() != centroids.dim() || pq.nbits() != NBITS) {
+      throw new IllegalArgumentException("pre-selector PQ" + pq.m() + "x" + pq.nbits() + " of "
+          + "dimension " + pq.dimension() + " does not fit " + centroids.dim()
+          + "-dimensional centroids");
+    }
     this.centroids = centroids;
     this.innerProduct = innerProduct;
     this.n = centroids.rows();
-    int d = centroids.dim();
-    int dsub = d % 8 == 0 ? 8 : d % 4 == 0 ? 4 : d % 2 == 0 ? 2 : 1;
-    this.m = d / dsub;
-    this.pq = PqTrainer.train(centroids, m, 4,
-        PqTrainer.Params.defaults().withSeed(SEED).withThreads(1));
+    this.m = pq.m();
+    this.pq = pq;
     this.pairs = FastScanLayout.pairs(m);
     this.blockBytes = FastScanLayout.blockBytes(m);
-    int blocks = (n + FastScanLayout.BLOCK - 1) / FastScanLayout.BLOCK;
+    this.blocks = (n + FastScanLayout.BLOCK - 1) / FastScanLayout.BLOCK;
     this.codes = new byte[blocks * blockBytes];
     byte[] flat = pq.encodeAll(centroids, 1);
     for (int i = 0; i < n; i++) {
@@ -53,17 +78,26 @@ final class CentroidPreselector {
         FastScanLayout.set(codes, b * blockBytes, i % FastScanLayout.BLOCK, s, flat[i * m + s]);
       }
     }
-    this.scratch = ThreadLocal.withInitial(() -> new Scratch(blocks));
+  }
+
+  /** The PQ the centroids are coded with, to store with them. */
+  ProductQuantizer pq() {
+    return pq;
+  }
+
+  /** Buffers for {@link #select}, one set per searching thread (a search context holds them). */
+  Scratch newScratch() {
+    return new Scratch(blocks);
   }
 
   /**
    * Fills {@code heap} (cleared first) with the best {@code heap.k()} lists among the {@code
    * candidates} (at least {@code heap.k()}) whose PQ sums are highest, scored exactly: the dot
-   * product for inner product, the negated squared distance for L2.
+   * product for inner product, the negated squared distance for L2. {@code s} is the caller's,
+   * from {@link #newScratch}.
    */
-  void select(float[] q, int qOff, int candidates, TopK heap) {
+  void select(float[] q, int qOff, int candidates, TopK heap, Scratch s) {
     KernelSupport k = VectorKernels.support();
-    Scratch s = scratch.get();
     pq.computeScoreTable(q, qOff, s.lut, innerProduct);
     s.qlut.quantize(s.lut);
     byte[] tables = s.qlut.tables();
@@ -124,7 +158,8 @@ final class CentroidPreselector {
   /** Where the touched centroids' sum goes; never read. */
   private int sink;
 
-  private final class Scratch {
+  /** One selection's buffers: its tables, every block's sums, the candidates. */
+  final class Scratch {
     final float[] lut = new float[m * 16];
     final QuantizedLut qlut = new QuantizedLut(m, 16);
     /** Each block's 64 sums, as the kernel leaves them. */

@@ -1,8 +1,9 @@
 package dev.codebook.index.ivf;
 
-import dev.codebook.index.BatchSearch;
 import dev.codebook.index.SearchParams;
 import dev.codebook.index.flat.FlatIndex;
+import dev.codebook.index.quant.ProductQuantizer;
+import dev.codebook.index.search.BatchSearch;
 import dev.codebook.index.search.SearchResults;
 import dev.codebook.index.search.TopK;
 import dev.codebook.index.simd.KernelSupport;
@@ -44,7 +45,10 @@ public final class CoarseQuantizer {
   private final float[] bias;
   /** Zeros, the four-query kernel's bias: L2's {@link #bias} is added after it, as for one. */
   private final float[] zeros;
-  /** PQ fast-scan of the centroids for the pre-selecting probe, or null below the size. */
+  /**
+   * PQ fast-scan of the centroids for the pre-selecting probe, or null below the size. Its PQ is
+   * trained with the index ({@link #build}) and stored with the centroids.
+   */
   private final CentroidPreselector preselector;
 
   /**
@@ -62,7 +66,28 @@ public final class CoarseQuantizer {
   /** Candidate lists pre-selected per probed list, re-scored exactly. */
   public static final int FAST_PROBE_OVERSAMPLE = 8;
 
-  public CoarseQuantizer(FloatMatrix centroids, boolean innerProduct) {
+  /**
+   * A coarse quantizer over trained centroids whose pre-selector is trained here, as a build
+   * does (and as opening a file written before the pre-selector was stored does): from {@value
+   * #FAST_PROBE_MIN_NLIST} lists, the centroids' PQ ({@link CentroidPreselector#train}).
+   */
+  public static CoarseQuantizer build(FloatMatrix centroids, boolean innerProduct) {
+    return new CoarseQuantizer(centroids, innerProduct,
+        centroids.rows() >= FAST_PROBE_MIN_NLIST ? CentroidPreselector.train(centroids) : null);
+  }
+
+  /**
+   * A coarse quantizer over trained centroids and the trained PQ of its pre-selector.
+   *
+   * @param preselectorPq the centroids' PQ from {@link #build} ({@link #preselectorPq()}), or
+   *     null below {@value #FAST_PROBE_MIN_NLIST} lists
+   */
+  public CoarseQuantizer(FloatMatrix centroids, boolean innerProduct,
+      ProductQuantizer preselectorPq) {
+    if ((preselectorPq != null) != (centroids.rows() >= FAST_PROBE_MIN_NLIST)) {
+      throw new IllegalArgumentException(centroids.rows() + " lists "
+          + (preselectorPq == null ? "need" : "take no") + " a pre-selector PQ");
+    }
     this.centroids = centroids;
     this.innerProduct = innerProduct;
     int n = centroids.rows(), d = centroids.dim();
@@ -82,8 +107,34 @@ public final class CoarseQuantizer {
     for (int i = 0; i < n; i++) {
       bias[i] = innerProduct ? 0f : (float) -VectorUtil.squaredNorm(c, i * d, d);
     }
-    this.preselector =
-        n >= FAST_PROBE_MIN_NLIST ? new CentroidPreselector(centroids, innerProduct) : null;
+    this.preselector = preselectorPq == null ? null
+        : new CentroidPreselector(centroids, innerProduct, preselectorPq);
+  }
+
+  /** The trained PQ of the pre-selector, stored with the centroids; null below the size. */
+  public ProductQuantizer preselectorPq() {
+    return preselector == null ? null : preselector.pq();
+  }
+
+  /**
+   * Buffers for {@link #probeBatch}, owned by the caller (one per searching thread at a time):
+   * the scores of four queries against every list, and the pre-selector's tables and sums.
+   */
+  public final class ProbeScratch {
+    final float[] scores = new float[4 * nlist()];
+    final CentroidPreselector.Scratch preselect =
+        preselector == null ? null : preselector.newScratch();
+
+    private ProbeScratch() {}
+
+    CoarseQuantizer owner() {
+      return CoarseQuantizer.this;
+    }
+  }
+
+  /** New buffers for {@link #probeBatch}. */
+  public ProbeScratch newProbeScratch() {
+    return new ProbeScratch();
   }
 
   /**
@@ -118,8 +169,8 @@ public final class CoarseQuantizer {
   }
 
   /** Query {@code q}'s best {@code heap.k()} lists, pre-selected by the centroids' fast-scan. */
-  private void preselect(float[] q, int offset, TopK heap) {
-    preselector.select(q, offset, candidates(heap.k()), heap);
+  private void preselect(float[] q, int offset, TopK heap, ProbeScratch scratch) {
+    preselector.select(q, offset, candidates(heap.k()), heap, scratch.preselect);
   }
 
   public int nlist() {
@@ -179,9 +230,14 @@ public final class CoarseQuantizer {
    * lane sum is needed), then each query keeps its best {@code heaps[i].k()} lists. {@code
    * heaps[i]} (cleared first) receives query {@code from + i}'s lists with their scores: the dot
    * product for inner product, and for L2 {@code 2 q.c - |c|^2}, which orders lists as the
-   * distance does. {@code scores} holds at least {@code 4 * nlist} floats.
+   * distance does. {@code scratch} is the caller's ({@link #newProbeScratch}).
    */
-  public void probeBatch(FloatMatrix queries, int from, int to, TopK[] heaps, float[] scores) {
+  public void probeBatch(FloatMatrix queries, int from, int to, TopK[] heaps,
+      ProbeScratch scratch) {
+    if (scratch.owner() != this) {
+      throw new IllegalArgumentException("probe scratch of another coarse quantizer");
+    }
+    float[] scores = scratch.scores;
     KernelSupport k = VectorKernels.support();
     int d = centroids.dim();
     int nlist = centroids.rows();
@@ -190,7 +246,7 @@ public final class CoarseQuantizer {
     int last = n - 1;
     if (preselects(heaps[0].k())) {
       for (int i = 0; i < n; i++) {
-        preselect(q, queries.offset(from + i), heaps[i]);
+        preselect(q, queries.offset(from + i), heaps[i], scratch);
       }
       return;
     }

@@ -1,6 +1,8 @@
 package dev.codebook.index.ivf;
 
 import dev.codebook.index.IndexSpec;
+import dev.codebook.index.fastscan.FastScan8Layout;
+import dev.codebook.index.fastscan.FastScanLayout;
 import dev.codebook.index.quant.OpqRotation;
 import dev.codebook.index.quant.ProductQuantizer;
 import dev.codebook.index.vector.FloatMatrix;
@@ -35,6 +37,8 @@ import org.apache.lucene.util.StringHelper;
  * Float[dimension * dimension] OPQ rotation R, row-major (y = R x), only with OPQ (version 1)
  * VInt   nlist                 0 without IVF
  * Float[nlist * dimension]     coarse centroids, row-major
+ * Byte   preselector           1 if the centroids' PQ follows, else 0; only with IVF (version 3)
+ *   VInt m', VInt nbits' (4); Float[m' * 16 * dimension / m'] the centroids' PQ, [m'][16][dsub]
  * VInt   m, VInt nbits
  * Float[m * 2^nbits * dsub]    PQ centroids [m][ksub][dsub]
  * per list (1 without IVF):
@@ -56,7 +60,18 @@ public final class IvfPqIndexFormat {
   static final int VERSION_OPQ = 1;
   /** 8-bit codes in {@link FastScan8Layout} blocks; before, contiguous ({@code m} bytes each). */
   static final int VERSION_BLOCKED8 = 2;
-  static final int VERSION_CURRENT = VERSION_BLOCKED8;
+  /**
+   * Stores the PQ of the coarse centroids' pre-selector (from {@value
+   * CoarseQuantizer#FAST_PROBE_MIN_NLIST} lists), trained at build time; an earlier file with
+   * that many lists trains it on open, with the same seed, so it searches identically.
+   */
+  static final int VERSION_PRESELECTOR = 3;
+  static final int VERSION_CURRENT = VERSION_PRESELECTOR;
+  /**
+   * The code layout version {@link #writeLists} records: the lists' layout has not changed since
+   * version 2, so segment files stay readable by the readers that knew it.
+   */
+  static final int LIST_LAYOUT_CURRENT = VERSION_BLOCKED8;
 
   private IvfPqIndexFormat() {}
 
@@ -74,7 +89,7 @@ public final class IvfPqIndexFormat {
       out.writeVInt(dim);
       out.writeVInt(index.size());
       writeQuantizers(out, dim, index.rotation(), index.coarse(), index.pq());
-      writeListBodies(out, index);
+      writeListBodies(out, index.lists());
       RawVectors raw = index.raw();
       if (raw != null) {
         float[] row = new float[dim];
@@ -153,10 +168,12 @@ public final class IvfPqIndexFormat {
    * String spec; Byte similarity; VInt dimension
    * Float[dimension * dimension]  OPQ rotation, only with OPQ
    * VInt nlist; Float[nlist * dimension] coarse centroids
+   * Byte preselector [VInt m'; VInt nbits'; Float[m' * 16 * dsub']]  only with IVF (version 3)
    * VInt m; VInt nbits; Float[m * 2^nbits * dsub] PQ centroids
    * </pre>
    *
-   * The caller writes the header and footer of the file this goes into.
+   * in the layout of version {@link #VERSION_CURRENT}, which the caller records to read it back
+   * ({@link #readCodebook}). The caller writes the header and footer of the file this goes into.
    */
   public static void writeCodebook(DataOutput out, IvfPqCodebook codebook) throws IOException {
     out.writeString(codebook.spec().toString());
@@ -175,6 +192,13 @@ public final class IvfPqIndexFormat {
     out.writeVInt(coarse == null ? 0 : coarse.nlist());
     if (coarse != null) {
       writeFloats(out, coarse.centroids().data(), coarse.nlist() * dim);
+      ProductQuantizer pre = coarse.preselectorPq();
+      out.writeByte((byte) (pre == null ? 0 : 1));
+      if (pre != null) {
+        out.writeVInt(pre.m());
+        out.writeVInt(pre.nbits());
+        writeFloats(out, pre.centroids(), pre.centroids().length);
+      }
     }
     out.writeVInt(pq.m());
     out.writeVInt(pq.nbits());
@@ -182,15 +206,30 @@ public final class IvfPqIndexFormat {
   }
 
   /**
-   * Reads what {@link #writeCodebook} wrote.
+   * Reads what {@link #writeCodebook} wrote in the layout of format version {@code version}
+   * ({@link #VERSION_BLOCKED8} for codebooks written before the pre-selector was stored, whose
+   * pre-selector is then trained here).
    *
    * @throws CorruptIndexException for a shape that does not fit the spec
    */
-  public static IvfPqCodebook readCodebook(IndexInput in) throws IOException {
+  public static IvfPqCodebook readCodebook(IndexInput in, int version) throws IOException {
+    if (version < VERSION_START || version > VERSION_CURRENT) {
+      throw new IllegalArgumentException("no codebook layout version " + version);
+    }
     IndexSpec spec = readSpec(in);
     Similarity similarity = readSimilarity(in);
     int dim = checkRange(in, in.readVInt(), 1, 1 << 16, "dimension");
-    return readQuantizers(in, spec, similarity, dim, VERSION_CURRENT);
+    return readQuantizers(in, spec, similarity, dim, version);
+  }
+
+  /** The layout version of the codebooks {@link #writeCodebook} writes. */
+  public static int codebookVersion() {
+    return VERSION_CURRENT;
+  }
+
+  /** The layout version of codebooks written before the pre-selector's PQ was stored. */
+  public static int codebookVersionWithoutPreselector() {
+    return VERSION_BLOCKED8;
   }
 
   private static IndexSpec readSpec(DataInput in) throws IOException {
@@ -228,8 +267,15 @@ public final class IvfPqIndexFormat {
     }
     CoarseQuantizer coarse = null;
     if (nlist > 0) {
-      coarse = new CoarseQuantizer(new FloatMatrix(nlist, dim,
-          readFloats(in, Math.multiplyExact(nlist, dim))), similarity != Similarity.EUCLIDEAN);
+      FloatMatrix centroids = new FloatMatrix(nlist, dim,
+          readFloats(in, Math.multiplyExact(nlist, dim)));
+      boolean innerProduct = similarity != Similarity.EUCLIDEAN;
+      if (version < VERSION_PRESELECTOR) {
+        // Written before the pre-selector was stored: train it now, as opening did then.
+        coarse = CoarseQuantizer.build(centroids, innerProduct);
+      } else {
+        coarse = new CoarseQuantizer(centroids, innerProduct, readPreselector(in, nlist, dim));
+      }
     }
     int m = in.readVInt();
     int nbits = in.readVInt();
@@ -242,28 +288,53 @@ public final class IvfPqIndexFormat {
     return new IvfPqCodebook(spec, similarity, rotation, coarse, pq);
   }
 
+  /** The pre-selector's PQ after the centroids (version 3), checked against the list count. */
+  private static ProductQuantizer readPreselector(IndexInput in, int nlist, int dim)
+      throws IOException {
+    int flag = in.readByte();
+    if (flag != 0 && flag != 1) {
+      throw new CorruptIndexException("bad pre-selector flag " + flag, in);
+    }
+    if ((flag == 1) != (nlist >= CoarseQuantizer.FAST_PROBE_MIN_NLIST)) {
+      throw new CorruptIndexException((flag == 1 ? "a" : "no") + " pre-selector with " + nlist
+          + " lists", in);
+    }
+    if (flag == 0) {
+      return null;
+    }
+    int m = in.readVInt();
+    int nbits = in.readVInt();
+    if (m <= 0 || m > dim || dim % m != 0 || nbits != CentroidPreselector.NBITS) {
+      throw new CorruptIndexException("pre-selector PQ" + m + "x" + nbits
+          + " does not fit dimension " + dim, in);
+    }
+    return new ProductQuantizer(dim, m, nbits,
+        readFloats(in, Math.multiplyExact(m, Math.multiplyExact(1 << nbits, dim / m))));
+  }
+
   /**
    * Writes the inverted lists of {@code index} (no quantizers): VInt layoutVersion (this
    * format's version, which fixes the code layout), VInt size, then per list VInt n, Int[n] ids,
    * VInt codeBytes, Byte[codeBytes] codes.
    */
   public static void writeLists(DataOutput out, IvfPqIndex index) throws IOException {
-    out.writeVInt(VERSION_CURRENT);
+    out.writeVInt(LIST_LAYOUT_CURRENT);
     out.writeVInt(index.size());
-    writeListBodies(out, index);
+    writeListBodies(out, index.lists());
   }
 
   /** Per list: VInt n, Int[n] ids, VInt codeBytes, Byte[codeBytes] codes. */
-  private static void writeListBodies(DataOutput out, IvfPqIndex index) throws IOException {
-    for (int l = 0; l < index.nlist(); l++) {
-      int n = index.listSize(l);
+  private static void writeListBodies(DataOutput out, InvertedLists lists) throws IOException {
+    for (int l = 0; l < lists.nlist(); l++) {
+      int n = lists.listSize(l);
       out.writeVInt(n);
+      int[] ids = lists.ids(l);
       for (int i = 0; i < n; i++) {
-        out.writeInt(index.idAt(l, i));
+        out.writeInt(ids[i]);
       }
-      int bytes = index.codeBytes(n);
+      int bytes = lists.codeBytes(n);
       out.writeVInt(bytes);
-      out.writeBytes(index.listCodes(l), 0, bytes);
+      out.writeBytes(lists.codes(l), 0, bytes);
     }
   }
 
@@ -274,9 +345,9 @@ public final class IvfPqIndexFormat {
   public static void readLists(IndexInput in, IvfPqIndex index, int expectedSize)
       throws IOException {
     int version = in.readVInt();
-    if (version < VERSION_START || version > VERSION_CURRENT) {
+    if (version < VERSION_START || version > LIST_LAYOUT_CURRENT) {
       throw new CorruptIndexException("code layout version " + version + " not in ["
-          + VERSION_START + ", " + VERSION_CURRENT + "]", in);
+          + VERSION_START + ", " + LIST_LAYOUT_CURRENT + "]", in);
     }
     boolean contiguous8 = version < VERSION_BLOCKED8 && !index.spec().fastScan();
     int m = index.spec().pqM();
@@ -314,7 +385,7 @@ public final class IvfPqIndexFormat {
         }
       }
       int bytes = in.readVInt();
-      int expected = contiguous8 ? Math.multiplyExact(n, m) : index.codeBytes(n);
+      int expected = contiguous8 ? Math.multiplyExact(n, m) : index.lists().codeBytes(n);
       if (bytes != expected) {
         throw new CorruptIndexException("list " + l + ": " + bytes + " code bytes for " + n
             + " vectors, expected " + expected, in);
@@ -322,7 +393,7 @@ public final class IvfPqIndexFormat {
       codes[l] = new byte[Math.max(bytes, 1)];
       in.readBytes(codes[l], 0, bytes);
       if (contiguous8) {
-        codes[l] = IvfPqIndex.blockContiguous8(codes[l], n, m);
+        codes[l] = FastScan8Layout.fromContiguous(codes[l], n, m);
       }
       sizes[l] = n;
     }

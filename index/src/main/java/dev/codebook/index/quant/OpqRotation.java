@@ -1,6 +1,6 @@
 package dev.codebook.index.quant;
 
-import dev.codebook.index.util.Parallel;
+import dev.codebook.index.util.ParallelFor;
 
 import dev.codebook.index.simd.KernelSupport;
 import dev.codebook.index.simd.VectorKernels;
@@ -194,7 +194,7 @@ public final class OpqRotation {
           + (long) to * dim + " floats, got " + (out == x ? "the input" : out.length + ""));
     }
     int tasks = (to - from + APPLY_CHUNK - 1) / APPLY_CHUNK;
-    Parallel.forEach(tasks, threads, "codebook-opq-rotate", task -> {
+    ParallelFor.forEach(tasks, threads, "codebook-opq-rotate", task -> {
       KernelSupport k = VectorKernels.support();
       int end = Math.min(to, from + (task + 1) * APPLY_CHUNK);
       int i = from + task * APPLY_CHUNK;

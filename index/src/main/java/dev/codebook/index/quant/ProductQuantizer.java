@@ -1,6 +1,6 @@
 package dev.codebook.index.quant;
 
-import dev.codebook.index.util.Parallel;
+import dev.codebook.index.util.ParallelFor;
 
 import dev.codebook.index.simd.KernelSupport;
 import dev.codebook.index.simd.VectorKernels;
@@ -185,7 +185,7 @@ public final class ProductQuantizer {
     int n = vectors.rows();
     byte[] codes = new byte[Math.multiplyExact(n, m)];
     int tasks = (n + ENCODE_CHUNK - 1) / ENCODE_CHUNK;
-    Parallel.forEach(tasks, threads, "codebook-pq-encode", t -> {
+    ParallelFor.forEach(tasks, threads, "codebook-pq-encode", t -> {
       KernelSupport k = VectorKernels.support();
       float[] scratch = new float[ksub];
       for (int i = t * ENCODE_CHUNK, end = Math.min(n, i + ENCODE_CHUNK); i < end; i++) {

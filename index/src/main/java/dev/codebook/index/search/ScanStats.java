@@ -1,10 +1,11 @@
 package dev.codebook.index.search;
 
 /**
- * Work searches did on the current thread, for metrics: PQ codes scanned and vectors scored
- * exactly (flat search, re-ranking). Counted per thread, without contention on the hot path; a
- * caller reads {@link #codes()} and {@link #exact()} before and after a search on the same
- * thread and takes the difference.
+ * Work searches did on the current thread, for the server's metrics: PQ codes scanned and
+ * vectors scored exactly (flat search, re-ranking). Indexes count into their {@link
+ * dev.codebook.index.SearchContext}; the collection's search adds a call's counts here when it
+ * ends, and a caller reads {@link #codes()} and {@link #exact()} before and after a search on the
+ * same thread and takes the difference. Counters only, never search buffers.
  */
 public final class ScanStats {
 

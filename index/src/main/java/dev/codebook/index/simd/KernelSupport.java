@@ -75,7 +75,7 @@ public interface KernelSupport {
   void adc8(byte[] codes, int codesOffset, int count, int m, float[] lut, float[] out);
 
   /**
-   * 4-bit fast-scan of one block of 64 vectors in {@code dev.codebook.index.ivf.FastScanLayout}:
+   * 4-bit fast-scan of one block of 64 vectors in {@code dev.codebook.index.fastscan.FastScanLayout}:
    * sums the byte tables ({@code tables}, 64 bytes per four sub-quantizers) over {@code pairs}
    * 64-byte slabs in 16-bit lanes and returns the mask of vectors whose sum is at least {@code
    * threshold} (bit {@code v} for vector {@code v}); a threshold at or below 0 selects all. Every
@@ -88,7 +88,7 @@ public interface KernelSupport {
       short[] sums);
 
   /**
-   * 8-bit fast-scan of one block of 64 vectors in {@code dev.codebook.index.ivf.FastScan8Layout}:
+   * 8-bit fast-scan of one block of 64 vectors in {@code dev.codebook.index.fastscan.FastScan8Layout}:
    * sums the byte tables ({@code tables}, 256 bytes per sub-quantizer) over {@code m} 64-byte slabs
    * in 16-bit lanes and returns the mask of vectors whose sum is at least {@code threshold}, as
    * {@link #fastScan4} does, with the same 15-bit bound on every sum and the same {@code sums}.

@@ -18,14 +18,19 @@ import org.apache.lucene.util.StringHelper;
  * IndexHeader(codec "CodebookCodebook", version, random id, suffix "")
  * VInt  codebookVersion V (as in the file name)
  * codebook body, see {@link IvfPqIndexFormat#writeCodebook}: spec, similarity, dimension,
- *       OPQ rotation, coarse centroids, PQ centroids
+ *       OPQ rotation, coarse centroids, the pre-selector's PQ (version 1), PQ centroids
  * Footer(CRC32)
  * </pre>
+ *
+ * Version 0 files have no pre-selector PQ: reading one trains it, as opening did before.
  */
 final class CodebookFile {
 
   static final String CODEC = "CodebookCodebook";
-  static final int VERSION_CURRENT = 0;
+  static final int VERSION_START = 0;
+  /** The codebook body stores the coarse pre-selector's PQ (IVF format version 3). */
+  static final int VERSION_PRESELECTOR = 1;
+  static final int VERSION_CURRENT = VERSION_PRESELECTOR;
 
   private CodebookFile() {}
 
@@ -38,15 +43,17 @@ final class CodebookFile {
   }
 
   static IvfPqCodebook read(Directory dir, int version) throws IOException {
-    StoreFiles.Opened f = StoreFiles.open(dir, StoreFiles.codebook(version), CODEC, 0,
-        VERSION_CURRENT, null);
+    StoreFiles.Opened f = StoreFiles.open(dir, StoreFiles.codebook(version), CODEC,
+        VERSION_START, VERSION_CURRENT, null);
     try (IndexInput in = f.in()) {
       int v = in.readVInt();
       if (v != version) {
         throw new CorruptIndexException("codebook version " + v + " in the file of version "
             + version, in);
       }
-      IvfPqCodebook cb = IvfPqIndexFormat.readCodebook(in);
+      IvfPqCodebook cb = IvfPqIndexFormat.readCodebook(in, f.version() >= VERSION_PRESELECTOR
+          ? IvfPqIndexFormat.codebookVersion()
+          : IvfPqIndexFormat.codebookVersionWithoutPreselector());
       StoreFiles.checkEnd(in);
       return cb;
     }

@@ -2,6 +2,7 @@ package dev.codebook.index.store;
 
 import dev.codebook.index.IndexFactory;
 import dev.codebook.index.IndexSpec;
+import dev.codebook.index.SearchContext;
 import dev.codebook.index.SearchParams;
 import dev.codebook.index.VectorIndex;
 import dev.codebook.index.filter.AttributeIndex;
@@ -14,6 +15,7 @@ import dev.codebook.index.ivf.IvfPqIndex;
 import dev.codebook.index.ivf.MappedRawVectors;
 import dev.codebook.index.ivf.RawVectors;
 import dev.codebook.index.search.AcceptOrds;
+import dev.codebook.index.search.ScanStats;
 import dev.codebook.index.search.SearchResults;
 import dev.codebook.index.search.TopK;
 import dev.codebook.index.vector.FloatMatrix;
@@ -878,19 +880,23 @@ public final class CollectionStore implements Closeable {
     // An index that polls the deadline inside its scan gets the whole batch, so IVF-PQ can scan
     // a big batch list by list; otherwise parts of 16 queries bound the time past a deadline.
     int step = filtered == null && index.pollsCancellation() ? nq : CANCEL_CHECK_QUERIES;
-    for (int from = 0; from < nq; from += step) {
-      if (cancelled.getAsBoolean()) {
-        throw new CancellationException("search cancelled after " + from + " of " + nq
-            + " queries");
+    try (SearchContext ctx = new SearchContext().queries(prepared, queries).params(p)
+        .accept(accept).cancellation(cancelled).results(r)) {
+      for (int from = 0; from < nq; from += step) {
+        if (cancelled.getAsBoolean()) {
+          throw new CancellationException("search cancelled after " + from + " of " + nq
+              + " queries");
+        }
+        int to = Math.min(nq, from + step);
+        if (filtered != null) {
+          SearchResults part = filtered.search(queries, prepared, from, to, fetch, cancelled);
+          System.arraycopy(part.ids(), 0, r.ids(), from * fetch, (to - from) * fetch);
+          System.arraycopy(part.scores(), 0, r.scores(), from * fetch, (to - from) * fetch);
+        } else {
+          index.search(ctx.range(from, to));
+        }
       }
-      int to = Math.min(nq, from + step);
-      if (filtered != null) {
-        SearchResults part = filtered.search(queries, prepared, from, to, fetch, cancelled);
-        System.arraycopy(part.ids(), 0, r.ids(), from * fetch, (to - from) * fetch);
-        System.arraycopy(part.scores(), 0, r.scores(), from * fetch, (to - from) * fetch);
-      } else {
-        index.search(prepared, queries, from, to, p, accept, cancelled, r);
-      }
+      ScanStats.add(ctx.codesScanned(), ctx.exactScored());
     }
     return r;
   }

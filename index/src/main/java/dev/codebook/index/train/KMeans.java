@@ -1,5 +1,6 @@
 package dev.codebook.index.train;
 
+import dev.codebook.index.util.ParallelFor;
 import dev.codebook.index.simd.KernelSupport;
 import dev.codebook.index.simd.VectorKernels;
 import dev.codebook.index.vector.FloatMatrix;
@@ -212,7 +213,7 @@ public final class KMeans {
     for (int i = 0; i < x.rows(); i++) {
       VectorUtil.checkFinite(x.data(), x.offset(i), x.dim(), "training vector " + rows[i]);
     }
-    try (Workers workers = new Workers(params.threads(), "codebook-kmeans")) {
+    try (ParallelFor workers = ParallelFor.owned(params.threads(), "codebook-kmeans")) {
       return cluster(x, rows, k, params, rng, workers, task);
     }
   }
@@ -269,7 +270,7 @@ public final class KMeans {
 
   /** Lloyd's iterations on an already sampled and checked {@code x}; the caller owns workers. */
   static Result cluster(
-      FloatMatrix x, int[] rows, int k, Params params, SplittableRandom rng, Workers workers,
+      FloatMatrix x, int[] rows, int k, Params params, SplittableRandom rng, ParallelFor workers,
       String task) {
     Lloyd run = new Lloyd(x, k, params.spherical(), workers, params.progress());
     if (params.init() == Init.RANDOM) {
@@ -299,7 +300,7 @@ public final class KMeans {
    */
   private static final class Lloyd {
     private final KernelSupport kernels = VectorKernels.support();
-    private final Workers workers;
+    private final ParallelFor workers;
     private final TrainingProgress progress;
     private final float[] x;
     private final int n;
@@ -321,7 +322,7 @@ public final class KMeans {
     private final double[] chunkObjective;
     private final int[] counts;
 
-    Lloyd(FloatMatrix sample, int k, boolean spherical, Workers workers,
+    Lloyd(FloatMatrix sample, int k, boolean spherical, ParallelFor workers,
         TrainingProgress progress) {
       this.workers = workers;
       this.progress = progress;

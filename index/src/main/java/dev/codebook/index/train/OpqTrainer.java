@@ -1,5 +1,6 @@
 package dev.codebook.index.train;
 
+import dev.codebook.index.util.ParallelFor;
 import dev.codebook.index.quant.OpqRotation;
 import dev.codebook.index.quant.ProductQuantizer;
 import dev.codebook.index.simd.KernelSupport;
@@ -233,7 +234,7 @@ public final class OpqTrainer {
 
     TrainingProgress progress = params.progress();
     Steps steps = new Steps(task, params.steps(m), progress);
-    try (Workers workers = new Workers(params.threads(), "codebook-opq-train")) {
+    try (ParallelFor workers = ParallelFor.owned(params.threads(), "codebook-opq-train")) {
       Codebooks books = new Codebooks(x.rows(), d, m, ksub, workers, progress);
       for (int it = 0; ; it++) {
         FloatMatrix rotated = rotate(rotation, x, params.threads(), progress);
@@ -377,7 +378,7 @@ public final class OpqTrainer {
    */
   private static final class Codebooks {
     private final KernelSupport kernels = VectorKernels.support();
-    private final Workers workers;
+    private final ParallelFor workers;
     /** Polled per chunk of rows (per sub-space in {@link #update}). */
     private final TrainingProgress progress;
     private final int n;
@@ -394,7 +395,7 @@ public final class OpqTrainer {
     private final float[] norms;
     private final byte[] codes;
 
-    Codebooks(int n, int d, int m, int ksub, Workers workers, TrainingProgress progress) {
+    Codebooks(int n, int d, int m, int ksub, ParallelFor workers, TrainingProgress progress) {
       this.workers = workers;
       this.progress = progress;
       this.n = n;

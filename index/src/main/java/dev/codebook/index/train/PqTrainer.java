@@ -1,5 +1,6 @@
 package dev.codebook.index.train;
 
+import dev.codebook.index.util.ParallelFor;
 import dev.codebook.index.quant.ProductQuantizer;
 import dev.codebook.index.vector.FloatMatrix;
 import dev.codebook.index.vector.VectorUtil;
@@ -147,10 +148,10 @@ public final class PqTrainer {
         new KMeans.Params(
             params.iterations(), params.seed(), Integer.MAX_VALUE, params.init(), false,
             params.threads(), iterations);
-    try (Workers workers = new Workers(params.threads(), "codebook-pq-train")) {
+    try (ParallelFor workers = ParallelFor.owned(params.threads(), "codebook-pq-train")) {
       boolean acrossSubspaces = m >= workers.threads();
-      Workers inner = acrossSubspaces ? Workers.SERIAL : workers;
-      Workers outer = acrossSubspaces ? workers : Workers.SERIAL;
+      ParallelFor inner = acrossSubspaces ? ParallelFor.SERIAL : workers;
+      ParallelFor outer = acrossSubspaces ? workers : ParallelFor.SERIAL;
       outer.run(m, s -> {
         FloatMatrix sub = subspace(data, rows, s * dsub, dsub);
         KMeans.Result r =

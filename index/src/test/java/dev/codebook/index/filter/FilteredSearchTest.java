@@ -1,5 +1,6 @@
 package dev.codebook.index.filter;
 
+import dev.codebook.index.SearchContext;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -126,7 +127,7 @@ class FilteredSearchTest {
 
   static double unfilteredRecall() {
     SearchResults r = new SearchResults(queries.rows(), K);
-    index.search(prepared, 0, queries.rows(), PARAMS, null, r);
+    index.search(SearchContext.of(prepared, PARAMS, r));
     return recall(truth(RoaringBitmap.bitmapOfRange(0, base.rows())), r);
   }
 
@@ -168,7 +169,7 @@ class FilteredSearchTest {
       RoaringBitmap accepted = passing(percent);
       int[][] truth = truth(accepted);
       SearchResults naive = new SearchResults(queries.rows(), K);
-      index.search(prepared, 0, queries.rows(), PARAMS, accepted::contains, naive);
+      index.search(SearchContext.of(prepared, PARAMS, naive).accept(accepted::contains));
       double planned = recall(truth, run(new FilteredSearch(index, accepted,
           FilteredSearchTest::gather, PARAMS)));
       double acceptOnly = recall(truth, naive);

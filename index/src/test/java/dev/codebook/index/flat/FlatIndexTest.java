@@ -1,11 +1,12 @@
 package dev.codebook.index.flat;
 
+import dev.codebook.index.SearchContext;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.codebook.index.BatchSearch;
+import dev.codebook.index.search.BatchSearch;
 import dev.codebook.index.SearchParams;
 import dev.codebook.index.search.SearchResults;
 import dev.codebook.index.vector.FloatMatrix;
@@ -145,7 +146,7 @@ class FlatIndexTest {
     FlatIndex index = FlatIndex.of(base, Similarity.DOT_PRODUCT);
     FloatMatrix prepared = index.prepareQueries(queries);
     SearchResults res = new SearchResults(6, 10);
-    index.search(prepared, 0, 6, SearchParams.DEFAULTS, ord -> ord % 7 == 3, res);
+    index.search(SearchContext.of(prepared, SearchParams.DEFAULTS, res).accept(ord -> ord % 7 == 3));
     for (int q = 0; q < 6; q++) {
       int[] all = bruteForce(base, queries.row(q), 900, Similarity.DOT_PRODUCT);
       int[] expected = java.util.Arrays.stream(all).filter(o -> o % 7 == 3).limit(10).toArray();

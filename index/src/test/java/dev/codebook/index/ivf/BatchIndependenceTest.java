@@ -1,5 +1,6 @@
 package dev.codebook.index.ivf;
 
+import dev.codebook.index.SearchContext;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -56,14 +57,14 @@ class BatchIndependenceTest {
       SearchParams params = new SearchParams(nprobe, 2);
       SearchResults alone = new SearchResults(n, k);
       for (int q = 0; q < n; q++) {
-        index.search(queries, q, q + 1, params, alone);
+        index.search(SearchContext.of(queries, params, alone).range(q, q + 1));
       }
       // Sliding windows: every query at every position of batches of these sizes.
       for (int size : new int[] {2, 3, 5, 16}) {
         for (int start = 1 - size; start < n; start++) {
           int from = Math.max(0, start), to = Math.min(n, start + size);
           SearchResults batch = new SearchResults(n, k);
-          index.search(queries, from, to, params, batch);
+          index.search(SearchContext.of(queries, params, batch).range(from, to));
           for (int q = from; q < to; q++) {
             assertArrayEquals(alone.idsOf(q), batch.idsOf(q), spec + " nprobe " + nprobe
                 + ": query " + q + " at row " + (q - from) + " of a batch of " + (to - from));
@@ -74,7 +75,7 @@ class BatchIndependenceTest {
       for (long listMajorFrom : new long[] {Long.MAX_VALUE, 0}) {
         index.listMajorMinCodeBytes(listMajorFrom);
         SearchResults all = new SearchResults(n, k);
-        index.search(queries, 0, n, params, all);
+        index.search(SearchContext.of(queries, params, all));
         for (int q = 0; q < n; q++) {
           assertArrayEquals(alone.idsOf(q), all.idsOf(q), spec + " nprobe " + nprobe
               + ": query " + q + " in a batch of " + n + (listMajorFrom == 0

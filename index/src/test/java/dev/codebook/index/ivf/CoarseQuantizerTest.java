@@ -32,16 +32,16 @@ class CoarseQuantizerTest {
     int nlist = 2048, d = 48, nq = 40, nprobe = 16;
     FloatMatrix centroids = IvfPqIndexTest.mixture(r, nlist, d, 9);
     FloatMatrix queries = IvfPqIndexTest.mixture(r, nq, d, 9);
-    CoarseQuantizer cq = new CoarseQuantizer(centroids, innerProduct);
+    CoarseQuantizer cq = CoarseQuantizer.build(centroids, innerProduct);
     assertTrue(cq.preselects(nprobe));
     assertFalse(cq.preselects(nlist / CoarseQuantizer.FAST_PROBE_OVERSAMPLE / 4));
-    assertFalse(new CoarseQuantizer(IvfPqIndexTest.mixture(r, 1000, d, 9), innerProduct)
+    assertFalse(CoarseQuantizer.build(IvfPqIndexTest.mixture(r, 1000, d, 9), innerProduct)
         .preselects(1), "below FAST_PROBE_MIN_NLIST lists the probe is exhaustive");
     TopK[] heaps = new TopK[nq];
     for (int i = 0; i < nq; i++) {
       heaps[i] = new TopK(nprobe);
       // One query at a time: the pre-selection is for lone queries.
-      cq.probeBatch(queries, i, i + 1, new TopK[] {heaps[i]}, new float[4 * nlist]);
+      cq.probeBatch(queries, i, i + 1, new TopK[] {heaps[i]}, cq.newProbeScratch());
     }
     int found = 0;
     for (int i = 0; i < nq; i++) {
@@ -66,7 +66,7 @@ class CoarseQuantizerTest {
     Random r = new Random(innerProduct ? 3 : 4);
     // 700 lists: two full blocks and a short one; 11 queries: groups of four and a remainder.
     int nlist = 2 * CoarseQuantizer.BLOCK + 188, d = 40, nq = 11, nprobe = 12;
-    CoarseQuantizer cq = new CoarseQuantizer(IvfPqIndexTest.mixture(r, nlist, d, 9),
+    CoarseQuantizer cq = CoarseQuantizer.build(IvfPqIndexTest.mixture(r, nlist, d, 9),
         innerProduct);
     FloatMatrix queries = IvfPqIndexTest.mixture(r, nq, d, 9);
     TopK[] heaps = new TopK[nq];
@@ -74,7 +74,7 @@ class CoarseQuantizerTest {
       heaps[i] = new TopK(nprobe);
       heaps[i].offer(123_456, Float.MAX_VALUE); // stale: the probe clears each heap first
     }
-    cq.probeBatch(queries, 0, nq, heaps, new float[4 * nlist]);
+    cq.probeBatch(queries, 0, nq, heaps, cq.newProbeScratch());
     for (int i = 0; i < nq; i++) {
       int[] ids = new int[nprobe];
       float[] scores = new float[nprobe];
@@ -100,13 +100,13 @@ class CoarseQuantizerTest {
   private static double foundAtSmallNprobe(boolean innerProduct, int nprobe) {
     Random r = new Random(innerProduct ? 5 : 6);
     int nlist = 2048, d = 48, nq = 60;
-    CoarseQuantizer cq = new CoarseQuantizer(IvfPqIndexTest.mixture(r, nlist, d, 9), innerProduct);
+    CoarseQuantizer cq = CoarseQuantizer.build(IvfPqIndexTest.mixture(r, nlist, d, 9), innerProduct);
     FloatMatrix queries = IvfPqIndexTest.mixture(r, nq, d, 9);
     assertTrue(cq.preselects(nprobe));
     int found = 0;
     for (int i = 0; i < nq; i++) {
       TopK heap = new TopK(nprobe);
-      cq.probeBatch(queries, i, i + 1, new TopK[] {heap}, new float[4 * nlist]);
+      cq.probeBatch(queries, i, i + 1, new TopK[] {heap}, cq.newProbeScratch());
       int[] ids = new int[nprobe];
       heap.drainBestFirst(ids, null, 0);
       Set<Integer> exact = exactBest(cq, queries.row(i), nprobe);
@@ -134,7 +134,7 @@ class CoarseQuantizerTest {
     for (int j = 0; j < heaps.length; j++) {
       heaps[j] = new TopK(nprobe);
     }
-    cq.probeBatch(batch, 0, batch.rows(), heaps, new float[4 * cq.nlist()]);
+    cq.probeBatch(batch, 0, batch.rows(), heaps, cq.newProbeScratch());
     int[] ids = new int[nprobe];
     float[] scores = new float[nprobe];
     heaps[at].drainBestFirst(ids, scores, 0);
@@ -156,7 +156,7 @@ class CoarseQuantizerTest {
       boolean innerProduct) {
     Random r = new Random(innerProduct ? 7 : 8);
     int nlist = 4096, d = 48, nq = 6;
-    CoarseQuantizer cq = new CoarseQuantizer(IvfPqIndexTest.mixture(r, nlist, d, 9), innerProduct);
+    CoarseQuantizer cq = CoarseQuantizer.build(IvfPqIndexTest.mixture(r, nlist, d, 9), innerProduct);
     FloatMatrix queries = IvfPqIndexTest.mixture(r, nq, d, 9);
     FloatMatrix others = IvfPqIndexTest.mixture(r, 16, d, 9);
     int lastPreselected = nlist / CoarseQuantizer.FAST_PROBE_RATIO

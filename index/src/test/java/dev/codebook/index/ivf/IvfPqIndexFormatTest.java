@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.codebook.index.BatchSearch;
+import dev.codebook.index.search.BatchSearch;
 import dev.codebook.index.IndexFactory;
 import dev.codebook.index.IndexSpec;
 import dev.codebook.index.SearchParams;
@@ -84,6 +84,80 @@ class IvfPqIndexFormatTest {
     SearchParams p = new SearchParams(2, 1);
     assertArrayEquals(BatchSearch.search(rebuilt, queries, 5, p, 1).ids(),
         BatchSearch.search(loaded, queries, 5, p, 1).ids());
+  }
+
+  /**
+   * Written by format version 2 (before the pre-selector's PQ was stored) from 6,000 Gaussian rows
+   * of 8 dimensions, seed 11, IVF1024,PQ4x4fs, L2, build seed 7; the expected answers are those
+   * version 2 gave for 30 further Gaussian rows of the same generator at nprobe 1, 4, 16 and 64.
+   * Opening trains the pre-selector as opening did then, and the answers are the same.
+   */
+  @org.junit.jupiter.api.Test
+  void aVersionTwoFileWithAPreselectorOpensAndSearchesAsItDid(@TempDir Path dir)
+      throws Exception {
+    Path file = dir.resolve("v2.cbi");
+    try (var in = getClass().getResourceAsStream("ivf1024-pq4x4fs-v2.cbi")) {
+      Files.copy(in, file);
+    }
+    IvfPqIndex loaded = IvfPqIndexFormat.read(file, d -> null);
+    assertEquals(6000, loaded.size());
+    assertTrue(loaded.coarse().preselects(1), "1,024 lists pre-select");
+    Random r = new Random(11);
+    for (int i = 0; i < 6000 * 8; i++) {
+      r.nextGaussian();
+    }
+    float[] qx = new float[30 * 8];
+    for (int i = 0; i < qx.length; i++) {
+      qx[i] = (float) r.nextGaussian();
+    }
+    FloatMatrix queries = new FloatMatrix(30, 8, qx);
+    java.util.List<String> expected;
+    try (var in = getClass().getResourceAsStream("ivf1024-pq4x4fs-v2.expected.txt")) {
+      expected = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines()
+          .toList();
+    }
+    int line = 0;
+    for (int nprobe : new int[] {1, 4, 16, 64}) {
+      assertEquals("nprobe " + nprobe, expected.get(line++));
+      SearchResults res = BatchSearch.search(loaded, queries, 10, new SearchParams(nprobe, 1), 1);
+      for (int q = 0; q < 30; q++) {
+        StringBuilder ids = new StringBuilder();
+        for (int j = 0; j < 10; j++) {
+          ids.append(j == 0 ? "" : " ").append(res.id(q, j));
+        }
+        assertEquals(expected.get(line++), ids.toString(), "nprobe " + nprobe + " query " + q);
+      }
+    }
+    // Saved again, in the current version, the pre-selector's PQ is stored and read back as is.
+    Path again = dir.resolve("v3.cbi");
+    IvfPqIndexFormat.write(loaded, again);
+    IvfPqIndex reloaded = IvfPqIndexFormat.read(again, d -> null);
+    assertEquals(loaded.coarse().preselectorPq(), reloaded.coarse().preselectorPq());
+    for (int nprobe : new int[] {1, 16}) {
+      SearchParams p = new SearchParams(nprobe, 1);
+      assertArrayEquals(BatchSearch.search(loaded, queries, 10, p, 1).ids(),
+          BatchSearch.search(reloaded, queries, 10, p, 1).ids());
+    }
+  }
+
+  @org.junit.jupiter.api.Test
+  void theBuildTrainsThePreselectorAndTheFileKeepsIt(@TempDir Path dir) throws Exception {
+    Random r = new Random(3);
+    FloatMatrix base = IvfPqIndexTest.mixture(r, 3000, 16, 40);
+    IvfPqIndex index = (IvfPqIndex) IndexFactory.create(IndexSpec.parse("IVF1024,PQ4x4fs"), 16,
+        Similarity.DOT_PRODUCT, base, IvfPqIndexTest.OPTS);
+    assertTrue(index.coarse().preselectorPq() != null, "trained with the index");
+    assertEquals(CentroidPreselector.train(index.coarse().centroids()),
+        index.coarse().preselectorPq());
+    index.add(base);
+    Path file = dir.resolve("index.cbi");
+    IvfPqIndexFormat.write(index, file);
+    IvfPqIndex loaded = IvfPqIndexFormat.read(file, d -> null);
+    assertEquals(index.coarse().preselectorPq(), loaded.coarse().preselectorPq());
+    FloatMatrix queries = IvfPqIndexTest.mixture(r, 20, 16, 40);
+    SearchParams p = new SearchParams(8, 1);
+    assertArrayEquals(BatchSearch.search(index, queries, 10, p, 1).ids(),
+        BatchSearch.search(loaded, queries, 10, p, 1).ids());
   }
 
   @ParameterizedTest

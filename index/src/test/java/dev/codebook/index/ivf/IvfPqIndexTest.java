@@ -1,11 +1,12 @@
 package dev.codebook.index.ivf;
 
+import dev.codebook.index.SearchContext;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.codebook.index.BatchSearch;
+import dev.codebook.index.search.BatchSearch;
 import dev.codebook.index.IndexFactory;
 import dev.codebook.index.IndexSpec;
 import dev.codebook.index.SearchParams;
@@ -211,7 +212,7 @@ class IvfPqIndexTest {
     for (int q = 0; q < queries.rows(); q++) {
       TopK preselected = new TopK(nprobe);
       coarse.probeBatch(prepared, q, q + 1, new TopK[] {preselected},
-          new float[4 * coarse.nlist()]);
+          coarse.newProbeScratch());
       TopK exhaustive = new TopK(nprobe);
       coarse.probe(prepared.data(), prepared.offset(q), exhaustive);
       int[] a = new int[nprobe];
@@ -255,18 +256,21 @@ class IvfPqIndexTest {
   }
 
   @Test
-  void aSearchCountsTheCodesItScannedAndTheCandidatesItReRankedOnItsThread() {
+  void aSearchCountsTheCodesItScannedAndTheCandidatesItReRankedInItsContext() {
     Random r = new Random(11);
     FloatMatrix base = mixture(r, 3000, 32, 1);
     FloatMatrix queries = mixture(r, 3, 32, 1);
     VectorIndex index = build("IVF8,PQ8,RFlat", base);
-    long codes = dev.codebook.index.search.ScanStats.codes();
-    long exact = dev.codebook.index.search.ScanStats.exact();
     // Every list probed: each query scans every code and re-ranks 10 x 4 candidates.
     SearchResults all = new SearchResults(3, 10);
-    index.search(index.prepareQueries(queries), 0, 3, new SearchParams(8, 4), all);
-    assertEquals(3 * 3000, dev.codebook.index.search.ScanStats.codes() - codes);
-    assertEquals(3 * 40, dev.codebook.index.search.ScanStats.exact() - exact);
+    SearchContext ctx = SearchContext.of(index.prepareQueries(queries), new SearchParams(8, 4),
+        all);
+    index.search(ctx);
+    assertEquals(3 * 3000, ctx.codesScanned());
+    assertEquals(3 * 40, ctx.exactScored());
+    index.search(ctx.range(1, 2));
+    assertEquals(4 * 3000, ctx.codesScanned());
+    assertEquals(4 * 40, ctx.exactScored());
   }
 
   @Test
@@ -278,20 +282,20 @@ class IvfPqIndexTest {
     FloatMatrix prepared = index.prepareQueries(queries);
     SearchParams everyList = new SearchParams(128, 1);
     SearchResults before = new SearchResults(1, 10);
-    index.search(prepared, null, 0, 1, everyList, null, () -> false, before);
+    index.search(SearchContext.of(prepared, everyList, before).cancellation(() -> false));
 
     int[] polls = {0};
     java.util.concurrent.CancellationException e = org.junit.jupiter.api.Assertions.assertThrows(
         java.util.concurrent.CancellationException.class,
-        () -> index.search(prepared, null, 0, 1, everyList, null, () -> ++polls[0] >= 2,
-            new SearchResults(1, 10)));
+        () -> index.search(SearchContext.of(prepared, everyList, new SearchResults(1, 10))
+            .cancellation(() -> ++polls[0] >= 2)));
     // Polled every CANCEL_CHECK_LISTS lists: stopped at the second poll, not after all 128.
     assertEquals(2, polls[0]);
     assertTrue(e.getMessage().contains(2 * IvfPqIndex.CANCEL_CHECK_LISTS - 1 + " lists"),
         e.getMessage());
 
     SearchResults after = new SearchResults(1, 10);
-    index.search(prepared, null, 0, 1, everyList, null, () -> false, after);
+    index.search(SearchContext.of(prepared, everyList, after).cancellation(() -> false));
     assertArrayEquals(before.idsOf(0), after.idsOf(0));
   }
 
@@ -352,7 +356,8 @@ class IvfPqIndexTest {
     index.add(base);
     FloatMatrix prepared = index.prepareQueries(queries);
     SearchResults res = new SearchResults(20, 10);
-    index.search(prepared, 0, 20, new SearchParams(16, 4), ord -> ord % 10 == 0, res);
+    index.search(SearchContext.of(prepared, new SearchParams(16, 4), res)
+        .accept(ord -> ord % 10 == 0));
     for (int q = 0; q < 20; q++) {
       int[] ids = res.idsOf(q);
       assertEquals(10, ids.length, "300 accepted vectors, all lists probed: k of them");
@@ -374,7 +379,8 @@ class IvfPqIndexTest {
     FloatMatrix prepared = index.prepareQueries(queries);
     // 1% of the vectors pass: the 2 best of 32 lists hold about 2-3 of them, far fewer than 10.
     SearchResults res = new SearchResults(20, 10);
-    index.search(prepared, 0, 20, new SearchParams(2, 1), ord -> ord % 100 == 7, res);
+    index.search(SearchContext.of(prepared, new SearchParams(2, 1), res)
+        .accept(ord -> ord % 100 == 7));
     for (int q = 0; q < 20; q++) {
       int[] ids = res.idsOf(q);
       assertEquals(10, ids.length, "query " + q + ": the probe widens past nprobe=2");
@@ -384,7 +390,7 @@ class IvfPqIndexTest {
     }
     // Without a filter nprobe stays a bound: the same search scans the 2 lists only.
     SearchResults unfiltered = new SearchResults(20, 10);
-    index.search(prepared, 0, 20, new SearchParams(2, 1), null, unfiltered);
+    index.search(SearchContext.of(prepared, new SearchParams(2, 1), unfiltered));
     IvfPqIndex ivf = (IvfPqIndex) index;
     for (int q = 0; q < 20; q++) {
       TopK probes = new TopK(2);

@@ -2,8 +2,8 @@ package dev.codebook.index.simd;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.codebook.index.ivf.FastScan8Layout;
-import dev.codebook.index.ivf.FastScanLayout;
+import dev.codebook.index.fastscan.FastScan8Layout;
+import dev.codebook.index.fastscan.FastScanLayout;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;

@@ -72,7 +72,7 @@ class OpqTrainingTimeOnRealDataTest {
     FloatMatrix rotated = opq.rotation().applyAll(train, THREADS);
     KMeans.Result coarse = KMeans.train(rotated, NLIST, KMeans.Params.defaults()
         .withIterations(COARSE_ITERATIONS).withThreads(THREADS).withSpherical(true));
-    int[] lists = new CoarseQuantizer(coarse.centroids(), true).assignAll(rotated, THREADS);
+    int[] lists = CoarseQuantizer.build(coarse.centroids(), true).assignAll(rotated, THREADS);
     FloatMatrix residuals = residuals(rotated, coarse.centroids(), lists);
     ProductQuantizer residualPq = PqTrainer.train(residuals, M, 8,
         PqTrainer.Params.defaults().withSeed(KMeans.DEFAULT_SEED + 1).withThreads(THREADS));

@@ -1,6 +1,6 @@
 package dev.codebook.loadtest.bench;
 
-import dev.codebook.index.BatchSearch;
+import dev.codebook.index.search.BatchSearch;
 import dev.codebook.index.IndexFactory;
 import dev.codebook.index.IndexSpec;
 import dev.codebook.index.SearchParams;

@@ -1,6 +1,6 @@
 package dev.codebook.loadtest.bench;
 
-import dev.codebook.index.BatchSearch;
+import dev.codebook.index.search.BatchSearch;
 import dev.codebook.index.SearchParams;
 import dev.codebook.index.flat.FlatIndex;
 import dev.codebook.index.search.SearchResults;

@@ -1,4 +1,4 @@
-package dev.codebook.index.ivf;
+package dev.codebook.index.fastscan;
 
 /**
  * The 4-bit fast-scan code layout: vectors in blocks of {@value #BLOCK}, each block one {@code
@@ -55,5 +55,24 @@ public final class FastScanLayout {
   public static int get(byte[] codes, int blockOffset, int v, int s) {
     int b = codes[blockOffset + (s >>> 1) * BLOCK + position(v)];
     return (s & 1) == 0 ? b & 0x0F : (b >>> 4) & 0x0F;
+  }
+
+  /**
+   * The float ADC score of one vector of a block, its byte at {@code at} in the first slab: one
+   * byte per pair of sub-quantizers, {@value #BLOCK} bytes apart; {@code lut} is the float table
+   * {@code [m][16]}. Two accumulators, in the order the scan has always summed them.
+   */
+  public static float adcScore(byte[] codes, int at, float[] lut, int m) {
+    float s0 = 0, s1 = 0;
+    int full = m >>> 1;
+    for (int p = 0, t = 0; p < full; p++, t += 32, at += BLOCK) {
+      int b = codes[at];
+      s0 += lut[t + (b & 0x0F)];
+      s1 += lut[t + 16 + ((b >>> 4) & 0x0F)];
+    }
+    if ((m & 1) != 0) {
+      s0 += lut[full * 32 + (codes[at] & 0x0F)];
+    }
+    return s0 + s1;
   }
 }

@@ -1,4 +1,4 @@
-package dev.codebook.index.ivf;
+package dev.codebook.index.fastscan;
 
 import dev.codebook.index.simd.KernelSupport;
 import dev.codebook.index.simd.VectorKernels;

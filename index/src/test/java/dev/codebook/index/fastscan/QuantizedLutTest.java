@@ -1,4 +1,4 @@
-package dev.codebook.index.ivf;
+package dev.codebook.index.fastscan;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

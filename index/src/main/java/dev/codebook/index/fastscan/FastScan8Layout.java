@@ -1,4 +1,4 @@
-package dev.codebook.index.ivf;
+package dev.codebook.index.fastscan;
 
 /**
  * The 8-bit code layout: vectors in blocks of {@value #BLOCK}, each block one {@code byte[m *
@@ -44,5 +44,39 @@ public final class FastScan8Layout {
   /** Reads the code of sub-quantizer {@code s} for vector {@code v} of a block. */
   public static int get(byte[] codes, int blockOffset, int v, int s) {
     return codes[blockOffset + s * BLOCK + position(v)] & 0xFF;
+  }
+
+  /**
+   * The float ADC score of one vector of a block, its byte at {@code at} in slab 0; {@code lut}
+   * is the float table {@code [m][256]}. Two accumulators, in the order the scan has always
+   * summed them.
+   */
+  public static float adcScore(byte[] codes, int at, float[] lut, int m) {
+    float s0 = 0, s1 = 0;
+    int s = 0;
+    for (int t = 0; s + 1 < m; s += 2, t += 512, at += 2 * BLOCK) {
+      s0 += lut[t + (codes[at] & 0xFF)];
+      s1 += lut[t + 256 + (codes[at + BLOCK] & 0xFF)];
+    }
+    if (s < m) {
+      s0 += lut[s * 256 + (codes[at] & 0xFF)];
+    }
+    return s0 + s1;
+  }
+
+  /**
+   * {@code n} codes stored contiguously ({@code m} bytes a vector, as IVF format versions before
+   * 2 did) rearranged into blocks.
+   */
+  public static byte[] fromContiguous(byte[] contiguous, int n, int m) {
+    int blocks = (n + BLOCK - 1) / BLOCK;
+    byte[] out = new byte[Math.max(1, blocks * blockBytes(m))];
+    for (int i = 0; i < n; i++) {
+      int block = i / BLOCK * blockBytes(m);
+      for (int s = 0; s < m; s++) {
+        set(out, block, i % BLOCK, s, contiguous[i * m + s] & 0xFF);
+      }
+    }
+    return out;
   }
 }
