@@ -22,14 +22,14 @@ import org.apache.lucene.util.StringHelper;
  * Footer(CRC32)
  * </pre>
  */
-final class CodebookFile {
+public final class CodebookFile {
 
   static final String CODEC = "CodebookCodebook";
   static final int VERSION_CURRENT = 0;
 
   private CodebookFile() {}
 
-  static void write(Directory dir, int version, IvfPqCodebook codebook) throws IOException {
+  public static void write(Directory dir, int version, IvfPqCodebook codebook) throws IOException {
     StoreFiles.write(dir, StoreFiles.codebook(version), CODEC, VERSION_CURRENT,
         StringHelper.randomId(), out -> {
           out.writeVInt(version);
@@ -37,7 +37,7 @@ final class CodebookFile {
         });
   }
 
-  static IvfPqCodebook read(Directory dir, int version) throws IOException {
+  public static IvfPqCodebook read(Directory dir, int version) throws IOException {
     StoreFiles.Opened f = StoreFiles.open(dir, StoreFiles.codebook(version), CODEC, 0,
         VERSION_CURRENT, null);
     try (IndexInput in = f.in()) {
