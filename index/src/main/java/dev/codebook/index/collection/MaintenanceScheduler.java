@@ -79,20 +79,12 @@ final class MaintenanceScheduler {
 
   /** Writes the buffer as a segment and commits; a no-op on an empty buffer. */
   void flush() throws IOException {
-    st.maintenance.lock();
-    try {
-      st.ensureOpen();
-      flusher.flush();
-    } finally {
-      st.maintenance.unlock();
-    }
+    underMaintenance(flusher::flush);
   }
 
   /** Merges segments if the policy asks for it. */
   void mergeIfNeeded() throws IOException {
-    st.maintenance.lock();
-    try {
-      st.ensureOpen();
+    underMaintenance(() -> {
       List<Segment> pick;
       st.lock.readLock().lock();
       try {
@@ -103,16 +95,12 @@ final class MaintenanceScheduler {
       if (!pick.isEmpty()) {
         merger.merge(pick);
       }
-    } finally {
-      st.maintenance.unlock();
-    }
+    });
   }
 
   /** Merges every segment into one with only live rows, if there is anything to reclaim. */
   void forceMerge() throws IOException {
-    st.maintenance.lock();
-    try {
-      st.ensureOpen();
+    underMaintenance(() -> {
       flusher.flush();
       List<Segment> all;
       st.lock.readLock().lock();
@@ -124,6 +112,21 @@ final class MaintenanceScheduler {
       if (MergePolicy.worthForcing(all)) {
         merger.merge(all);
       }
+    });
+  }
+
+  /** A maintenance step. */
+  @FunctionalInterface
+  private interface Step {
+    void run() throws IOException;
+  }
+
+  /** Runs {@code step} on an open collection under the maintenance lock. */
+  private void underMaintenance(Step step) throws IOException {
+    st.maintenance.lock();
+    try {
+      st.ensureOpen();
+      step.run();
     } finally {
       st.maintenance.unlock();
     }
