@@ -1,7 +1,7 @@
 package dev.codebook.client;
 
 import dev.codebook.index.simd.VectorKernels;
-import dev.codebook.index.store.CollectionStore;
+import dev.codebook.index.collection.CollectionOptions;
 import dev.codebook.index.store.Durability;
 import dev.codebook.server.CodebookServer;
 import dev.codebook.server.ServerConfig;
@@ -26,7 +26,7 @@ public final class CrashTestServer {
     Path data = Path.of(args[0]);
     Path portFile = Path.of(args[1]);
     System.out.println("kernels=" + VectorKernels.support().name());
-    CollectionStore.Options options = CollectionStore.Options.defaults()
+    CollectionOptions options = CollectionOptions.defaults()
         .withDurability(Durability.parse(args[2])).withFlushRows(Integer.parseInt(args[3]))
         .withMaxSegments(4);
     CollectionRegistry registry = CollectionRegistry.open(data, options);

@@ -6,7 +6,8 @@ import dev.codebook.api.v1.Operation;
 import dev.codebook.client.CodebookClient;
 import dev.codebook.index.IndexFactory;
 import dev.codebook.index.IndexSpec;
-import dev.codebook.index.store.CollectionStore;
+import dev.codebook.index.collection.CollectionEngine;
+import dev.codebook.index.collection.CollectionOptions;
 import dev.codebook.index.store.DirectoryLock;
 import dev.codebook.index.store.Durability;
 import dev.codebook.index.vector.FloatMatrix;
@@ -186,9 +187,9 @@ public final class BuildCommand implements Callable<Integer> {
     int rows = limit == null ? m.rows() : Math.min(limit, m.rows());
     int dim = m.dim();
     // Bulk load: the log is not synced per batch; build() commits (fsyncs) everything at the end.
-    CollectionStore.Options options = CollectionStore.Options.defaults()
+    CollectionOptions options = CollectionOptions.defaults()
         .withDurability(Durability.none()).withFlushRows(50_000).withBackgroundMaintenance(false);
-    try (CollectionStore store = CollectionStore.create(out, dim, similarity, spec, options)) {
+    try (CollectionEngine store = CollectionEngine.create(out, dim, similarity, spec, options)) {
       int batch = 10_000;
       for (int from = 0; from < rows; from += batch) {
         int to = Math.min(rows, from + batch);
@@ -206,7 +207,7 @@ public final class BuildCommand implements Callable<Integer> {
       System.err.println();
       double loadS = (System.nanoTime() - t0) / 1e9;
       System.err.println("[build] training " + spec + " and encoding ...");
-      CollectionStore.BuildResult r = store.build(new IndexFactory.BuildOptions(
+      CollectionEngine.BuildResult r = store.build(new IndexFactory.BuildOptions(
           seed == 0 ? IndexFactory.DEFAULT_SEED : seed, Runtime.getRuntime().availableProcessors(),
           line -> System.err.println("[build] " + line)), maxTrain);
       double total = (System.nanoTime() - t0) / 1e9;

@@ -3,7 +3,7 @@ package dev.codebook.cli;
 import dev.codebook.api.v1.AttributeValue;
 import dev.codebook.index.IndexFactory;
 import dev.codebook.index.IndexSpec;
-import dev.codebook.index.store.CollectionStore;
+import dev.codebook.index.collection.CollectionOptions;
 import dev.codebook.index.store.Durability;
 import dev.codebook.index.vector.AnnBenchmarksHdf5;
 import dev.codebook.index.vector.FloatMatrix;
@@ -77,7 +77,7 @@ public final class ServeCommand implements Callable<Integer> {
   String durability;
 
   @Option(names = "--flush-rows", paramLabel = "N",
-      defaultValue = "" + CollectionStore.Options.DEFAULT_FLUSH_ROWS,
+      defaultValue = "" + CollectionOptions.DEFAULT_FLUSH_ROWS,
       description = "Buffered vectors that trigger a flush into a segment (default:"
           + " ${DEFAULT-VALUE}).")
   int flushRows;
@@ -167,7 +167,7 @@ public final class ServeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException, InterruptedException {
     ServerConfig config = config();
-    CollectionStore.Options storeOptions = CollectionStore.Options.defaults()
+    CollectionOptions storeOptions = CollectionOptions.defaults()
         .withDurability(Durability.parse(durability)).withFlushRows(flushRows);
     long t0 = System.nanoTime();
     CollectionRegistry registry = CollectionRegistry.open(dataDir, storeOptions);

@@ -18,7 +18,8 @@ import dev.codebook.api.v1.RestoreCollectionRequest;
 import dev.codebook.api.v1.SearchRequest;
 import dev.codebook.api.v1.SearchResponse;
 import dev.codebook.api.v1.UpsertVectorsRequest;
-import dev.codebook.index.store.CollectionStore;
+import dev.codebook.index.collection.CollectionEngine;
+import dev.codebook.index.collection.CollectionOptions;
 import dev.codebook.index.store.Durability;
 import dev.codebook.index.vector.FloatMatrix;
 import dev.codebook.server.collection.CollectionRegistry;
@@ -54,7 +55,7 @@ class BackupRestoreTest {
 
   CodebookServer start(Path backupRoot) throws Exception {
     return CodebookServer.start(ServerTestSupport.testConfig().withBackupRoot(backupRoot),
-        CollectionRegistry.open(data(), CollectionStore.Options.defaults().withDurability(
+        CollectionRegistry.open(data(), CollectionOptions.defaults().withDurability(
             Durability.group(java.time.Duration.ofMillis(2)))));
   }
 
@@ -212,7 +213,7 @@ class BackupRestoreTest {
       ServerTestSupport.close(ch);
     }
     // The restored collection is an ordinary one: it lives in the data directory and reopens.
-    assertTrue(CollectionStore.exists(data().resolve("collections/docs-copy")));
+    assertTrue(CollectionEngine.exists(data().resolve("collections/docs-copy")));
     try (CodebookServer server = start()) {
       ManagedChannel ch = ServerTestSupport.channel(server);
       ServerTestSupport.Stubs s = ServerTestSupport.Stubs.of(ch);
@@ -372,7 +373,7 @@ class BackupRestoreTest {
     Path otherData = tmp.resolve("other-data");
     try (CodebookServer server = start();
         CodebookServer other = CodebookServer.start(ServerTestSupport.testConfig(),
-            CollectionRegistry.open(otherData, CollectionStore.Options.defaults()))) {
+            CollectionRegistry.open(otherData, CollectionOptions.defaults()))) {
       ManagedChannel ch = ServerTestSupport.channel(server);
       ServerTestSupport.Stubs s = ServerTestSupport.Stubs.of(ch);
       create(s, "src", 4, Metric.EUCLIDEAN, "Flat");

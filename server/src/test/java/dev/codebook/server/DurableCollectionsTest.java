@@ -13,7 +13,7 @@ import dev.codebook.api.v1.GetVectorsRequest;
 import dev.codebook.api.v1.ListCollectionsRequest;
 import dev.codebook.api.v1.Metric;
 import dev.codebook.api.v1.SearchResponse;
-import dev.codebook.index.store.CollectionStore;
+import dev.codebook.index.collection.CollectionOptions;
 import dev.codebook.index.store.Durability;
 import dev.codebook.index.vector.FloatMatrix;
 import dev.codebook.server.collection.CollectionRegistry;
@@ -31,8 +31,8 @@ class DurableCollectionsTest {
 
   @TempDir Path data;
 
-  static CollectionStore.Options options() {
-    return CollectionStore.Options.defaults().withDurability(Durability.group(
+  static CollectionOptions options() {
+    return CollectionOptions.defaults().withDurability(Durability.group(
         java.time.Duration.ofMillis(2))).withFlushRows(700);
   }
 

@@ -6,7 +6,7 @@ import static dev.codebook.server.ServerTestSupport.assertStatus;
 
 import dev.codebook.api.v1.BackupCollectionRequest;
 import dev.codebook.api.v1.RestoreCollectionRequest;
-import dev.codebook.index.store.CollectionStore;
+import dev.codebook.index.collection.CollectionOptions;
 import dev.codebook.index.store.Durability;
 import dev.codebook.server.collection.CollectionRegistry;
 import io.grpc.ManagedChannel;
@@ -26,7 +26,7 @@ class FiltersAfterRestartTest {
 
   CodebookServer start() throws Exception {
     return CodebookServer.start(ServerTestSupport.testConfig().withBackupRoot(tmp),
-        CollectionRegistry.open(tmp.resolve("data"), CollectionStore.Options.defaults()
+        CollectionRegistry.open(tmp.resolve("data"), CollectionOptions.defaults()
             .withDurability(Durability.none())));
   }
 

@@ -9,8 +9,8 @@ import org.apache.lucene.store.IndexInput;
 import org.apache.lucene.util.StringHelper;
 
 /**
- * The table of contents of a backup, written last by {@link CollectionStore#backup}: its
- * presence marks a complete backup, and {@link CollectionStore#restore} checks every listed file
+ * The table of contents of a backup, written last by {@code CollectionEngine#backup}: its
+ * presence marks a complete backup, and {@code CollectionEngine#restore} checks every listed file
  * against it while copying. The write-ahead log has no footer, so without it a damaged record
  * at the end of a backed-up log would be dropped on open as if it were a torn write.
  *
@@ -23,9 +23,9 @@ import org.apache.lucene.util.StringHelper;
  * Footer(CRC32)
  * </pre>
  */
-final class BackupFile {
+public final class BackupFile {
 
-  static final String NAME = "backup_files";
+  public static final String NAME = "backup_files";
   static final String CODEC = "CodebookBackup";
   static final int VERSION_CURRENT = 0;
 
@@ -33,11 +33,11 @@ final class BackupFile {
   static final int MAX_FILES = 1 << 20;
 
   /** One backed-up file. */
-  record Entry(String name, long length, long crc32) {}
+  public record Entry(String name, long length, long crc32) {}
 
   private BackupFile() {}
 
-  static void write(Directory dir, List<Entry> entries) throws IOException {
+  public static void write(Directory dir, List<Entry> entries) throws IOException {
     StoreFiles.write(dir, NAME, CODEC, VERSION_CURRENT, StringHelper.randomId(), out -> {
       out.writeVInt(entries.size());
       for (Entry e : entries) {
@@ -52,7 +52,7 @@ final class BackupFile {
    * @throws CorruptIndexException naming the file if it is damaged or lists a name that is not a
    *     store file
    */
-  static List<Entry> read(Directory dir) throws IOException {
+  public static List<Entry> read(Directory dir) throws IOException {
     StoreFiles.Opened f = StoreFiles.open(dir, NAME, CODEC, 0, VERSION_CURRENT, null);
     try (IndexInput in = f.in()) {
       int n = StoreFiles.checkCount(in, in.readVInt(), MAX_FILES, "file count");

@@ -24,7 +24,7 @@ import org.apache.lucene.util.StringHelper;
  *
  * Version 0 files have no pre-selector PQ: reading one trains it, as opening did before.
  */
-final class CodebookFile {
+public final class CodebookFile {
 
   static final String CODEC = "CodebookCodebook";
   static final int VERSION_START = 0;
@@ -34,7 +34,7 @@ final class CodebookFile {
 
   private CodebookFile() {}
 
-  static void write(Directory dir, int version, IvfPqCodebook codebook) throws IOException {
+  public static void write(Directory dir, int version, IvfPqCodebook codebook) throws IOException {
     StoreFiles.write(dir, StoreFiles.codebook(version), CODEC, VERSION_CURRENT,
         StringHelper.randomId(), out -> {
           out.writeVInt(version);
@@ -42,7 +42,7 @@ final class CodebookFile {
         });
   }
 
-  static IvfPqCodebook read(Directory dir, int version) throws IOException {
+  public static IvfPqCodebook read(Directory dir, int version) throws IOException {
     StoreFiles.Opened f = StoreFiles.open(dir, StoreFiles.codebook(version), CODEC,
         VERSION_START, VERSION_CURRENT, null);
     try (IndexInput in = f.in()) {

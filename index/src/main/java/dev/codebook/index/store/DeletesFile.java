@@ -20,14 +20,14 @@ import org.roaringbitmap.RoaringBitmap;
  * Footer(CRC32)
  * </pre>
  */
-final class DeletesFile {
+public final class DeletesFile {
 
   static final String CODEC = "CodebookDeletes";
   static final int VERSION_CURRENT = 0;
 
   private DeletesFile() {}
 
-  static void write(Directory dir, String name, byte[] segmentId, int segmentSize,
+  public static void write(Directory dir, String name, byte[] segmentId, int segmentSize,
       RoaringBitmap deleted) throws IOException {
     deleted.runOptimize();
     byte[] bytes = new byte[deleted.serializedSizeInBytes()];
@@ -40,7 +40,7 @@ final class DeletesFile {
     });
   }
 
-  static RoaringBitmap read(Directory dir, String name, byte[] segmentId, int segmentSize,
+  public static RoaringBitmap read(Directory dir, String name, byte[] segmentId, int segmentSize,
       int expectedDeleted) throws IOException {
     StoreFiles.Opened f = StoreFiles.open(dir, name, CODEC, 0, VERSION_CURRENT, segmentId);
     try (IndexInput in = f.in()) {

@@ -59,7 +59,7 @@ public record Manifest(long generation, int dimension, Similarity similarity, In
   }
 
   /** Writes and publishes this commit atomically (see the class comment). */
-  void commit(Directory dir) throws IOException {
+  public void commit(Directory dir) throws IOException {
     String pending = StoreFiles.pendingManifest(generation);
     StoreFiles.deleteQuietly(dir, pending);
     StoreFiles.write(dir, pending, CODEC, VERSION_CURRENT, StringHelper.randomId(), out -> {
@@ -87,7 +87,7 @@ public record Manifest(long generation, int dimension, Similarity similarity, In
   }
 
   /** The newest committed manifest in {@code dir}, or null if there is none. */
-  static Manifest readLatest(Directory dir) throws IOException {
+  public static Manifest readLatest(Directory dir) throws IOException {
     long newest = -1;
     for (String name : dir.listAll()) {
       newest = Math.max(newest, StoreFiles.manifestGeneration(name));

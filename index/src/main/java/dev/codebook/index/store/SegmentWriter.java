@@ -32,7 +32,7 @@ import org.apache.lucene.store.IndexOutput;
  * Deletions live in separate {@link DeletesFile generation files}. Every file is fsynced before
  * the manifest that names the segment is committed.
  */
-final class SegmentWriter {
+public final class SegmentWriter {
 
   static final String VEC_CODEC = "CodebookSegmentVectors";
   static final String IDS_CODEC = "CodebookSegmentIds";
@@ -45,7 +45,7 @@ final class SegmentWriter {
   private SegmentWriter() {}
 
   /** The rows a segment is written from. */
-  interface RowSource {
+  public interface RowSource {
     int size();
 
     String id(int row);
@@ -56,22 +56,23 @@ final class SegmentWriter {
   }
 
   /** Writes the segment files; returns the names written. */
-  static List<String> write(Directory dir, long number, byte[] segId, int dim, RowSource rows,
-      IvfPqCodebook codebook, int codebookVersion) throws IOException {
+  public static List<String> write(Directory dir, long number, byte[] segId, int dim,
+      RowSource rows, IvfPqCodebook codebook, int codebookVersion) throws IOException {
     return write(dir, number, segId, dim, rows, codebook, codebookVersion, null);
   }
 
   /** Told after each encoded chunk; may throw (a cancelled build) to stop the write. */
   @FunctionalInterface
-  interface EncodeListener {
+  public interface EncodeListener {
     void encoded(int chunk, int chunks);
   }
 
   /** Rows per chunk when a listener follows the encoding (progress and cancellation). */
   static final int LISTENED_CHUNK = 4096;
 
-  static List<String> write(Directory dir, long number, byte[] segId, int dim, RowSource rows,
-      IvfPqCodebook codebook, int codebookVersion, EncodeListener listener) throws IOException {
+  public static List<String> write(Directory dir, long number, byte[] segId, int dim,
+      RowSource rows, IvfPqCodebook codebook, int codebookVersion, EncodeListener listener)
+      throws IOException {
     int n = rows.size();
     String vec = StoreFiles.segment(number, "vec");
     String ids = StoreFiles.segment(number, "ids");

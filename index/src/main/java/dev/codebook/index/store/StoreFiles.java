@@ -24,46 +24,46 @@ import org.apache.lucene.store.IndexOutput;
  * write.lock.holder       who that is, for the refusal of a second one (see {@link DirectoryLock})
  * </pre>
  */
-final class StoreFiles {
+public final class StoreFiles {
 
   private StoreFiles() {}
 
-  static String segment(long seg, String ext) {
+  public static String segment(long seg, String ext) {
     return "_" + seg + "." + ext;
   }
 
-  static String deletes(long seg, long gen) {
+  public static String deletes(long seg, long gen) {
     return "_" + seg + "_" + gen + ".del";
   }
 
-  static String codebook(int version) {
+  public static String codebook(int version) {
     return "codebook_" + version;
   }
 
-  static String manifest(long gen) {
+  public static String manifest(long gen) {
     return "manifest_" + gen;
   }
 
-  static String pendingManifest(long gen) {
+  public static String pendingManifest(long gen) {
     return "pending_manifest_" + gen;
   }
 
-  static String wal(long gen) {
+  public static String wal(long gen) {
     return "wal_" + gen + ".log";
   }
 
   /** The generation of a {@code wal_G.log} name, or -1. */
-  static long walGeneration(String name) {
+  public static long walGeneration(String name) {
     return numberBetween(name, "wal_", ".log");
   }
 
   /** The generation of a {@code manifest_N} name, or -1. */
-  static long manifestGeneration(String name) {
+  public static long manifestGeneration(String name) {
     return numberBetween(name, "manifest_", "");
   }
 
   /** Whether {@code name} is a file this store writes (and so may delete when unreferenced). */
-  static boolean isStoreFile(String name) {
+  public static boolean isStoreFile(String name) {
     return name.startsWith("_") || name.startsWith("manifest_") || name.startsWith("codebook_")
         || name.startsWith("pending_manifest_") || name.startsWith("wal_");
   }
@@ -150,7 +150,7 @@ final class StoreFiles {
   }
 
   /** Deletes {@code name} if it exists. */
-  static void deleteQuietly(Directory dir, String name) {
+  public static void deleteQuietly(Directory dir, String name) {
     try {
       dir.deleteFile(name);
     } catch (NoSuchFileException e) {

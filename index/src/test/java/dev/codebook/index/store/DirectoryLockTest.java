@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.codebook.index.IndexSpec;
-import dev.codebook.index.vector.Similarity;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -32,23 +30,5 @@ class DirectoryLockTest {
           + " process (pid " + ProcessHandle.current().pid() + ")"), e.getMessage());
     }
     DirectoryLock.obtain(dir, "data directory").close();
-  }
-
-  @Test
-  void aCollectionStoreHoldsItsDirectoryFromOpenToClose() throws Exception {
-    Path c = dir.resolve("c");
-    CollectionStore.Options options = CollectionStore.Options.defaults()
-        .withDurability(Durability.none()).withBackgroundMaintenance(false);
-    try (CollectionStore store = CollectionStore.create(c, 4, Similarity.EUCLIDEAN,
-        IndexSpec.parse("Flat"), options)) {
-      DirectoryLock.DirectoryLockedException e = assertThrows(
-          DirectoryLock.DirectoryLockedException.class, () -> CollectionStore.open(c, options));
-      assertTrue(e.getMessage().startsWith("collection directory " + c), e.getMessage());
-      assertEquals(0, store.liveCount(), "the refused open changed nothing");
-    }
-    try (CollectionStore again = CollectionStore.open(c, options)) {
-      assertTrue(Files.exists(c.resolve(DirectoryLock.LOCK_FILE)),
-          "the lock file is not a store file an open deletes");
-    }
   }
 }

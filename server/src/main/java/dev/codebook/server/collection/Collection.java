@@ -7,10 +7,10 @@ import dev.codebook.index.IndexFactory;
 import dev.codebook.index.IndexSpec;
 import dev.codebook.index.SearchParams;
 import dev.codebook.index.filter.Filter;
-import dev.codebook.index.store.CollectionStore;
+import dev.codebook.index.collection.CollectionEngine;
+import dev.codebook.index.collection.NprobeOutOfRangeException;
 import dev.codebook.index.vector.FloatMatrix;
 import dev.codebook.index.vector.Similarity;
-import dev.codebook.index.vector.VectorUtil;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -28,7 +28,7 @@ import java.util.function.BooleanSupplier;
 
 /**
  * A named collection: its schema (dimension, similarity, index spec) and its vectors, kept
- * durably by a {@link CollectionStore} in its own directory (segments, a write-ahead log, a
+ * durably by a {@link CollectionEngine} in its own directory (segments, a write-ahead log, a
  * manifest; see that class for the format and the concurrency rules).
  *
  * <p><b>Ordinals.</b> Rows have per-segment ordinals; within one search snapshot a row's global
@@ -58,7 +58,7 @@ public final class Collection {
   public static final int BUILD_ADD_CHUNK = 4096;
 
   /** The task name a build reports its encoding steps under. */
-  public static final String ENCODE_TASK = CollectionStore.ENCODE_TASK;
+  public static final String ENCODE_TASK = CollectionEngine.ENCODE_TASK;
 
   /** Most vectors a build trains its quantizers on (a seeded sample of the live ones). */
   public static final int MAX_TRAINING_VECTORS = 100_000;
@@ -92,7 +92,7 @@ public final class Collection {
   public record Info(long vectorCount, State state, Instant buildTime) {}
 
   private final String id;
-  private final CollectionStore store;
+  private final CollectionEngine engine;
   private final int dimension;
   private final Similarity similarity;
   private final IndexSpec spec;
@@ -100,13 +100,13 @@ public final class Collection {
   private final AtomicBoolean building = new AtomicBoolean();
   private volatile boolean deleted;
 
-  Collection(String id, CollectionStore store) {
+  Collection(String id, CollectionEngine engine) {
     this.id = Objects.requireNonNull(id, "id");
-    this.store = Objects.requireNonNull(store, "store");
-    this.dimension = store.dimension();
-    this.similarity = store.similarity();
-    this.spec = store.spec();
-    this.createTime = Instant.ofEpochMilli(store.createTime());
+    this.engine = Objects.requireNonNull(engine, "engine");
+    this.dimension = engine.dimension();
+    this.similarity = engine.similarity();
+    this.spec = engine.spec();
+    this.createTime = Instant.ofEpochMilli(engine.createTime());
   }
 
   /**
@@ -168,16 +168,16 @@ public final class Collection {
     return createTime;
   }
 
-  /** The store behind this collection (its directory, durability, stats). */
-  public CollectionStore store() {
-    return store;
+  /** The engine behind this collection (its directory, durability, stats). */
+  public CollectionEngine engine() {
+    return engine;
   }
 
   /** Live vector count, state and build time, without waiting for a lock. */
   public Info info() {
-    long built = store.buildTime();
+    long built = engine.buildTime();
     State state = building.get() ? State.BUILDING : built > 0 ? State.READY : State.UNTRAINED;
-    return new Info(store.liveCount(), state, built > 0 ? Instant.ofEpochMilli(built) : null);
+    return new Info(engine.liveCount(), state, built > 0 ? Instant.ofEpochMilli(built) : null);
   }
 
   /**
@@ -207,7 +207,7 @@ public final class Collection {
       data = Arrays.copyOfRange(data, values.offset(0), values.offset(0) + n * dimension);
     }
     try {
-      CollectionStore.UpsertResult r = store.upsert(newIds, data, blobs);
+      CollectionEngine.UpsertResult r = engine.upsert(newIds, data, blobs);
       return new UpsertResult(r.upserted(), r.replaced(), r.liveCount());
     } catch (IOException e) {
       throw storageFailure("upsert", e);
@@ -225,7 +225,7 @@ public final class Collection {
   public DeleteResult delete(List<String> deleteIds, boolean allowMissing) {
     checkNotDeleted();
     try {
-      CollectionStore.DeleteResult r = store.delete(deleteIds, allowMissing);
+      CollectionEngine.DeleteResult r = engine.delete(deleteIds, allowMissing);
       if (!r.missing().isEmpty()) {
         throw new VectorsNotFoundException(name(), r.missing());
       }
@@ -244,16 +244,16 @@ public final class Collection {
    */
   public List<StoredVector> get(List<String> getIds) {
     checkNotDeleted();
-    List<CollectionStore.Row> rows;
+    List<CollectionEngine.Row> rows;
     try {
-      rows = store.get(getIds);
+      rows = engine.get(getIds);
     } catch (IllegalStateException e) {
       throw gone(e);
     }
     List<String> missing = new ArrayList<>();
     List<StoredVector> out = new ArrayList<>(getIds.size());
     for (int i = 0; i < rows.size(); i++) {
-      CollectionStore.Row r = rows.get(i);
+      CollectionEngine.Row r = rows.get(i);
       if (r == null) {
         missing.add(getIds.get(i));
       } else {
@@ -269,7 +269,8 @@ public final class Collection {
   /**
    * Searches the top {@code k} live vectors of every query, best first.
    *
-   * @param queries checked queries (dimension, finite); not modified
+   * @param queries the queries; the engine checks them (dimension, finite, normalizable) and k;
+   *     not modified
    * @param cancelled polled between groups of {@value #QUERIES_PER_CANCELLATION_CHECK} queries
    *     and inside a query's IVF-PQ scan
    * @throws CancellationException when {@code cancelled} turns true
@@ -292,21 +293,15 @@ public final class Collection {
    */
   public Hit[][] search(FloatMatrix queries, int k, SearchParams params, Filter filter,
       boolean withValues, boolean withAttributes, BooleanSupplier cancelled) {
-    if (k <= 0) {
-      throw new IllegalArgumentException("k must be positive, got " + k);
-    }
-    checkDimension(queries.dim(), "queries");
     checkNotDeleted();
-    if (store.codebookVersion() > 0 && spec.hasIvf() && params.nprobe() > spec.nlist()) {
-      throw new InvalidFieldException("nprobe", InvalidFieldException.OUT_OF_RANGE,
-          "nprobe " + params.nprobe() + " exceeds nlist " + spec.nlist() + " of " + name()
-              + " (" + spec + "); use 1 to " + spec.nlist());
-    }
-    // Queries are validated up front, as the index would (NaN, zero vector for cosine).
-    VectorUtil.checkQueries(queries, dimension, similarity);
-    CollectionStore.Hit[][] hits;
+    // The engine checks k, the queries and nprobe, once; here only its refusal is named.
+    CollectionEngine.Hit[][] hits;
     try {
-      hits = store.search(queries, k, params, filter, withValues, withAttributes, cancelled);
+      hits = engine.search(queries, k, params, filter, withValues, withAttributes, cancelled);
+    } catch (NprobeOutOfRangeException e) {
+      throw new InvalidFieldException("nprobe", InvalidFieldException.OUT_OF_RANGE,
+          "nprobe " + e.nprobe() + " exceeds nlist " + e.nlist() + " of " + name()
+              + " (" + spec + "); use 1 to " + e.nlist());
     } catch (IllegalStateException e) {
       throw gone(e);
     }
@@ -314,7 +309,7 @@ public final class Collection {
     for (int q = 0; q < hits.length; q++) {
       out[q] = new Hit[hits[q].length];
       for (int j = 0; j < hits[q].length; j++) {
-        CollectionStore.Hit h = hits[q][j];
+        CollectionEngine.Hit h = hits[q][j];
         out[q][j] = new Hit(h.id(), h.score(), h.values(),
             withAttributes ? decode(h.attributes()) : Map.of());
       }
@@ -341,15 +336,15 @@ public final class Collection {
     }
     try {
       int min = minTrainingVectors(spec);
-      long live = store.liveCount();
+      long live = engine.liveCount();
       if (live < min) {
         throw new CollectionStateException(CollectionStateException.TOO_FEW_VECTORS,
             name() + " has " + live + " vectors; " + spec + " needs at least " + min
                 + " to train on");
       }
-      CollectionStore.BuildResult r;
+      CollectionEngine.BuildResult r;
       try {
-        r = store.build(options, MAX_TRAINING_VECTORS);
+        r = engine.build(options, MAX_TRAINING_VECTORS);
       } catch (IllegalArgumentException e) {
         throw new CollectionStateException("TRAINING_FAILED",
             "cannot train " + spec + " on the " + live + " vectors of " + name() + ": "
@@ -368,15 +363,15 @@ public final class Collection {
   public void compact() {
     checkNotDeleted();
     try {
-      store.forceMerge();
+      engine.forceMerge();
     } catch (IOException e) {
       throw storageFailure("compact", e);
     }
   }
 
   /**
-   * Copies a consistent snapshot into {@code target} (see {@link CollectionStore#backup}): the
-   * store commits and copies under its maintenance lock, so every write acknowledged before
+   * Copies a consistent snapshot into {@code target} (see {@link CollectionEngine#backup}): the
+   * engine commits and copies under its maintenance lock, so every write acknowledged before
    * this call is in the copy and writes and searches go on meanwhile. A failed backup removes
    * what it wrote.
    *
@@ -389,7 +384,7 @@ public final class Collection {
     boolean existed = Files.exists(target);
     checkEmptyDirectory(target);
     try {
-      CollectionStore.BackupResult r = store.backup(target);
+      CollectionEngine.BackupResult r = engine.backup(target);
       return new BackupResult(r.files(), r.bytes(), r.liveCount(), r.manifestGeneration());
     } catch (IllegalArgumentException e) { // filled by someone else meanwhile
       throw new CollectionStateException(CollectionStateException.BACKUP_TARGET_NOT_EMPTY,
@@ -450,7 +445,7 @@ public final class Collection {
 
   /** Vectors held including deleted ones not yet reclaimed (for tests of compaction). */
   long storedVectors() {
-    return store.storedRows();
+    return engine.storedRows();
   }
 
   /** Marks the collection deleted: later calls on this object answer NOT_FOUND. */

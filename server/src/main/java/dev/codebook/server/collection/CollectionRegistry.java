@@ -1,7 +1,8 @@
 package dev.codebook.server.collection;
 
 import dev.codebook.index.IndexSpec;
-import dev.codebook.index.store.CollectionStore;
+import dev.codebook.index.collection.CollectionEngine;
+import dev.codebook.index.collection.CollectionOptions;
 import dev.codebook.index.store.DirectoryLock;
 import dev.codebook.index.vector.Similarity;
 import java.io.Closeable;
@@ -21,7 +22,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The collections a server holds, by id, in id order. Each lives in its own directory, {@code
- * <dataDir>/collections/<id>} (see {@link CollectionStore}); {@link #open} reopens them all at
+ * <dataDir>/collections/<id>} (see {@link CollectionEngine}); {@link #open} reopens them all at
  * start-up. A collection that fails to open (a damaged or missing file) is held aside: calls to it
  * get DATA_LOSS naming the file, while every other collection serves; deleting it removes its
  * directory.
@@ -51,12 +52,12 @@ public final class CollectionRegistry implements Closeable {
   /** Ids being restored: taken, though not yet listed. Guarded by this. */
   private final java.util.Set<String> restoring = new java.util.HashSet<>();
   private final Path root;
-  private final CollectionStore.Options options;
+  private final CollectionOptions options;
   private final boolean ephemeral;
   /** The data directory's lock, held from before anything in it is touched until close. */
   private final DirectoryLock dataDirLock;
 
-  private CollectionRegistry(Path dataDir, CollectionStore.Options options, boolean ephemeral,
+  private CollectionRegistry(Path dataDir, CollectionOptions options, boolean ephemeral,
       DirectoryLock dataDirLock) {
     this.dataDirLock = dataDirLock;
     this.root = dataDir.resolve(COLLECTIONS_DIR);
@@ -74,7 +75,7 @@ public final class CollectionRegistry implements Closeable {
   }
 
   private CollectionRegistry(DirectoryLock tempDir) {
-    this(tempDir.path(), CollectionStore.Options.defaults().withDurability(
+    this(tempDir.path(), CollectionOptions.defaults().withDurability(
         dev.codebook.index.store.Durability.none()), true, tempDir);
   }
 
@@ -93,7 +94,7 @@ public final class CollectionRegistry implements Closeable {
    * @return the registry; {@link #failures()} lists the collections that did not open
    * @throws DirectoryLock.DirectoryLockedException if another process has the directory open
    */
-  public static CollectionRegistry open(Path dataDir, CollectionStore.Options options)
+  public static CollectionRegistry open(Path dataDir, CollectionOptions options)
       throws IOException {
     DirectoryLock lock = DirectoryLock.obtain(dataDir, "data directory");
     try {
@@ -106,7 +107,7 @@ public final class CollectionRegistry implements Closeable {
 
   private static CollectionRegistry openAll(CollectionRegistry r) throws IOException {
     Files.createDirectories(r.root);
-    CollectionStore.deleteLeftovers(r.root);
+    CollectionEngine.deleteLeftovers(r.root);
     r.deleteUnfinishedRestores();
     try (var dirs = Files.list(r.root)) {
       for (Path d : dirs.sorted().toList()) {
@@ -116,9 +117,9 @@ public final class CollectionRegistry implements Closeable {
         }
         try {
           // r.options: the caller's plus the attribute decoder filters need.
-          CollectionStore store = CollectionStore.open(d, r.options);
+          CollectionEngine store = CollectionEngine.open(d, r.options);
           r.collections.put(id, new Collection(id, store));
-          CollectionStore.OpenStats st = store.openStats();
+          CollectionEngine.OpenStats st = store.openStats();
           LOG.info("opened {}: {} vectors, {} segments, {} log records replayed in {} ms", id,
               store.liveCount(), st.segments(), st.replayedRecords(), st.millis());
         } catch (IOException | RuntimeException e) {
@@ -168,7 +169,7 @@ public final class CollectionRegistry implements Closeable {
         throw new CollectionAlreadyExistsException(Collection.nameOf(id));
       }
       try {
-        CollectionStore store = CollectionStore.create(root.resolve(id), dimension, similarity,
+        CollectionEngine store = CollectionEngine.create(root.resolve(id), dimension, similarity,
             spec, options);
         Collection c = new Collection(id, store);
         collections.put(id, c);
@@ -213,7 +214,7 @@ public final class CollectionRegistry implements Closeable {
     }
     Path from = checkOutside(backup);
     try {
-      if (!CollectionStore.isBackup(from)) {
+      if (!CollectionEngine.isBackup(from)) {
         throw new CollectionStateException(CollectionStateException.NOT_A_BACKUP,
             from + (Files.isDirectory(from) ? " holds no complete collection backup"
                 : " is not a directory") + "; pass a directory BackupCollection wrote");
@@ -231,7 +232,7 @@ public final class CollectionRegistry implements Closeable {
     Path dir = root.resolve(id);
     try {
       try {
-        CollectionStore.restore(from, staging, options).close();
+        CollectionEngine.restore(from, staging, options).close();
         Files.move(staging, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
       } catch (IOException e) {
         deleteQuietly(staging);
@@ -247,7 +248,7 @@ public final class CollectionRegistry implements Closeable {
         LOG.warn("cannot sync {} after restoring {}: {}", root, id, e.getMessage());
       }
       try {
-        CollectionStore store = CollectionStore.open(dir, options);
+        CollectionEngine store = CollectionEngine.open(dir, options);
         Collection c = new Collection(id, store);
         collections.put(id, c);
         LOG.info("restored {} from {}: {} vectors", c.name(), from, store.liveCount());
@@ -382,7 +383,7 @@ public final class CollectionRegistry implements Closeable {
     try {
       if (c != null) {
         c.markDeleted();
-        c.store().destroy();
+        c.engine().destroy();
       } else {
         Path gone = root.resolve(".deleted-" + id + "-" + System.nanoTime());
         Files.move(root.resolve(id), gone, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
@@ -403,7 +404,7 @@ public final class CollectionRegistry implements Closeable {
   public void close() {
     for (Collection c : collections.values()) {
       try {
-        c.store().close();
+        c.engine().close();
       } catch (IOException | RuntimeException e) {
         LOG.warn("closing {} failed: {}", c.name(), e.getMessage());
       }

@@ -1,4 +1,4 @@
-package dev.codebook.index.store;
+package dev.codebook.index.collection;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -9,6 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.codebook.index.IndexFactory;
 import dev.codebook.index.IndexSpec;
+import dev.codebook.index.store.BackupFile;
+import dev.codebook.index.store.Durability;
+import dev.codebook.index.store.StoreFiles;
 import dev.codebook.index.SearchParams;
 import dev.codebook.index.vector.AnnBenchmarksHdf5;
 import dev.codebook.index.vector.FloatMatrix;
@@ -26,7 +29,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class CollectionStoreTest {
+class CollectionEngineTest {
 
   static final Path SAMPLE = Path.of("../samples/debian-minilm-5k.hdf5");
   static FloatMatrix train;
@@ -39,12 +42,12 @@ class CollectionStoreTest {
     train = AnnBenchmarksHdf5.readVectors(SAMPLE, "train");
   }
 
-  static CollectionStore.Options opts() {
-    return CollectionStore.Options.defaults().withDurability(Durability.none())
+  static CollectionOptions opts() {
+    return CollectionOptions.defaults().withDurability(Durability.none())
         .withFlushRows(1000).withBackgroundMaintenance(false);
   }
 
-  static void upsertRange(CollectionStore s, int from, int to) throws IOException {
+  static void upsertRange(CollectionEngine s, int from, int to) throws IOException {
     List<String> ids = new ArrayList<>();
     List<byte[]> attrs = new ArrayList<>();
     for (int i = from; i < to; i++) {
@@ -61,16 +64,16 @@ class CollectionStoreTest {
   @Test
   void restartsWithNothingToReplayDoNotPileUpLogFiles() throws IOException {
     Path dir = tmp.resolve("c");
-    try (CollectionStore s = CollectionStore.create(dir, DIM, Similarity.COSINE,
+    try (CollectionEngine s = CollectionEngine.create(dir, DIM, Similarity.COSINE,
         IndexSpec.flat(), opts())) {
       upsertRange(s, 0, 100);
     }
     for (int i = 0; i < 5; i++) {
-      try (CollectionStore r = CollectionStore.open(dir, opts())) {
+      try (CollectionEngine r = CollectionEngine.open(dir, opts())) {
         assertEquals(100, r.liveCount());
       }
     }
-    try (CollectionStore r = CollectionStore.open(dir, opts());
+    try (CollectionEngine r = CollectionEngine.open(dir, opts());
         var files = java.nio.file.Files.list(dir)) {
       assertEquals(1, files.filter(f -> f.getFileName().toString().startsWith("wal_")).count(),
           "only the open log");
@@ -78,7 +81,7 @@ class CollectionStoreTest {
       r.delete(List.of("v1"), false);
       r.closeWithoutFlush();
     }
-    try (CollectionStore r = CollectionStore.open(dir, opts())) {
+    try (CollectionEngine r = CollectionEngine.open(dir, opts())) {
       assertEquals(99, r.liveCount());
       assertNull(r.get(List.of("v1")).get(0));
     }
@@ -87,11 +90,12 @@ class CollectionStoreTest {
   @Test
   void writesSurviveReopenFromTheLogAlone() throws IOException {
     Path dir = tmp.resolve("c");
-    CollectionStore s = CollectionStore.create(dir, DIM, Similarity.COSINE, IndexSpec.flat(), opts());
+    CollectionEngine s = CollectionEngine.create(dir, DIM, Similarity.COSINE,
+        IndexSpec.flat(), opts());
     upsertRange(s, 0, 500);
     s.delete(List.of("v3", "v4"), false);
     s.closeWithoutFlush();
-    try (CollectionStore r = CollectionStore.open(dir, opts())) {
+    try (CollectionEngine r = CollectionEngine.open(dir, opts())) {
       assertEquals(498, r.liveCount());
       assertEquals(2, r.openStats().replayedRecords());
       assertNull(r.get(List.of("v3")).get(0));
@@ -103,7 +107,7 @@ class CollectionStoreTest {
   @Test
   void searchSpansSegmentsAndBufferAndHonoursDeletesAfterReopen() throws IOException {
     Path dir = tmp.resolve("c");
-    try (CollectionStore s = CollectionStore.create(dir, DIM, Similarity.COSINE, IndexSpec.flat(),
+    try (CollectionEngine s = CollectionEngine.create(dir, DIM, Similarity.COSINE, IndexSpec.flat(),
         opts())) {
       upsertRange(s, 0, 1500);
       s.flush();
@@ -120,9 +124,9 @@ class CollectionStoreTest {
       assertTrue(!s.search(rows(5, 6), 1, SearchParams.DEFAULTS, false, false, () -> false)[0][0]
           .id().equals("v5"));
     }
-    try (CollectionStore r = CollectionStore.open(dir, opts())) {
+    try (CollectionEngine r = CollectionEngine.open(dir, opts())) {
       assertEquals(2998, r.liveCount());
-      CollectionStore.Hit[] hits = r.search(rows(1700, 1701), 3, SearchParams.DEFAULTS, true,
+      CollectionEngine.Hit[] hits = r.search(rows(1700, 1701), 3, SearchParams.DEFAULTS, true,
           true, () -> false)[0];
       assertTrue(Arrays.stream(hits).noneMatch(h -> h.id().equals("v1700")));
       assertEquals("v2900", r.search(rows(2900, 2901), 1, SearchParams.DEFAULTS, false, false,
@@ -132,14 +136,14 @@ class CollectionStoreTest {
 
   @Test
   void replacingAnIdKeepsOnlyTheNewVector() throws IOException {
-    try (CollectionStore s = CollectionStore.create(tmp.resolve("c"), DIM, Similarity.COSINE,
+    try (CollectionEngine s = CollectionEngine.create(tmp.resolve("c"), DIM, Similarity.COSINE,
         IndexSpec.flat(), opts())) {
       upsertRange(s, 0, 10);
       s.flush();
       s.upsert(List.of("v1"), train.row(20), List.of(new byte[0]));
       assertEquals(10, s.liveCount());
       assertArrayEquals(train.row(20), s.get(List.of("v1")).get(0).values());
-      CollectionStore.Hit[] hits = s.search(rows(1, 2), 10, SearchParams.DEFAULTS, false, false,
+      CollectionEngine.Hit[] hits = s.search(rows(1, 2), 10, SearchParams.DEFAULTS, false, false,
           () -> false)[0];
       assertTrue(Arrays.stream(hits).filter(h -> h.id().equals("v1")).count() == 1);
     }
@@ -149,12 +153,12 @@ class CollectionStoreTest {
   void buildTrainsACodebookEncodesSegmentsAndReopensReady() throws IOException {
     Path dir = tmp.resolve("c");
     IndexSpec spec = IndexSpec.parse("IVF16,PQ48x4fs,RFlat");
-    try (CollectionStore s = CollectionStore.create(dir, DIM, Similarity.COSINE, spec, opts())) {
+    try (CollectionEngine s = CollectionEngine.create(dir, DIM, Similarity.COSINE, spec, opts())) {
       upsertRange(s, 0, 2000);
       s.flush();
       upsertRange(s, 2000, 3000);
       s.delete(List.of("v10"), false);
-      CollectionStore.BuildResult b = s.build(IndexFactory.BuildOptions.defaults(), 100_000);
+      CollectionEngine.BuildResult b = s.build(IndexFactory.BuildOptions.defaults(), 100_000);
       assertEquals(1, b.codebookVersion());
       assertEquals(1, s.segmentCount());
       assertEquals(2999, s.storedRows());
@@ -162,7 +166,7 @@ class CollectionStoreTest {
       s.flush();
       assertEquals(2, s.segmentCount());
     }
-    try (CollectionStore r = CollectionStore.open(dir, opts())) {
+    try (CollectionEngine r = CollectionEngine.open(dir, opts())) {
       assertEquals(1, r.codebookVersion());
       assertEquals(3499, r.liveCount());
       int hitsSelf = 0;
@@ -180,7 +184,7 @@ class CollectionStoreTest {
   void reRankedScoresAreExactCosinesOfTheStoredVectorsUnderAnOpqRotation() throws IOException {
     // Segments keep the vectors as written; the index rotates the query back and divides by the
     // norm instead of normalizing and rotating every candidate. The scores must not notice.
-    try (CollectionStore s = CollectionStore.create(tmp.resolve("c"), DIM, Similarity.COSINE,
+    try (CollectionEngine s = CollectionEngine.create(tmp.resolve("c"), DIM, Similarity.COSINE,
         IndexSpec.parse("OPQ16,IVF8,PQ16,RFlat"), opts())) {
       upsertRange(s, 0, 1500);
       s.build(IndexFactory.BuildOptions.defaults(), 100_000);
@@ -190,10 +194,10 @@ class CollectionStoreTest {
         for (int i = 0; i < DIM; i++) {
           query[i] = 2 * a[i] + b[i]; // neither a stored vector nor of unit length
         }
-        CollectionStore.Hit[] hits = s.search(new FloatMatrix(1, DIM, query), 10,
+        CollectionEngine.Hit[] hits = s.search(new FloatMatrix(1, DIM, query), 10,
             new SearchParams(8, 10), false, false, () -> false)[0];
         assertEquals(10, hits.length);
-        for (CollectionStore.Hit h : hits) {
+        for (CollectionEngine.Hit h : hits) {
           float[] x = train.row(Integer.parseInt(h.id().substring(1)));
           assertEquals(cosine(query, x), h.score(), 1e-4, h.id());
         }
@@ -213,16 +217,16 @@ class CollectionStoreTest {
 
   @Test
   void anAttributeFilterLimitsHitsInSegmentsAndBuffer() throws IOException {
-    try (CollectionStore s = CollectionStore.create(tmp.resolve("c"), DIM, Similarity.COSINE,
+    try (CollectionEngine s = CollectionEngine.create(tmp.resolve("c"), DIM, Similarity.COSINE,
         IndexSpec.flat(), opts())) {
       upsertRange(s, 0, 1200);
       s.flush();
       upsertRange(s, 1200, 1500);
       // Attributes are the low byte of the row number: keep the multiples of 4.
-      CollectionStore.Hit[] hits = s.search(rows(1201, 1202), 20, SearchParams.DEFAULTS,
+      CollectionEngine.Hit[] hits = s.search(rows(1201, 1202), 20, SearchParams.DEFAULTS,
           a -> (a[0] & 3) == 0, false, true, () -> false)[0];
       assertEquals(20, hits.length);
-      for (CollectionStore.Hit h : hits) {
+      for (CollectionEngine.Hit h : hits) {
         assertEquals(0, h.attributes()[0] & 3, h.id());
         assertTrue(Integer.parseInt(h.id().substring(1)) % 4 == 0, h.id());
       }
@@ -231,7 +235,7 @@ class CollectionStoreTest {
 
   @Test
   void mergeReclaimsDeletedRows() throws IOException {
-    try (CollectionStore s = CollectionStore.create(tmp.resolve("c"), DIM, Similarity.COSINE,
+    try (CollectionEngine s = CollectionEngine.create(tmp.resolve("c"), DIM, Similarity.COSINE,
         IndexSpec.flat(), opts())) {
       upsertRange(s, 0, 1000);
       s.flush();
@@ -251,20 +255,20 @@ class CollectionStoreTest {
   @Test
   void backupRestoresEveryAcknowledgedWrite() throws IOException {
     Path dir = tmp.resolve("c");
-    try (CollectionStore s = CollectionStore.create(dir, DIM, Similarity.COSINE, IndexSpec.flat(),
+    try (CollectionEngine s = CollectionEngine.create(dir, DIM, Similarity.COSINE, IndexSpec.flat(),
         opts())) {
       upsertRange(s, 0, 1200);
       s.flush();
       upsertRange(s, 1200, 1300);
       s.delete(List.of("v1"), false);
-      CollectionStore.BackupResult b = s.backup(tmp.resolve("backup"));
+      CollectionEngine.BackupResult b = s.backup(tmp.resolve("backup"));
       assertEquals(1299, b.liveCount());
       try (var files = Files.list(tmp.resolve("backup"))) {
         assertEquals(b.files(), files.count());
       }
       upsertRange(s, 1300, 1400); // after the backup
     }
-    try (CollectionStore r = CollectionStore.restore(tmp.resolve("backup"), tmp.resolve("r"),
+    try (CollectionEngine r = CollectionEngine.restore(tmp.resolve("backup"), tmp.resolve("r"),
         opts())) {
       assertEquals(1299, r.liveCount());
       assertNull(r.get(List.of("v1300")).get(0));
@@ -274,7 +278,7 @@ class CollectionStoreTest {
 
   @Test
   void aDamagedLogInABackupFailsRestoreNamingItInsteadOfDroppingWrites() throws IOException {
-    try (CollectionStore s = CollectionStore.create(tmp.resolve("c"), DIM, Similarity.COSINE,
+    try (CollectionEngine s = CollectionEngine.create(tmp.resolve("c"), DIM, Similarity.COSINE,
         IndexSpec.flat(), opts())) {
       upsertRange(s, 0, 100);
       s.backup(tmp.resolve("backup"));
@@ -284,28 +288,29 @@ class CollectionStoreTest {
     b[b.length - 3] ^= 1; // in the last record: on open alone it would pass for a torn write
     Files.write(log, b);
     CorruptIndexException e = assertThrows(CorruptIndexException.class,
-        () -> CollectionStore.restore(tmp.resolve("backup"), tmp.resolve("r"), opts()));
+        () -> CollectionEngine.restore(tmp.resolve("backup"), tmp.resolve("r"), opts()));
     assertTrue(e.getMessage().contains(log.getFileName().toString()), e.getMessage());
   }
 
   @Test
   void aBackupWithoutItsTableOfContentsIsNotRestored() throws IOException {
-    try (CollectionStore s = CollectionStore.create(tmp.resolve("c"), DIM, Similarity.COSINE,
+    try (CollectionEngine s = CollectionEngine.create(tmp.resolve("c"), DIM, Similarity.COSINE,
         IndexSpec.flat(), opts())) {
       upsertRange(s, 0, 10);
       s.backup(tmp.resolve("backup"));
     }
-    assertTrue(CollectionStore.isBackup(tmp.resolve("backup")));
+    assertTrue(CollectionEngine.isBackup(tmp.resolve("backup")));
     Files.delete(tmp.resolve("backup").resolve(BackupFile.NAME)); // as if cut short
-    assertFalse(CollectionStore.isBackup(tmp.resolve("backup")));
+    assertFalse(CollectionEngine.isBackup(tmp.resolve("backup")));
     assertThrows(IllegalArgumentException.class,
-        () -> CollectionStore.restore(tmp.resolve("backup"), tmp.resolve("r"), opts()));
+        () -> CollectionEngine.restore(tmp.resolve("backup"), tmp.resolve("r"), opts()));
   }
 
   @Test
   void tornLogTailIsDroppedAndEverythingBeforeItKept() throws IOException {
     Path dir = tmp.resolve("c");
-    CollectionStore s = CollectionStore.create(dir, DIM, Similarity.COSINE, IndexSpec.flat(), opts());
+    CollectionEngine s = CollectionEngine.create(dir, DIM, Similarity.COSINE,
+        IndexSpec.flat(), opts());
     upsertRange(s, 0, 10);
     upsertRange(s, 10, 20);
     s.closeWithoutFlush();
@@ -314,13 +319,13 @@ class CollectionStoreTest {
     try (FileChannel ch = FileChannel.open(log, StandardOpenOption.WRITE)) {
       ch.truncate(len - 100); // tears the second record
     }
-    try (CollectionStore r = CollectionStore.open(dir, opts())) {
+    try (CollectionEngine r = CollectionEngine.open(dir, opts())) {
       assertEquals(10, r.liveCount());
       assertEquals(1, r.openStats().replayedRecords());
       assertTrue(r.openStats().truncatedBytes() > 0);
       upsertRange(r, 20, 25);
     }
-    try (CollectionStore r = CollectionStore.open(dir, opts())) {
+    try (CollectionEngine r = CollectionEngine.open(dir, opts())) {
       assertEquals(15, r.liveCount());
     }
   }
@@ -328,13 +333,14 @@ class CollectionStoreTest {
   @Test
   void corruptLogTailRecordIsDetectedByChecksum() throws IOException {
     Path dir = tmp.resolve("c");
-    CollectionStore s = CollectionStore.create(dir, DIM, Similarity.COSINE, IndexSpec.flat(), opts());
+    CollectionEngine s = CollectionEngine.create(dir, DIM, Similarity.COSINE,
+        IndexSpec.flat(), opts());
     upsertRange(s, 0, 10);
     upsertRange(s, 10, 20);
     s.closeWithoutFlush();
     Path log = newestLog(dir);
     flip(log, Files.size(log) - 50);
-    try (CollectionStore r = CollectionStore.open(dir, opts())) {
+    try (CollectionEngine r = CollectionEngine.open(dir, opts())) {
       assertEquals(10, r.liveCount());
     }
   }
@@ -342,7 +348,7 @@ class CollectionStoreTest {
   @Test
   void everySegmentFileFlippedOrTruncatedFailsNamingTheFile() throws IOException {
     Path dir = tmp.resolve("c");
-    try (CollectionStore s = CollectionStore.create(dir, DIM, Similarity.COSINE,
+    try (CollectionEngine s = CollectionEngine.create(dir, DIM, Similarity.COSINE,
         IndexSpec.parse("IVF16,PQ48x4fs,RFlat"), opts())) {
       upsertRange(s, 0, 1200);
       s.build(IndexFactory.BuildOptions.defaults(), 100_000);
@@ -368,13 +374,13 @@ class CollectionStoreTest {
           }
         }
         CorruptIndexException e = assertThrows(CorruptIndexException.class,
-            () -> CollectionStore.open(dir, opts()), damage + " " + f);
+            () -> CollectionEngine.open(dir, opts()), damage + " " + f);
         assertTrue(e.getMessage().contains(f.getFileName().toString()),
             damage + ": " + e.getMessage());
         Files.write(f, orig);
       }
     }
-    try (CollectionStore r = CollectionStore.open(dir, opts())) {
+    try (CollectionEngine r = CollectionEngine.open(dir, opts())) {
       assertEquals(1199, r.liveCount());
     }
   }
@@ -382,14 +388,14 @@ class CollectionStoreTest {
   @Test
   void manifestCommitIsAtomicAPendingManifestIsIgnored() throws IOException {
     Path dir = tmp.resolve("c");
-    try (CollectionStore s = CollectionStore.create(dir, DIM, Similarity.COSINE, IndexSpec.flat(),
+    try (CollectionEngine s = CollectionEngine.create(dir, DIM, Similarity.COSINE, IndexSpec.flat(),
         opts())) {
       upsertRange(s, 0, 1100);
       s.flush();
     }
     // A crash between writing and renaming leaves a pending file: the old commit stays in force.
     Files.write(dir.resolve("pending_manifest_99"), new byte[] {1, 2, 3});
-    try (CollectionStore r = CollectionStore.open(dir, opts())) {
+    try (CollectionEngine r = CollectionEngine.open(dir, opts())) {
       assertEquals(1100, r.liveCount());
     }
     assertTrue(Files.notExists(dir.resolve("pending_manifest_99")));

@@ -1,7 +1,8 @@
-package dev.codebook.index.store;
+package dev.codebook.index.collection;
 
 import dev.codebook.index.IndexFactory;
 import dev.codebook.index.IndexSpec;
+import dev.codebook.index.store.Durability;
 import dev.codebook.index.vector.Similarity;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -17,7 +18,7 @@ import java.util.List;
  *
  * <pre>
  * java -cp index/target/classes:index/target/test-classes:$(cat cp.txt) \
- *     dev.codebook.index.store.StoreFixture index/src/test/resources/store/vN
+ *     dev.codebook.index.collection.StoreFixture index/src/test/resources/store/vN
  * </pre>
  */
 public final class StoreFixture {
@@ -41,7 +42,7 @@ public final class StoreFixture {
     return ("row-" + i).getBytes(StandardCharsets.UTF_8);
   }
 
-  static void upsert(CollectionStore s, int from, int to) throws IOException {
+  static void upsert(CollectionEngine s, int from, int to) throws IOException {
     List<String> ids = new ArrayList<>();
     List<byte[]> attrs = new ArrayList<>();
     float[] values = new float[(to - from) * DIM];
@@ -55,9 +56,9 @@ public final class StoreFixture {
 
   public static void main(String[] args) throws IOException {
     Path dir = Path.of(args[0]);
-    CollectionStore.Options o = CollectionStore.Options.defaults()
+    CollectionOptions o = CollectionOptions.defaults()
         .withDurability(Durability.fsync()).withBackgroundMaintenance(false);
-    CollectionStore s = CollectionStore.create(dir, DIM, Similarity.EUCLIDEAN, SPEC, o);
+    CollectionEngine s = CollectionEngine.create(dir, DIM, Similarity.EUCLIDEAN, SPEC, o);
     upsert(s, 0, 250);
     s.build(new IndexFactory.BuildOptions(7, 1, line -> {}), 100_000);
     s.delete(List.of("id-3", "id-4"), false);

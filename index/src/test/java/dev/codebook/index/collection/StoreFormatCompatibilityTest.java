@@ -1,10 +1,11 @@
-package dev.codebook.index.store;
+package dev.codebook.index.collection;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import dev.codebook.index.SearchParams;
+import dev.codebook.index.store.Durability;
 import dev.codebook.index.vector.FloatMatrix;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -34,9 +35,9 @@ class StoreFormatCompatibilityTest {
         Files.copy(f, dir.resolve(f.getFileName()));
       }
     }
-    CollectionStore.Options o = CollectionStore.Options.defaults()
+    CollectionOptions o = CollectionOptions.defaults()
         .withDurability(Durability.none()).withBackgroundMaintenance(false);
-    try (CollectionStore s = CollectionStore.open(dir, o)) {
+    try (CollectionEngine s = CollectionEngine.open(dir, o)) {
       assertEquals(StoreFixture.SPEC, s.spec());
       assertEquals(1, s.codebookVersion());
       assertEquals(1, s.segmentCount());
@@ -48,10 +49,10 @@ class StoreFormatCompatibilityTest {
         assertNull(s.get(List.of(gone)).get(0), gone);
       }
       for (int i : new int[] {0, 6, 249, 250, 299}) {
-        CollectionStore.Row r = s.get(List.of("id-" + i)).get(0);
+        CollectionEngine.Row r = s.get(List.of("id-" + i)).get(0);
         assertArrayEquals(StoreFixture.vector(i), r.values());
         assertArrayEquals(StoreFixture.attributes(i), r.attributes());
-        CollectionStore.Hit top = s.search(new FloatMatrix(1, StoreFixture.DIM,
+        CollectionEngine.Hit top = s.search(new FloatMatrix(1, StoreFixture.DIM,
             StoreFixture.vector(i)), 1, new SearchParams(4, 10), false, false, () -> false)[0][0];
         assertEquals("id-" + i, top.id());
       }
