@@ -1,66 +1,19 @@
 package dev.codebook.client;
 
-import dev.codebook.api.v1.BackupCollectionRequest;
+import static dev.codebook.client.UnaryCalls.await;
+
 import dev.codebook.api.v1.BackupCollectionResponse;
-import dev.codebook.api.v1.BuildIndexRequest;
-import dev.codebook.api.v1.CancelOperationRequest;
-import dev.codebook.api.v1.GetOperationRequest;
-import dev.codebook.api.v1.ListOperationsRequest;
-import dev.codebook.api.v1.ListOperationsResponse;
-import dev.codebook.api.v1.Operation;
-import dev.codebook.api.v1.OperationServiceGrpc;
-import dev.codebook.api.v1.StreamVectorsRequest;
-import dev.codebook.api.v1.StreamVectorsResponse;
-import dev.codebook.api.v1.WaitOperationRequest;
 import dev.codebook.api.v1.BuildIndexResponse;
 import dev.codebook.api.v1.Collection;
-import dev.codebook.api.v1.CollectionServiceGrpc;
-import dev.codebook.api.v1.CreateCollectionRequest;
-import dev.codebook.api.v1.DeleteCollectionRequest;
-import dev.codebook.api.v1.DeleteVectorsRequest;
-import dev.codebook.api.v1.DeleteVectorsResponse;
-import dev.codebook.api.v1.GetCollectionRequest;
-import dev.codebook.api.v1.GetVectorsRequest;
-import dev.codebook.api.v1.GetVectorsResponse;
-import dev.codebook.api.v1.ListCollectionsRequest;
-import dev.codebook.api.v1.ListCollectionsResponse;
 import dev.codebook.api.v1.Metric;
-import dev.codebook.api.v1.Neighbor;
-import dev.codebook.api.v1.Query;
-import dev.codebook.api.v1.QueryResult;
-import dev.codebook.api.v1.RestoreCollectionRequest;
+import dev.codebook.api.v1.Operation;
 import dev.codebook.api.v1.SearchRequest;
 import dev.codebook.api.v1.SearchResponse;
-import dev.codebook.api.v1.SearchServiceGrpc;
-import dev.codebook.api.v1.UpsertVectorsRequest;
-import dev.codebook.api.v1.UpsertVectorsResponse;
-import dev.codebook.api.v1.VectorServiceGrpc;
-import com.google.protobuf.Empty;
-import io.grpc.ChannelCredentials;
-import io.grpc.Deadline;
-import io.grpc.InsecureChannelCredentials;
-import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
-import io.grpc.Status;
-import io.grpc.TlsChannelCredentials;
-import io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.ClientResponseObserver;
-import io.grpc.stub.MetadataUtils;
-import io.grpc.stub.StreamObserver;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -127,6 +80,11 @@ import java.util.function.Consumer;
  * <p><b>Transport.</b> Plaintext by default, which is right for loopback (the server binds to
  * loopback by default); {@link Builder#tls} with {@link Builder#trustCertificates} for anything
  * else. An {@link Builder#apiKey} is sent as {@code authorization: Bearer <key>} on every call.
+ *
+ * <p><b>Inside.</b> This class is the API; the work is done by one class per job: {@link
+ * Connection} (channel, TLS, API key), {@link RetryPolicy} and {@link UnaryCalls} (retries with
+ * backoff), and one class per service ({@link CollectionCalls}, {@link VectorCalls} with {@link
+ * IngestStream} for the streamed upsert, {@link SearchCalls}, {@link OperationCalls}).
  */
 public final class CodebookClient implements AutoCloseable {
 
@@ -142,76 +100,29 @@ public final class CodebookClient implements AutoCloseable {
   /** Matches the server's default inbound limit, so large search responses get through. */
   public static final int DEFAULT_MAX_INBOUND_MESSAGE_SIZE = 64 << 20;
 
-  private static final String NAME_PREFIX = "collections/";
-  private static final String OPERATION_PREFIX = "operations/";
-  private static final Metadata.Key<String> AUTHORIZATION =
-      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
-
   private final String target;
-  private final ManagedChannel channel;
-  private final CollectionServiceGrpc.CollectionServiceStub collections;
-  private final VectorServiceGrpc.VectorServiceStub vectors;
-  private final SearchServiceGrpc.SearchServiceStub search;
-  private final OperationServiceGrpc.OperationServiceStub operations;
-  private final ScheduledExecutorService retryTimer;
-  private final Duration deadline;
+  private final Connection connection;
+  private final RetryPolicy retries;
+  private final CollectionCalls collections;
+  private final VectorCalls vectors;
+  private final SearchCalls search;
+  private final OperationCalls operations;
   private final Duration buildDeadline;
   private final Duration streamDeadline;
-  private final int maxRetries;
   private final int batchSize;
-  private final long initialBackoffNanos;
-  private final long maxBackoffNanos;
 
   private CodebookClient(Builder b) {
     this.target = b.target;
-    this.deadline = b.deadline;
     this.buildDeadline = b.buildDeadline;
     this.streamDeadline = b.streamDeadline;
-    this.maxRetries = b.maxRetries;
     this.batchSize = b.batchSize;
-    this.initialBackoffNanos = b.initialBackoff.toNanos();
-    this.maxBackoffNanos = Math.max(initialBackoffNanos, b.maxBackoff.toNanos());
-    ChannelCredentials credentials;
-    if (b.tls) {
-      TlsChannelCredentials.Builder tls = TlsChannelCredentials.newBuilder();
-      if (b.trustCertificates != null) {
-        try {
-          tls.trustManager(b.trustCertificates.toFile());
-        } catch (IOException e) {
-          throw new UncheckedIOException("cannot read trust certificates " + b.trustCertificates, e);
-        }
-      }
-      credentials = tls.build();
-    } else {
-      credentials = InsecureChannelCredentials.create();
-    }
-    NettyChannelBuilder cb = NettyChannelBuilder.forTarget(target, credentials)
-        .maxInboundMessageSize(b.maxInboundMessageSize)
-        .userAgent("codebook-client")
-        // This client retries UNAVAILABLE itself (backoff, idempotent calls only); gRPC's own
-        // retry layer would wrap every call in a stream that buffers its messages for a replay.
-        .disableRetry();
-    if (b.directExecutor) {
-      cb.directExecutor();
-    }
-    if (b.eventLoopGroup != null) {
-      cb.eventLoopGroup(b.eventLoopGroup).channelType(b.channelType);
-    }
-    if (b.apiKey != null) {
-      Metadata headers = new Metadata();
-      headers.put(AUTHORIZATION, "Bearer " + b.apiKey);
-      cb.intercept(MetadataUtils.newAttachHeadersInterceptor(headers));
-    }
-    this.channel = cb.build();
-    this.collections = CollectionServiceGrpc.newStub(channel);
-    this.vectors = VectorServiceGrpc.newStub(channel);
-    this.search = SearchServiceGrpc.newStub(channel);
-    this.operations = OperationServiceGrpc.newStub(channel);
-    this.retryTimer = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "codebook-client-retry");
-      t.setDaemon(true);
-      return t;
-    });
+    this.retries = new RetryPolicy(b.maxRetries, b.initialBackoff, b.maxBackoff);
+    this.connection = new Connection(b);
+    UnaryCalls calls = new UnaryCalls(connection, retries);
+    this.collections = new CollectionCalls(calls, connection, b.deadline, b.buildDeadline);
+    this.vectors = new VectorCalls(calls, connection, b.deadline);
+    this.search = new SearchCalls(calls, connection, b.deadline);
+    this.operations = new OperationCalls(calls, connection, b.deadline);
   }
 
   public static Builder builder() {
@@ -242,14 +153,7 @@ public final class CodebookClient implements AutoCloseable {
 
   public CompletableFuture<Collection> createCollectionAsync(String id, int dimension,
       Metric metric, String indexSpec) {
-    String collectionId = id.startsWith(NAME_PREFIX) ? id.substring(NAME_PREFIX.length()) : id;
-    CreateCollectionRequest request = CreateCollectionRequest.newBuilder()
-        .setCollectionId(collectionId)
-        .setCollection(Collection.newBuilder().setDimension(dimension).setMetric(metric)
-            .setIndexSpec(indexSpec))
-        .build();
-    return invoke(false, deadline, request,
-        (d, q, o) -> collections.withDeadline(d).createCollection(q, o));
+    return collections.create(id, dimension, metric, indexSpec);
   }
 
   /** Returns one collection; NOT_FOUND if there is none of that name. */
@@ -258,32 +162,17 @@ public final class CodebookClient implements AutoCloseable {
   }
 
   public CompletableFuture<Collection> getCollectionAsync(String collection) {
-    GetCollectionRequest request = GetCollectionRequest.newBuilder().setName(name(collection)).build();
-    return invoke(true, deadline, request,
-        (d, q, o) -> collections.withDeadline(d).getCollection(q, o));
+    return collections.get(collection);
   }
 
   /** Every collection, in name order (all pages). */
   public List<Collection> listCollections() {
-    List<Collection> out = new ArrayList<>();
-    String token = "";
-    do {
-      ListCollectionsRequest request = ListCollectionsRequest.newBuilder().setPageToken(token).build();
-      ListCollectionsResponse page = await(invoke(true, deadline, request,
-          (d, q, o) -> collections.withDeadline(d).listCollections(q, o)));
-      out.addAll(page.getCollectionsList());
-      token = page.getNextPageToken();
-    } while (!token.isEmpty());
-    return out;
+    return collections.list();
   }
 
   /** Deletes a collection and its vectors; NOT_FOUND if there is none. Not retried. */
   public void deleteCollection(String collection) {
-    DeleteCollectionRequest request =
-        DeleteCollectionRequest.newBuilder().setName(name(collection)).build();
-    CompletableFuture<Empty> f = invoke(false, deadline, request,
-        (d, q, o) -> collections.withDeadline(d).deleteCollection(q, o));
-    await(f);
+    collections.delete(collection);
   }
 
   /** Trains and builds the collection's index with the server's default seed; waits for it. */
@@ -312,10 +201,7 @@ public final class CodebookClient implements AutoCloseable {
   }
 
   public CompletableFuture<Operation> startBuildIndexAsync(String collection, long seed) {
-    BuildIndexRequest request =
-        BuildIndexRequest.newBuilder().setName(name(collection)).setSeed(seed).build();
-    return invoke(false, deadline, request,
-        (d, q, o) -> collections.withDeadline(d).buildIndex(q, o));
+    return collections.startBuild(collection, seed);
   }
 
   /**
@@ -324,10 +210,7 @@ public final class CodebookClient implements AutoCloseable {
    * bounded by {@link Builder#buildDeadline} (a backup copies the whole collection).
    */
   public BackupCollectionResponse backupCollection(String collection, String directory) {
-    BackupCollectionRequest request = BackupCollectionRequest.newBuilder()
-        .setName(name(collection)).setDirectory(directory).build();
-    return await(invoke(false, buildDeadline, request,
-        (d, q, o) -> collections.withDeadline(d).backupCollection(q, o)));
+    return collections.backup(collection, directory);
   }
 
   /**
@@ -336,20 +219,14 @@ public final class CodebookClient implements AutoCloseable {
    * if the backup is damaged. Not retried; bounded by {@link Builder#buildDeadline}.
    */
   public Collection restoreCollection(String collection, String directory) {
-    RestoreCollectionRequest request = RestoreCollectionRequest.newBuilder()
-        .setName(name(collection)).setDirectory(directory).build();
-    return await(invoke(false, buildDeadline, request,
-        (d, q, o) -> collections.withDeadline(d).restoreCollection(q, o)));
+    return collections.restore(collection, directory);
   }
 
   // ---------------------------------------------------------------- operations
 
   /** One operation by name ({@code operations/build-index-1} or {@code build-index-1}). */
   public Operation getOperation(String operation) {
-    GetOperationRequest request =
-        GetOperationRequest.newBuilder().setName(operationName(operation)).build();
-    return await(invoke(true, deadline, request,
-        (d, q, o) -> operations.withDeadline(d).getOperation(q, o)));
+    return operations.get(operation);
   }
 
   /**
@@ -357,29 +234,12 @@ public final class CodebookClient implements AutoCloseable {
    * server's page tokens to the end.
    */
   public List<Operation> listOperations(String collection) {
-    ListOperationsRequest.Builder b = ListOperationsRequest.newBuilder().setPageSize(1000);
-    if (collection != null) {
-      b.setCollection(name(collection));
-    }
-    List<Operation> all = new ArrayList<>();
-    while (true) {
-      ListOperationsRequest request = b.build();
-      ListOperationsResponse page = await(invoke(true, deadline, request,
-          (d, q, o) -> operations.withDeadline(d).listOperations(q, o)));
-      all.addAll(page.getOperationsList());
-      if (page.getNextPageToken().isEmpty()) {
-        return all;
-      }
-      b.setPageToken(page.getNextPageToken());
-    }
+    return operations.list(collection);
   }
 
   /** Asks the operation to stop; returns it as it is right after (maybe still RUNNING). */
   public Operation cancelOperation(String operation) {
-    CancelOperationRequest request =
-        CancelOperationRequest.newBuilder().setName(operationName(operation)).build();
-    return await(invoke(true, deadline, request,
-        (d, q, o) -> operations.withDeadline(d).cancelOperation(q, o)));
+    return operations.cancel(operation);
   }
 
   /**
@@ -395,23 +255,7 @@ public final class CodebookClient implements AutoCloseable {
   /** As {@link #awaitOperation(String, Duration, Consumer)}, with the poll interval chosen. */
   public Operation awaitOperation(String operation, Duration max, Duration poll,
       Consumer<Operation> onUpdate) {
-    String name = operationName(operation);
-    long end = System.nanoTime() + max.toNanos();
-    Operation op = getOperation(name);
-    while (true) {
-      if (onUpdate != null) {
-        onUpdate.accept(op);
-      }
-      long left = end - System.nanoTime();
-      if (op.getDone() || left <= 0) {
-        return op;
-      }
-      long waitMillis = Math.max(1, Math.min(poll.toMillis(), left / 1_000_000));
-      WaitOperationRequest request = WaitOperationRequest.newBuilder().setName(name)
-          .setTimeoutMillis(waitMillis).build();
-      op = await(invoke(true, deadline.plusMillis(waitMillis), request,
-          (d, q, o) -> operations.withDeadline(d).waitOperation(q, o)));
-    }
+    return operations.awaitDone(operation, max, poll, onUpdate);
   }
 
   /**
@@ -421,23 +265,7 @@ public final class CodebookClient implements AutoCloseable {
    *     DEADLINE_EXCEEDED if it is still running
    */
   public static BuildIndexResponse resultOf(Operation op) {
-    switch (op.getState()) {
-      case SUCCEEDED:
-        return op.getBuildResult();
-      case RUNNING:
-        throw new CodebookException(Status.Code.DEADLINE_EXCEEDED, op.getName()
-            + " is still running (" + op.getPhase() + "); wait longer or cancel it", 1, null);
-      default:
-        Status.Code code = op.hasError() ? Status.fromCodeValue(op.getError().getCode()).getCode()
-            : Status.Code.UNKNOWN;
-        throw new CodebookException(code, op.getName() + " " + op.getState() + ": "
-            + op.getError().getMessage(), 1, null);
-    }
-  }
-
-  private static String operationName(String operation) {
-    Objects.requireNonNull(operation, "operation");
-    return operation.startsWith(OPERATION_PREFIX) ? operation : OPERATION_PREFIX + operation;
+    return OperationCalls.resultOf(op);
   }
 
   // ---------------------------------------------------------------- vectors
@@ -476,35 +304,7 @@ public final class CodebookClient implements AutoCloseable {
   /** The async form of {@link #upsert(String, List, int, BatchListener)}. */
   public CompletableFuture<UpsertResult> upsertAsync(String collection, List<VectorRecord> records,
       int batchSize, BatchListener listener) {
-    if (batchSize <= 0) {
-      throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
-    }
-    if (records.isEmpty()) {
-      throw new IllegalArgumentException("nothing to upsert: records is empty");
-    }
-    return upsertFrom(name(collection), records, batchSize, listener, 0,
-        new UpsertResult(0, 0, 0, 0));
-  }
-
-  private CompletableFuture<UpsertResult> upsertFrom(String name, List<VectorRecord> records,
-      int batchSize, BatchListener listener, int from, UpsertResult sofar) {
-    int to = Math.min(records.size(), from + batchSize);
-    UpsertVectorsRequest.Builder b = UpsertVectorsRequest.newBuilder().setCollection(name);
-    for (int i = from; i < to; i++) {
-      b.addVectors(records.get(i).toProto());
-    }
-    CompletableFuture<UpsertVectorsResponse> batch =
-        invoke(true, deadline, b.build(), (d, q, o) -> vectors.withDeadline(d).upsertVectors(q, o));
-    return batch.thenCompose(r -> {
-      UpsertResult now = new UpsertResult(sofar.upserted() + r.getUpsertedCount(),
-          sofar.replaced() + r.getReplacedCount(), r.getVectorCount(), sofar.batches() + 1);
-      if (listener != null) {
-        listener.acknowledged(sofar.batches(), now.upserted(), now.vectorCount());
-      }
-      return to < records.size()
-          ? upsertFrom(name, records, batchSize, listener, to, now)
-          : CompletableFuture.completedFuture(now);
-    });
+    return vectors.upsert(collection, records, batchSize, listener);
   }
 
   /**
@@ -524,120 +324,8 @@ public final class CodebookClient implements AutoCloseable {
   /** The async form of {@link #streamUpsert}. */
   public CompletableFuture<UpsertResult> streamUpsertAsync(String collection,
       List<VectorRecord> records, int batchSize, BatchListener listener) {
-    if (batchSize <= 0) {
-      throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
-    }
-    if (records.isEmpty()) {
-      throw new IllegalArgumentException("nothing to upsert: records is empty");
-    }
-    IngestStream s = new IngestStream(name(collection), records, batchSize, listener);
-    s.open(1);
-    return s.result;
-  }
-
-  /** One streamed upsert, re-opened from the first unacknowledged record on UNAVAILABLE. */
-  private final class IngestStream {
-    final CompletableFuture<UpsertResult> result = new CompletableFuture<>();
-    private final String name;
-    private final List<VectorRecord> records;
-    private final int batchSize;
-    private final BatchListener listener;
-    private final Deadline deadline =
-        Deadline.after(streamDeadline.toNanos(), TimeUnit.NANOSECONDS);
-    // Written by one call's callbacks at a time (gRPC serializes them; retries start after).
-    private int acknowledgedRecords;
-    private long upserted;
-    private long replaced;
-    private long vectorCount;
-    private int batches;
-
-    IngestStream(String name, List<VectorRecord> records, int batchSize, BatchListener listener) {
-      this.name = name;
-      this.records = records;
-      this.batchSize = batchSize;
-      this.listener = listener;
-    }
-
-    void open(int attempt) {
-      if (result.isDone()) {
-        return;
-      }
-      int from = acknowledgedRecords;
-      vectors.withDeadline(deadline).streamVectors(
-          new ClientResponseObserver<StreamVectorsRequest, StreamVectorsResponse>() {
-            private ClientCallStreamObserver<StreamVectorsRequest> out;
-            private final java.util.ArrayDeque<Integer> inFlight = new java.util.ArrayDeque<>();
-            private int next = from;
-            private boolean halfClosed;
-
-            @Override
-            public void beforeStart(ClientCallStreamObserver<StreamVectorsRequest> call) {
-              out = call;
-              call.setOnReadyHandler(this::drain);
-              result.whenComplete((v, t) -> {
-                if (result.isCancelled()) {
-                  call.cancel("cancelled by the caller", null);
-                }
-              });
-            }
-
-            /** Sends batches while the transport takes them; runs on each onReady. */
-            private void drain() {
-              while (!halfClosed && out.isReady() && next < records.size()) {
-                int to = Math.min(records.size(), next + batchSize);
-                StreamVectorsRequest.Builder b = StreamVectorsRequest.newBuilder();
-                if (next == from) {
-                  b.setCollection(name);
-                }
-                for (int i = next; i < to; i++) {
-                  b.addVectors(records.get(i).toProto());
-                }
-                out.onNext(b.build());
-                inFlight.add(to - next);
-                next = to;
-              }
-              if (!halfClosed && next >= records.size()) {
-                halfClosed = true;
-                out.onCompleted();
-              }
-            }
-
-            @Override
-            public void onNext(StreamVectorsResponse ack) {
-              Integer size = inFlight.poll();
-              acknowledgedRecords += size == null ? 0 : size;
-              upserted += ack.getUpsertedCount();
-              replaced += ack.getReplacedCount();
-              vectorCount = ack.getVectorCount();
-              if (listener != null) {
-                listener.acknowledged(batches, upserted, vectorCount);
-              }
-              batches++;
-            }
-
-            @Override
-            public void onError(Throwable t) {
-              Status status = Status.fromThrowable(t);
-              if (status.getCode() == Status.Code.UNAVAILABLE && attempt <= maxRetries
-                  && !result.isDone()) {
-                channel.resetConnectBackoff();
-                try {
-                  retryTimer.schedule(() -> open(attempt + 1), backoffNanos(attempt),
-                      TimeUnit.NANOSECONDS);
-                  return;
-                } catch (java.util.concurrent.RejectedExecutionException closed) {
-                  // the client is closing: report the failure as it is
-                }
-              }
-              result.completeExceptionally(CodebookException.of(status, attempt, t));
-            }
-
-            @Override
-            public void onCompleted() {
-              result.complete(new UpsertResult(upserted, replaced, vectorCount, batches));
-            }
-          });
-    }
+    return IngestStream.start(connection, retries, vectors.stub(), streamDeadline, collection,
+        records, batchSize, listener);
   }
 
   /** Deletes vectors by id; NOT_FOUND if any does not exist. Returns how many were deleted. */
@@ -650,20 +338,12 @@ public final class CodebookClient implements AutoCloseable {
    * call idempotent, so it is retried on UNAVAILABLE.
    */
   public long delete(String collection, List<String> ids, boolean allowMissing) {
-    DeleteVectorsRequest request = DeleteVectorsRequest.newBuilder().setCollection(name(collection))
-        .addAllIds(ids).setAllowMissing(allowMissing).build();
-    DeleteVectorsResponse r = await(invoke(allowMissing, deadline, request,
-        (d, q, o) -> vectors.withDeadline(d).deleteVectors(q, o)));
-    return r.getDeletedCount();
+    return vectors.delete(collection, ids, allowMissing);
   }
 
   /** Vectors by id, in the order asked, values as upserted; NOT_FOUND if any is missing. */
   public List<VectorRecord> get(String collection, List<String> ids) {
-    GetVectorsRequest request =
-        GetVectorsRequest.newBuilder().setCollection(name(collection)).addAllIds(ids).build();
-    GetVectorsResponse r = await(invoke(true, deadline, request,
-        (d, q, o) -> vectors.withDeadline(d).getVectors(q, o)));
-    return r.getVectorsList().stream().map(VectorRecord::fromProto).toList();
+    return vectors.get(collection, ids);
   }
 
   // ---------------------------------------------------------------- search
@@ -680,8 +360,7 @@ public final class CodebookClient implements AutoCloseable {
 
   public CompletableFuture<List<List<SearchHit>>> searchAsync(String collection,
       float[][] queries, SearchOptions options) {
-    return searchAsync(searchRequest(collection, queries, options))
-        .thenApply(CodebookClient::hits);
+    return search.search(collection, queries, options);
   }
 
   /**
@@ -690,45 +369,13 @@ public final class CodebookClient implements AutoCloseable {
    * the server, not the encoding of the queries. Retried like the other searches.
    */
   public CompletableFuture<SearchResponse> searchAsync(SearchRequest request) {
-    Objects.requireNonNull(request, "request");
-    return invoke(true, deadline, request, (d, q, o) -> search.withDeadline(d).search(q, o));
+    return search.search(request);
   }
 
   /** The request {@link #searchAsync(String, float[][], SearchOptions)} sends. */
   public static SearchRequest searchRequest(String collection, float[][] queries,
       SearchOptions options) {
-    Objects.requireNonNull(options, "options");
-    SearchRequest.Builder b = SearchRequest.newBuilder().setCollection(name(collection))
-        .setTopK(options.topK()).setIncludeAttributes(options.includeAttributes());
-    if (options.nprobe() != null) {
-      b.setNprobe(options.nprobe());
-    }
-    if (options.rerank() != null) {
-      b.setRerank(options.rerank());
-    }
-    if (options.filter() != null) {
-      b.setFilter(options.filter().toProto());
-    }
-    for (float[] query : queries) {
-      Query.Builder qb = Query.newBuilder();
-      for (float x : query) {
-        qb.addVector(x);
-      }
-      b.addQueries(qb);
-    }
-    return b.build();
-  }
-
-  private static List<List<SearchHit>> hits(SearchResponse r) {
-    List<List<SearchHit>> out = new ArrayList<>(r.getResultsCount());
-    for (QueryResult qr : r.getResultsList()) {
-      List<SearchHit> hits = new ArrayList<>(qr.getNeighborsCount());
-      for (Neighbor n : qr.getNeighborsList()) {
-        hits.add(new SearchHit(n.getId(), n.getScore(), VectorRecord.attributes(n.getAttributesMap())));
-      }
-      out.add(hits);
-    }
-    return out;
+    return SearchCalls.request(collection, queries, options);
   }
 
   // ---------------------------------------------------------------- plumbing
@@ -736,138 +383,31 @@ public final class CodebookClient implements AutoCloseable {
   /** Shuts the channel down, waiting up to five seconds for calls in flight. */
   @Override
   public void close() {
-    retryTimer.shutdownNow();
-    channel.shutdown();
-    try {
-      if (!channel.awaitTermination(5, TimeUnit.SECONDS)) {
-        channel.shutdownNow();
-      }
-    } catch (InterruptedException e) {
-      channel.shutdownNow();
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  /** "docs" or "collections/docs" to "collections/docs". */
-  static String name(String collection) {
-    Objects.requireNonNull(collection, "collection");
-    return collection.startsWith(NAME_PREFIX) ? collection : NAME_PREFIX + collection;
-  }
-
-  /** One unary RPC started with a deadline. */
-  @FunctionalInterface
-  interface Rpc<Q, R> {
-    void start(Deadline deadline, Q request, StreamObserver<R> observer);
-  }
-
-  /** Runs {@code rpc}, retrying it on UNAVAILABLE when {@code idempotent}. */
-  private <Q, R> CompletableFuture<R> invoke(boolean idempotent, Duration perAttempt, Q request,
-      Rpc<Q, R> rpc) {
-    CompletableFuture<R> result = new CompletableFuture<>();
-    attempt(result, idempotent, perAttempt, request, rpc, 1);
-    return result;
-  }
-
-  private <Q, R> void attempt(CompletableFuture<R> result, boolean idempotent, Duration perAttempt,
-      Q request, Rpc<Q, R> rpc, int attempt) {
-    if (result.isDone()) {
-      return; // cancelled by the caller while waiting to retry
-    }
-    try {
-      rpc.start(Deadline.after(perAttempt.toNanos(), TimeUnit.NANOSECONDS), request,
-          new ClientResponseObserver<Q, R>() {
-            private R value;
-
-            @Override
-            public void beforeStart(ClientCallStreamObserver<Q> call) {
-              result.whenComplete((v, t) -> {
-                if (result.isCancelled()) {
-                  call.cancel("cancelled by the caller", null);
-                }
-              });
-            }
-
-            @Override
-            public void onNext(R r) {
-              value = r;
-            }
-
-            @Override
-            public void onError(Throwable t) {
-              Status status = Status.fromThrowable(t);
-              if (idempotent && status.getCode() == Status.Code.UNAVAILABLE
-                  && attempt <= maxRetries && !result.isDone()) {
-                channel.resetConnectBackoff();
-                try {
-                  retryTimer.schedule(
-                      () -> attempt(result, idempotent, perAttempt, request, rpc, attempt + 1),
-                      backoffNanos(attempt), TimeUnit.NANOSECONDS);
-                  return;
-                } catch (java.util.concurrent.RejectedExecutionException closed) {
-                  // the client is closing: report the failure as it is
-                }
-              }
-              result.completeExceptionally(CodebookException.of(status, attempt, t));
-            }
-
-            @Override
-            public void onCompleted() {
-              result.complete(value);
-            }
-          });
-    } catch (RuntimeException e) {
-      result.completeExceptionally(e);
-    }
+    connection.close();
   }
 
   /** Wait before retry {@code attempt} (1-based): half to all of the capped exponential. */
   long backoffNanos(int attempt) {
-    long cap = initialBackoffNanos;
-    for (int i = 1; i < attempt && cap < maxBackoffNanos; i++) {
-      cap *= 2;
-    }
-    cap = Math.min(cap, maxBackoffNanos);
-    return cap / 2 + ThreadLocalRandom.current().nextLong(cap / 2 + 1);
-  }
-
-  /** Waits for {@code f}, rethrowing its failure on the caller's stack. */
-  private static <T> T await(CompletableFuture<T> f) {
-    try {
-      return f.get();
-    } catch (InterruptedException e) {
-      f.cancel(true);
-      Thread.currentThread().interrupt();
-      throw new CodebookException(Status.Code.CANCELLED, "interrupted while waiting for the server",
-          1, e);
-    } catch (ExecutionException e) {
-      Throwable cause = e.getCause();
-      if (cause instanceof CodebookException ce) {
-        throw new CodebookException(ce.code(), ce.description(), ce.attempts(), ce);
-      }
-      if (cause instanceof RuntimeException re) {
-        throw re;
-      }
-      throw new IllegalStateException(cause);
-    }
+    return retries.backoffNanos(attempt);
   }
 
   /** Options of a {@link CodebookClient}; every one has a default. */
   public static final class Builder {
-    private String target = DEFAULT_TARGET;
-    private String apiKey;
-    private Duration deadline = DEFAULT_DEADLINE;
-    private Duration buildDeadline = DEFAULT_BUILD_DEADLINE;
-    private Duration streamDeadline = DEFAULT_BUILD_DEADLINE;
-    private int maxRetries = DEFAULT_MAX_RETRIES;
-    private int batchSize = DEFAULT_BATCH_SIZE;
-    private Duration initialBackoff = DEFAULT_INITIAL_BACKOFF;
-    private Duration maxBackoff = DEFAULT_MAX_BACKOFF;
-    private boolean tls;
-    private Path trustCertificates;
-    private int maxInboundMessageSize = DEFAULT_MAX_INBOUND_MESSAGE_SIZE;
-    private boolean directExecutor;
-    private io.netty.channel.EventLoopGroup eventLoopGroup;
-    private Class<? extends io.netty.channel.Channel> channelType;
+    String target = DEFAULT_TARGET;
+    String apiKey;
+    Duration deadline = DEFAULT_DEADLINE;
+    Duration buildDeadline = DEFAULT_BUILD_DEADLINE;
+    Duration streamDeadline = DEFAULT_BUILD_DEADLINE;
+    int maxRetries = DEFAULT_MAX_RETRIES;
+    int batchSize = DEFAULT_BATCH_SIZE;
+    Duration initialBackoff = DEFAULT_INITIAL_BACKOFF;
+    Duration maxBackoff = DEFAULT_MAX_BACKOFF;
+    boolean tls;
+    Path trustCertificates;
+    int maxInboundMessageSize = DEFAULT_MAX_INBOUND_MESSAGE_SIZE;
+    boolean directExecutor;
+    io.netty.channel.EventLoopGroup eventLoopGroup;
+    Class<? extends io.netty.channel.Channel> channelType;
 
     private Builder() {}
 

@@ -14,6 +14,7 @@ import dev.codebook.server.grpc.DrainingInterceptor;
 import dev.codebook.server.grpc.OperationGrpcService;
 import dev.codebook.server.grpc.OperationLog;
 import dev.codebook.server.grpc.SearchGrpcService;
+import dev.codebook.server.search.SearchScheduler;
 import dev.codebook.server.grpc.SystemGrpcService;
 import dev.codebook.server.grpc.VectorGrpcService;
 import dev.codebook.server.job.JobRegistry;
@@ -167,8 +168,8 @@ public final class CodebookServer implements AutoCloseable {
             new BackupLocations(config.backupRoot(), registry.dataDir())))
         .addService(new OperationGrpcService(jobs, operations))
         .addService(new VectorGrpcService(registry))
-        .addService(new SearchGrpcService(registry, searchExecutor, config.searchQueueCapacity(),
-            config.searchBatch(), metrics).definition())
+        .addService(new SearchGrpcService(registry, new SearchScheduler(searchExecutor,
+            config.searchQueueCapacity(), config.searchBatch(), metrics)).definition())
         .addService(new SystemGrpcService())
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance());

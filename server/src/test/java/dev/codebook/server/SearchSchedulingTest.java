@@ -9,7 +9,7 @@ import dev.codebook.api.v1.SearchRequest;
 import dev.codebook.api.v1.SearchResponse;
 import dev.codebook.api.v1.SearchServiceGrpc;
 import dev.codebook.index.vector.FloatMatrix;
-import dev.codebook.server.grpc.SearchGrpcService;
+import dev.codebook.server.search.SearchScheduler;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.StreamObserver;
 import java.net.URI;
@@ -152,13 +152,13 @@ class SearchSchedulingTest {
         }
         // Cut into twelve chunks of 9 rows; helpers count theirs before the answer goes out.
         double helped = metric(server, "codebook_search_split_parts_total");
-        int chunks = (n + SearchGrpcService.chunkRows(n, 3) - 1) / SearchGrpcService.chunkRows(n, 3);
+        int chunks = (n + SearchScheduler.chunkRows(n, 3) - 1) / SearchScheduler.chunkRows(n, 3);
         assertEquals(12, chunks);
         assertTrue(helped >= 1 && helped <= chunks, "chunks searched by helpers: " + helped);
         assertEquals(2.0 * n, metric(server, "codebook_search_queries_total"));
         // Too few queries to be worth splitting.
         stubs.search().search(ServerTestSupport.searchRequest(name, test, 0,
-            SearchGrpcService.MIN_SPLIT_QUERIES - 1, 10).setNprobe(8).build());
+            SearchScheduler.MIN_SPLIT_QUERIES - 1, 10).setNprobe(8).build());
         assertEquals(helped, metric(server, "codebook_search_split_parts_total"));
       } finally {
         ServerTestSupport.close(ch);

@@ -9,7 +9,9 @@ import dev.codebook.index.vector.AnnDataset;
 import dev.codebook.index.vector.Similarity;
 import dev.codebook.index.vector.VectorFiles;
 import dev.codebook.loadtest.cli.Defaults;
+import dev.codebook.loadtest.cli.JsonLinesOutOption;
 import dev.codebook.loadtest.cli.MetricConverter;
+import dev.codebook.loadtest.cli.SeedOption;
 import dev.codebook.loadtest.cli.TopKOption;
 import dev.codebook.loadtest.report.RecallQpsChart;
 import java.io.IOException;
@@ -110,10 +112,7 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--build-threads", paramLabel = "N", description = "Training threads (default: all cores).")
   Integer buildThreads;
 
-  @Option(names = "--seed", paramLabel = "N", defaultValue = Defaults.SEED,
-      description = "Training seed (default: ${DEFAULT-VALUE}, what the server uses when a build"
-          + " names none).")
-  long seed;
+  @Mixin SeedOption seed;
 
   @Option(names = "--max-train", paramLabel = "N", defaultValue = "100000",
       description = "Train quantizers on a seeded sample of at most N train rows, as the peers'"
@@ -139,8 +138,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
   }
 
-  @Option(names = "--out", paramLabel = "FILE.jsonl", description = "Also append the JSON lines to this file.")
-  Path out;
+  @Mixin JsonLinesOutOption out;
 
   @Option(names = "--report", paramLabel = "FILE.html",
       description = "Write a recall/QPS chart of this run (and any --compare lines) as HTML.")
@@ -182,7 +180,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
     Bench.Config config = new Bench.Config(spec, settings, threads, topK.k(), minTime, warmup,
         minPasses, !noSingle,
-        buildThreads != null ? buildThreads : Runtime.getRuntime().availableProcessors(), seed,
+        buildThreads != null ? buildThreads : Runtime.getRuntime().availableProcessors(), seed.seed(),
         maxTrain, kmeansInit);
     String name = file.getFileName().toString().replaceFirst("\\.(hdf5|h5|fvecs|bvecs|npy)$", "");
     List<Map<String, Object>> lines =
@@ -195,8 +193,8 @@ public final class BenchCommand implements Callable<Integer> {
       System.out.println(json);
       jsonl.append(json).append('\n');
     }
-    if (out != null) {
-      Files.writeString(out, jsonl, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+    if (out.out() != null) {
+      Files.writeString(out.out(), jsonl, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
           StandardOpenOption.APPEND);
     }
     if (report != null) {

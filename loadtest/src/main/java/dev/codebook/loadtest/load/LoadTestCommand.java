@@ -10,6 +10,8 @@ import dev.codebook.index.IndexSpec;
 import dev.codebook.index.SearchParams;
 import dev.codebook.index.vector.AnnDataset;
 import dev.codebook.index.vector.VectorFiles;
+import dev.codebook.loadtest.cli.CollectionOption;
+import dev.codebook.loadtest.cli.JsonLinesOutOption;
 import dev.codebook.loadtest.cli.ConnectionOptions;
 import dev.codebook.loadtest.cli.Defaults;
 import dev.codebook.loadtest.cli.TopKOption;
@@ -60,8 +62,7 @@ public final class LoadTestCommand implements Callable<Integer> {
       description = "ann-benchmarks HDF5 file: test queries, neighbors (and train, for --load).")
   Path data;
 
-  @Option(names = "--collection", required = true, paramLabel = "NAME", description = "Collection id.")
-  String collection;
+  @Mixin CollectionOption collection;
 
   @Option(names = "--load",
       description = "Create the collection, stream the file's train vectors in and build the index"
@@ -185,8 +186,7 @@ public final class LoadTestCommand implements Callable<Integer> {
           + " (hiccup_p99_ms, hiccup_max_ms): the tail the machine itself adds to every call.")
   boolean hiccups;
 
-  @Option(names = "--out", paramLabel = "FILE.jsonl", description = "Also append the JSON lines to this file.")
-  Path out;
+  @Mixin JsonLinesOutOption out;
 
   @Option(names = "--report", paramLabel = "FILE.html",
       description = "Write a latency (p50/p99/p99.9) against throughput chart of the levels as HTML.")
@@ -207,8 +207,8 @@ public final class LoadTestCommand implements Callable<Integer> {
     if (load) {
       IndexSpec.parse(index); // a typo fails here, before anything is uploaded
     }
-    String name = collection.startsWith("collections/")
-        ? collection.substring("collections/".length()) : collection;
+    String name = collection.collection().startsWith("collections/")
+        ? collection.collection().substring("collections/".length()) : collection.collection();
     LoadGenerator.Settings settings = new LoadGenerator.Settings(seconds("--warmup", warmup),
         seconds("--duration", duration), maxRequests, maxInFlight);
 
@@ -298,12 +298,12 @@ public final class LoadTestCommand implements Callable<Integer> {
       if (!json) {
         printTable(lines, sweepsParams);
       }
-      if (out != null) {
+      if (out.out() != null) {
         StringBuilder sb = new StringBuilder();
         for (Map<String, Object> line : lines) {
           sb.append(GSON.toJson(line)).append('\n');
         }
-        Files.writeString(out, sb, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+        Files.writeString(out.out(), sb, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
             StandardOpenOption.APPEND);
       }
       if (report != null) {

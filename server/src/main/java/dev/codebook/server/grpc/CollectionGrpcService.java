@@ -65,15 +65,7 @@ public final class CollectionGrpcService extends CollectionServiceGrpc.Collectio
   public void createCollection(CreateCollectionRequest request,
       StreamObserver<dev.codebook.api.v1.Collection> responseObserver) {
     Unary.respond(responseObserver, () -> {
-      String id = request.getCollectionId();
-      if (id.isEmpty()) {
-        throw new InvalidFieldException("collection_id", InvalidFieldException.MISSING_FIELD,
-            "collection_id is required; " + CollectionRegistry.idRule());
-      }
-      if (!CollectionRegistry.ID.matcher(id).matches()) {
-        throw new InvalidFieldException("collection_id", InvalidFieldException.INVALID_NAME,
-            "bad collection_id '" + Requests.clip(id) + "'; " + CollectionRegistry.idRule());
-      }
+      String id = Requests.newCollectionId("collection_id", request.getCollectionId());
       if (!request.hasCollection()) {
         throw new InvalidFieldException("collection", InvalidFieldException.MISSING_FIELD,
             "collection is required: set its dimension, metric and index_spec");

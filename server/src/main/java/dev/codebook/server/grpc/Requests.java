@@ -22,9 +22,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Request checks and conversions shared by the services. Every failure is an {@link
- * InvalidFieldException} naming the request field ({@code queries[3].vector}), so the client
- * learns which value to fix.
+ * The API layer's checks of wire shape, shared by the services: names, ranges, ids, and query
+ * and vector values (dimension, finite, a direction for cosine, a bounded norm), each checked
+ * once here and copied into the matrices the collections take. Every failure is an {@link
+ * InvalidFieldException} naming the request field ({@code queries[3].vector}, {@code
+ * batches[7].vectors[2].values}), so the client learns which value to fix; {@link StatusMapper}
+ * turns it into INVALID_ARGUMENT with a {@code BadRequest.FieldViolation}. (Filters have their
+ * own checks in {@link Filters}, with field paths under {@code filter}.)
  */
 final class Requests {
 
@@ -47,6 +51,19 @@ final class Requests {
     if (!CollectionRegistry.ID.matcher(id).matches()) {
       throw new InvalidFieldException(field, INVALID_NAME,
           field + ": bad collection id '" + clip(id) + "'; " + CollectionRegistry.idRule());
+    }
+    return id;
+  }
+
+  /** The id of a collection to create, held by {@code field} (a bare id, not a name). */
+  static String newCollectionId(String field, String id) {
+    if (id.isEmpty()) {
+      throw new InvalidFieldException(field, MISSING_FIELD,
+          field + " is required; " + CollectionRegistry.idRule());
+    }
+    if (!CollectionRegistry.ID.matcher(id).matches()) {
+      throw new InvalidFieldException(field, INVALID_NAME,
+          "bad " + field + " '" + clip(id) + "'; " + CollectionRegistry.idRule());
     }
     return id;
   }

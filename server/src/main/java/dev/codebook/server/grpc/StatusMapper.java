@@ -16,6 +16,7 @@ import dev.codebook.server.collection.CollectionStateException;
 import dev.codebook.server.collection.InvalidFieldException;
 import dev.codebook.server.collection.VectorsNotFoundException;
 import dev.codebook.server.job.JobNotFoundException;
+import dev.codebook.server.search.SearchRejectedException;
 import io.grpc.Context;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
@@ -44,9 +45,11 @@ import org.slf4j.LoggerFactory;
  *       {@link JobNotFoundException}</td><td>NOT_FOUND</td></tr>
  *   <tr><td>{@link CollectionAlreadyExistsException}</td><td>ALREADY_EXISTS</td></tr>
  *   <tr><td>{@link CollectionStateException}</td><td>FAILED_PRECONDITION</td></tr>
- *   <tr><td>RejectedExecutionException (see {@link #searchQueueFull}),
+ *   <tr><td>{@link SearchRejectedException} of a full queue (see {@link #searchQueueFull}),
+ *       other RejectedExecutionException,
  *       {@link CapacityExceededException}</td><td>RESOURCE_EXHAUSTED</td></tr>
- *   <tr><td>shutting down ({@link #draining})</td><td>UNAVAILABLE</td></tr>
+ *   <tr><td>shutting down ({@link #draining}, a {@link SearchRejectedException} after
+ *       shutdown)</td><td>UNAVAILABLE</td></tr>
  *   <tr><td>no or a wrong API key ({@link #unauthenticated})</td><td>UNAUTHENTICATED</td></tr>
  *   <tr><td>CancellationException (see {@link #cancelled})</td><td>CANCELLED or DEADLINE_EXCEEDED</td></tr>
  *   <tr><td>UnsupportedOperationException</td><td>UNIMPLEMENTED</td></tr>
@@ -123,6 +126,9 @@ public final class StatusMapper {
     if (t instanceof IllegalArgumentException) {
       return fromIndexMessage(msg);
     }
+    if (t instanceof SearchRejectedException e) {
+      return e.shutdown() ? drainingStatus() : searchQueueFullStatus(e.threads(), e.queueCapacity());
+    }
     if (t instanceof RejectedExecutionException) {
       return status(Code.RESOURCE_EXHAUSTED, "server overloaded: " + msg,
           errorInfo("OVERLOADED", Map.of()), retryInfo());
@@ -176,11 +182,15 @@ public final class StatusMapper {
 
   /** RESOURCE_EXHAUSTED for a search the bounded queue had no room for. */
   public static StatusRuntimeException searchQueueFull(int threads, int queueCapacity) {
-    return StatusProto.toStatusRuntimeException(status(Code.RESOURCE_EXHAUSTED,
+    return StatusProto.toStatusRuntimeException(searchQueueFullStatus(threads, queueCapacity));
+  }
+
+  private static Status searchQueueFullStatus(int threads, int queueCapacity) {
+    return status(Code.RESOURCE_EXHAUSTED,
         "search queue full (" + threads + " search threads, " + queueCapacity
             + " queued searches); retry with backoff, or send fewer concurrent searches",
         errorInfo("SEARCH_QUEUE_FULL", Map.of("queue_capacity", Integer.toString(queueCapacity))),
-        retryInfo()));
+        retryInfo());
   }
 
   /** UNAUTHENTICATED: the call carried no API key, or one the server does not accept. */
@@ -191,9 +201,13 @@ public final class StatusMapper {
 
   /** UNAVAILABLE while the server shuts down: retry elsewhere or later. */
   public static StatusRuntimeException draining() {
-    return StatusProto.toStatusRuntimeException(status(Code.UNAVAILABLE,
+    return StatusProto.toStatusRuntimeException(drainingStatus());
+  }
+
+  private static Status drainingStatus() {
+    return status(Code.UNAVAILABLE,
         "server is shutting down; retry on another server or after it restarts",
-        errorInfo("SERVER_DRAINING", Map.of())));
+        errorInfo("SERVER_DRAINING", Map.of()));
   }
 
   /**

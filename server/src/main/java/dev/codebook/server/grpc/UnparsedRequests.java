@@ -3,6 +3,8 @@ package dev.codebook.server.grpc;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Message;
 import com.google.protobuf.UnknownFieldSet;
+import dev.codebook.index.filter.Filter;
+import dev.codebook.server.collection.InvalidFieldException;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
@@ -57,6 +59,23 @@ final class UnparsedRequests {
     UnknownFieldSet.Field f = request.getUnknownFields().getField(MARKER_FIELD);
     return f == null || f.getLengthDelimitedList().isEmpty() ? null
         : f.getLengthDelimitedList().get(0).toStringUtf8();
+  }
+
+  /**
+   * Throws INVALID_ARGUMENT for a request that did not parse: naming {@code filter} when it nests
+   * too deeply (the likely cause), else the whole request.
+   */
+  static void check(Message request) {
+    String unparsed = parseError(request);
+    if (unparsed != null) {
+      throw unparsed.contains("nesting")
+          ? new InvalidFieldException("filter", InvalidFieldException.INVALID_FILTER,
+              "filter nests too deeply to parse (" + unparsed + "); at most "
+                  + Filter.MAX_DEPTH + " levels are allowed")
+          : new InvalidFieldException("request", InvalidFieldException.INVALID_VALUE,
+              "the request is not a valid " + request.getDescriptorForType().getFullName()
+                  + ": " + unparsed);
+    }
   }
 
   @SuppressWarnings("unchecked")

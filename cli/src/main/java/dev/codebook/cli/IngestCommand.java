@@ -8,6 +8,7 @@ import dev.codebook.client.VectorRecord;
 import dev.codebook.index.vector.FloatMatrix;
 import dev.codebook.index.vector.Similarity;
 import dev.codebook.index.vector.VectorFiles;
+import dev.codebook.loadtest.cli.CollectionOption;
 import dev.codebook.loadtest.cli.Defaults;
 import dev.codebook.loadtest.cli.MetricConverter;
 import io.grpc.Status;
@@ -33,8 +34,7 @@ public final class IngestCommand implements Callable<Integer> {
 
   @Mixin ClientOptions client;
 
-  @Option(names = "--collection", required = true, paramLabel = "NAME", description = "Collection id.")
-  String collection;
+  @Mixin CollectionOption collection;
 
   @Option(names = "--create",
       description = "Create the collection first (dimension from the file); an existing one of the"
@@ -95,11 +95,11 @@ public final class IngestCommand implements Callable<Integer> {
       };
       long t0 = System.nanoTime();
       ProgressBar progress = client.json ? null : new ProgressBar(System.err, "ingest");
-      UpsertResult r = c.streamUpsert(collection, records, batch, (b, acknowledged, count) -> {
+      UpsertResult r = c.streamUpsert(collection.collection(), records, batch, (b, acknowledged, count) -> {
         double s = (System.nanoTime() - t0) / 1e9;
         if (client.json) {
           Map<String, Object> line = new LinkedHashMap<>();
-          line.put("collection", "collections/" + ClientOptions.id(collection));
+          line.put("collection", "collections/" + ClientOptions.id(collection.collection()));
           line.put("batch", b);
           line.put("acknowledged", acknowledged);
           line.put("total", rows);
@@ -118,7 +118,7 @@ public final class IngestCommand implements Callable<Integer> {
         double s = (System.nanoTime() - t0) / 1e9;
         System.out.printf("ingested %,d vectors into collections/%s in %.1f s (%,.0f vectors/s);"
                 + " %,d replaced; the collection holds %,d%n", r.upserted(),
-            ClientOptions.id(collection), s, r.upserted() / Math.max(s, 1e-9), r.replaced(),
+            ClientOptions.id(collection.collection()), s, r.upserted() / Math.max(s, 1e-9), r.replaced(),
             r.vectorCount());
       }
     }
@@ -127,22 +127,22 @@ public final class IngestCommand implements Callable<Integer> {
 
   private void create(CodebookClient c, int dim) {
     try {
-      c.createCollection(collection, dim, ClientOptions.metric(metric), index);
+      c.createCollection(collection.collection(), dim, ClientOptions.metric(metric), index);
       if (!client.json) {
-        System.err.println("[ingest] created collections/" + ClientOptions.id(collection) + " ("
+        System.err.println("[ingest] created collections/" + ClientOptions.id(collection.collection()) + " ("
             + dim + " dims, " + metric.shortName() + ", " + index + ")");
       }
     } catch (CodebookException e) {
       if (e.code() != Status.Code.ALREADY_EXISTS) {
         throw e;
       }
-      Collection existing = c.getCollection(collection);
+      Collection existing = c.getCollection(collection.collection());
       if (existing.getDimension() != dim) {
-        throw new IllegalArgumentException("collections/" + ClientOptions.id(collection)
+        throw new IllegalArgumentException("collections/" + ClientOptions.id(collection.collection())
             + " exists with dimension " + existing.getDimension() + ", but " + data + " has " + dim);
       }
       if (!client.json) {
-        System.err.println("[ingest] collections/" + ClientOptions.id(collection)
+        System.err.println("[ingest] collections/" + ClientOptions.id(collection.collection())
             + " exists; adding to it");
       }
     }

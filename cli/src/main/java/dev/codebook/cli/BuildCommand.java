@@ -15,6 +15,7 @@ import dev.codebook.index.vector.Similarity;
 import dev.codebook.index.vector.VectorFiles;
 import dev.codebook.loadtest.cli.Defaults;
 import dev.codebook.loadtest.cli.MetricConverter;
+import dev.codebook.loadtest.cli.SeedOption;
 import dev.codebook.server.collection.CollectionRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -83,10 +84,7 @@ public final class BuildCommand implements Callable<Integer> {
           + " different one is an error rather than a silent rebuild with the old spec.")
   String index;
 
-  @Option(names = "--seed", paramLabel = "N", defaultValue = Defaults.SEED,
-      description = "Training seed (default: ${DEFAULT-VALUE}, what the server uses when a build"
-          + " names none).")
-  long seed;
+  @Mixin SeedOption seed;
 
   @Option(names = {"--max-wait", "--build-timeout"}, paramLabel = "SECONDS", defaultValue = "3600",
       description = "Give up waiting for the build after this long, as `jobs wait --max-wait`"
@@ -115,7 +113,7 @@ public final class BuildCommand implements Callable<Integer> {
               + "; the spec is fixed at creation (create a new collection for another spec)");
         }
       }
-      Operation op = c.startBuildIndex(collection, seed);
+      Operation op = c.startBuildIndex(collection, seed.seed());
       if (noWait) {
         if (client.json) {
           client.printJson(ClientOptions.toMap(op));
@@ -208,7 +206,7 @@ public final class BuildCommand implements Callable<Integer> {
       double loadS = (System.nanoTime() - t0) / 1e9;
       System.err.println("[build] training " + spec + " and encoding ...");
       CollectionEngine.BuildResult r = store.build(new IndexFactory.BuildOptions(
-          seed == 0 ? IndexFactory.DEFAULT_SEED : seed, Runtime.getRuntime().availableProcessors(),
+          seed.seed() == 0 ? IndexFactory.DEFAULT_SEED : seed.seed(), Runtime.getRuntime().availableProcessors(),
           line -> System.err.println("[build] " + line)), maxTrain);
       double total = (System.nanoTime() - t0) / 1e9;
       if (client.json) {

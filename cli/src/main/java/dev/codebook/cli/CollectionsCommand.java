@@ -115,14 +115,12 @@ public final class CollectionsCommand implements Callable<Integer> {
   static final class Get implements Callable<Integer> {
     @Mixin ClientOptions client;
 
-    @Option(names = {"--collection", "--name"}, required = true, paramLabel = "NAME",
-        description = "Collection id.")
-    String name;
+    @Mixin CollectionNameOption collection;
 
     @Override
     public Integer call() {
       try (CodebookClient c = client.connect()) {
-        Collection col = c.getCollection(name);
+        Collection col = c.getCollection(collection.name());
         if (client.json) {
           client.printJson(ClientOptions.toMap(col));
         } else {
@@ -140,18 +138,16 @@ public final class CollectionsCommand implements Callable<Integer> {
   static final class Delete implements Callable<Integer> {
     @Mixin ClientOptions client;
 
-    @Option(names = {"--collection", "--name"}, required = true, paramLabel = "NAME",
-        description = "Collection id.")
-    String name;
+    @Mixin CollectionNameOption collection;
 
     @Override
     public Integer call() {
       try (CodebookClient c = client.connect()) {
-        c.deleteCollection(name);
+        c.deleteCollection(collection.name());
         if (client.json) {
-          client.printJson(Map.of("deleted", "collections/" + ClientOptions.id(name)));
+          client.printJson(Map.of("deleted", "collections/" + ClientOptions.id(collection.name())));
         } else {
-          System.out.println("deleted collections/" + ClientOptions.id(name));
+          System.out.println("deleted collections/" + ClientOptions.id(collection.name()));
         }
       }
       return 0;
@@ -174,9 +170,7 @@ public final class CollectionsCommand implements Callable<Integer> {
   static final class Backup implements Callable<Integer> {
     @Mixin ClientOptions client;
 
-    @Option(names = {"--collection", "--name"}, required = true, paramLabel = "NAME",
-        description = "Collection id.")
-    String name;
+    @Mixin CollectionNameOption collection;
 
     @Option(names = "--to", required = true, paramLabel = "DIR",
         description = "A missing or empty directory on the server's filesystem (relative: from"
@@ -187,9 +181,9 @@ public final class CollectionsCommand implements Callable<Integer> {
     public Integer call() {
       String dir = serverPath(to);
       try (CodebookClient c = client.connect()) {
-        System.err.println("[backup] collections/" + ClientOptions.id(name) + " to " + dir
+        System.err.println("[backup] collections/" + ClientOptions.id(collection.name()) + " to " + dir
             + " on " + c.target() + " ...");
-        BackupCollectionResponse r = c.backupCollection(name, dir);
+        BackupCollectionResponse r = c.backupCollection(collection.name(), dir);
         if (client.json) {
           Map<String, Object> m = new LinkedHashMap<>();
           m.put("name", r.getName());

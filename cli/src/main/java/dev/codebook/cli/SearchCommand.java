@@ -6,6 +6,7 @@ import dev.codebook.client.SearchHit;
 import dev.codebook.client.SearchOptions;
 import dev.codebook.index.vector.AnnDataset;
 import dev.codebook.index.vector.VectorFiles;
+import dev.codebook.loadtest.cli.CollectionOption;
 import dev.codebook.loadtest.cli.TopKOption;
 import dev.codebook.loadtest.load.RowIds;
 import java.io.IOException;
@@ -36,8 +37,7 @@ public final class SearchCommand implements Callable<Integer> {
 
   @Mixin ClientOptions client;
 
-  @Option(names = "--collection", required = true, paramLabel = "NAME", description = "Collection id.")
-  String collection;
+  @Mixin CollectionOption collection;
 
   @Option(names = "--vector", paramLabel = "X,Y,...", split = ",", description = "The query vector.")
   float[] vector;
@@ -130,7 +130,7 @@ public final class SearchCommand implements Callable<Integer> {
     try (CodebookClient c = client.connect()) {
       for (int from = 0; from < q.length; from += QUERIES_PER_REQUEST) {
         int to = Math.min(q.length, from + QUERIES_PER_REQUEST);
-        results.addAll(c.search(collection, java.util.Arrays.copyOfRange(q, from, to), options));
+        results.addAll(c.search(collection.collection(), java.util.Arrays.copyOfRange(q, from, to), options));
       }
     }
     double ms = (System.nanoTime() - t0) / 1e6;
@@ -140,7 +140,7 @@ public final class SearchCommand implements Callable<Integer> {
 
     if (client.json) {
       Map<String, Object> out = new LinkedHashMap<>();
-      out.put("collection", "collections/" + ClientOptions.id(collection));
+      out.put("collection", "collections/" + ClientOptions.id(collection.collection()));
       out.put("k", k);
       List<Map<String, Object>> qs = new ArrayList<>();
       for (int i = 0; i < results.size(); i++) {
