@@ -2,6 +2,7 @@ package dev.codebook.index;
 
 import dev.codebook.index.flat.FlatIndex;
 import dev.codebook.index.ivf.CoarseQuantizer;
+import dev.codebook.index.ivf.PreselectorCalibration;
 import dev.codebook.index.ivf.MappedRawVectors;
 import dev.codebook.index.ivf.IvfPqIndex;
 import dev.codebook.index.ivf.RawVectors;
@@ -46,9 +47,13 @@ public final class IndexFactory {
    * @param init how the coarse and PQ k-means pick their first centroids: the default
    *     k-means++ ({@link KMeans#DEFAULT_INIT}), or FAISS's random pick to train exactly as FAISS
    *     does when comparing recall with it
+   * @param preselection the centroid pre-selector's calibration; null (the default) calibrates
+   *     it on the training rows ({@link PreselectorCalibration#calibrate}); tests and
+   *     measurements give one to exercise a path on purpose
    */
   public record BuildOptions(long seed, int threads, Consumer<String> progress,
-      TrainingProgress steps, BooleanSupplier cancelled, KMeans.Init init) {
+      TrainingProgress steps, BooleanSupplier cancelled, KMeans.Init init,
+      PreselectorCalibration preselection) {
     public BuildOptions {
       if (threads <= 0) {
         throw new IllegalArgumentException("threads must be positive, got " + threads);
@@ -62,11 +67,15 @@ public final class IndexFactory {
     /** With the default initialization. */
     public BuildOptions(long seed, int threads, Consumer<String> progress,
         TrainingProgress steps, BooleanSupplier cancelled) {
-      this(seed, threads, progress, steps, cancelled, null);
+      this(seed, threads, progress, steps, cancelled, null, null);
     }
 
     public BuildOptions withInit(KMeans.Init init) {
-      return new BuildOptions(seed, threads, progress, steps, cancelled, init);
+      return new BuildOptions(seed, threads, progress, steps, cancelled, init, preselection);
+    }
+
+    public BuildOptions withPreselection(PreselectorCalibration preselection) {
+      return new BuildOptions(seed, threads, progress, steps, cancelled, init, preselection);
     }
 
     /** Progress as lines only, never cancelled. */
@@ -207,7 +216,9 @@ public final class IndexFactory {
           .withIterations(KMeans.COARSE_ITERATIONS).withInit(options.init())
           .withSeed(options.seed()).withThreads(options.threads())
           .withSpherical(innerProduct).withProgress(progress));
-      coarse = CoarseQuantizer.build(km.centroids(), innerProduct);
+      coarse = options.preselection() == null
+          ? CoarseQuantizer.build(km.centroids(), innerProduct, x)
+          : CoarseQuantizer.build(km.centroids(), innerProduct, options.preselection());
       if (spec.residual()) {
         // PQ learns the residuals against each vector's own list centroid.
         float[] r = new float[x.data().length];

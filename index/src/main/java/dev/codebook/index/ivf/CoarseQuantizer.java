@@ -21,12 +21,14 @@ import dev.codebook.index.vector.VectorUtil;
  * <p>Scoring every centroid costs {@code nlist * d} multiply-adds a query: at 4096 lists of 384
  * dimensions, more than the scan of the lists themselves at small nprobe. From {@value
  * #FAST_PROBE_MIN_NLIST} lists a probe therefore pre-selects ({@link CentroidPreselector}): the
- * centroids are coded with 4-bit fast-scan PQ, the {@link #candidates} with the highest PQ scores
- * ({@value #FAST_PROBE_OVERSAMPLE} x nprobe, at least {@value #FAST_PROBE_MIN_CANDIDATES}) are
- * scored exactly, and the best nprobe of those are probed with their exact scores. A true
- * top-nprobe list is missed only when PQ ranks it below all those candidates.
+ * centroids are coded with 4-bit fast-scan PQ, the candidates with the highest PQ scores
+ * ({@value #FAST_PROBE_OVERSAMPLE} x nprobe, at least the calibrated floor) are scored exactly,
+ * and the best nprobe of those are probed with their exact scores. A true top-nprobe list is
+ * missed only when PQ ranks it below all those candidates, which on some embeddings happens
+ * often: the build {@linkplain PreselectorCalibration calibrates} the floor and the largest
+ * nprobe that pre-selects on its own training rows, or turns pre-selection off.
  *
- * <p>Whether a probe pre-selects depends on nprobe and nlist alone, and the exact pass scores a
+ * <p>Whether a probe pre-selects depends on nprobe and the index alone, and the exact pass scores a
  * query the same to the last bit whether it comes alone or in any position of a batch: a
  * query's lists, and so its answer, never depend on what else is in its batch (a server merges
  * unrelated calls into one batch).
@@ -50,6 +52,7 @@ public final class CoarseQuantizer {
    * trained with the index ({@link #build}) and stored with the centroids.
    */
   private final CentroidPreselector preselector;
+  private final PreselectorCalibration calibration;
 
   /**
    * Lists per block of {@link #transposed}: one panel of four 512-bit registers, so the kernel
@@ -73,7 +76,31 @@ public final class CoarseQuantizer {
    */
   public static CoarseQuantizer build(FloatMatrix centroids, boolean innerProduct) {
     return new CoarseQuantizer(centroids, innerProduct,
-        centroids.rows() >= FAST_PROBE_MIN_NLIST ? CentroidPreselector.train(centroids) : null);
+        centroids.rows() >= FAST_PROBE_MIN_NLIST ? CentroidPreselector.train(centroids) : null,
+        PreselectorCalibration.UNCALIBRATED);
+  }
+
+  /** As {@link #build(FloatMatrix, boolean)}, with a given calibration of the pre-selector. */
+  public static CoarseQuantizer build(FloatMatrix centroids, boolean innerProduct,
+      PreselectorCalibration calibration) {
+    CoarseQuantizer uncalibrated = build(centroids, innerProduct);
+    return uncalibrated.preselector == null ? uncalibrated
+        : new CoarseQuantizer(centroids, innerProduct, uncalibrated.preselectorPq(), calibration);
+  }
+
+  /**
+   * As {@link #build(FloatMatrix, boolean)}, with the pre-selector {@linkplain
+   * PreselectorCalibration#calibrate calibrated} on {@code sample}, rows in the space the
+   * centroids were trained in (what an index build does).
+   */
+  public static CoarseQuantizer build(FloatMatrix centroids, boolean innerProduct,
+      FloatMatrix sample) {
+    CoarseQuantizer uncalibrated = build(centroids, innerProduct);
+    if (uncalibrated.preselector == null) {
+      return uncalibrated;
+    }
+    return new CoarseQuantizer(centroids, innerProduct, uncalibrated.preselectorPq(),
+        PreselectorCalibration.calibrate(uncalibrated, sample));
   }
 
   /**
@@ -83,13 +110,14 @@ public final class CoarseQuantizer {
    *     null below {@value #FAST_PROBE_MIN_NLIST} lists
    */
   public CoarseQuantizer(FloatMatrix centroids, boolean innerProduct,
-      ProductQuantizer preselectorPq) {
+      ProductQuantizer preselectorPq, PreselectorCalibration calibration) {
     if ((preselectorPq != null) != (centroids.rows() >= FAST_PROBE_MIN_NLIST)) {
       throw new IllegalArgumentException(centroids.rows() + " lists "
           + (preselectorPq == null ? "need" : "take no") + " a pre-selector PQ");
     }
     this.centroids = centroids;
     this.innerProduct = innerProduct;
+    this.calibration = java.util.Objects.requireNonNull(calibration, "calibration");
     int n = centroids.rows(), d = centroids.dim();
     float[] c = centroids.data();
     this.transposed = new float[n * d];
@@ -116,6 +144,23 @@ public final class CoarseQuantizer {
     return preselector == null ? null : preselector.pq();
   }
 
+  /** How far the pre-selector is trusted: its candidate floor and largest nprobe. */
+  public PreselectorCalibration calibration() {
+    return calibration;
+  }
+
+  boolean hasPreselector() {
+    return preselector != null;
+  }
+
+  /**
+   * Pre-selects {@code heap.k()} lists from {@code candidates} for one query with buffers of its
+   * own, whatever {@link #preselects} says (for the calibration).
+   */
+  void preselectWith(float[] q, int offset, int candidates, TopK heap) {
+    preselector.select(q, offset, candidates, heap, preselector.newScratch());
+  }
+
   /**
    * Buffers for {@link #probeBatch}, owned by the caller (one per searching thread at a time):
    * the scores of four queries against every list, and the pre-selector's tables and sums.
@@ -138,12 +183,13 @@ public final class CoarseQuantizer {
   }
 
   /**
-   * Whether {@link #probeBatch} pre-selects the lists of a query probing {@code nprobe}: while
-   * the candidates scored exactly stay under 1/{@value #FAST_PROBE_RATIO} of the lists. The same
+   * Whether {@link #probeBatch} pre-selects the lists of a query probing {@code nprobe}: up to
+   * the calibrated nprobe, while the candidates scored exactly stay under 1/{@value
+   * #FAST_PROBE_RATIO} of the lists. The same
    * for a lone query and for every query of a batch, so that no answer depends on its batch.
    */
   public boolean preselects(int nprobe) {
-    return preselector != null && (long) candidates(nprobe) * FAST_PROBE_RATIO <= nlist();
+    return preselector != null && calibration.preselects(nprobe, nlist());
   }
 
   /**
@@ -155,22 +201,11 @@ public final class CoarseQuantizer {
    */
   static final int FAST_PROBE_RATIO = 8;
 
-  /**
-   * Fewest candidate lists a pre-selection scores exactly, whatever the nprobe. On centroids
-   * crowded into a few clusters (near ties by the hundred), 4-bit PQ over 8-dimension sub-spaces
-   * ranks the exact best list within its top 8 for under half the queries and within its top 128
-   * for all (CoarseQuantizerTest).
-   */
-  public static final int FAST_PROBE_MIN_CANDIDATES = 128;
 
-  /** Candidate lists scored exactly to probe {@code nprobe}. */
-  static int candidates(int nprobe) {
-    return (int) Math.max(FAST_PROBE_MIN_CANDIDATES, (long) nprobe * FAST_PROBE_OVERSAMPLE);
-  }
 
   /** Query {@code q}'s best {@code heap.k()} lists, pre-selected by the centroids' fast-scan. */
   private void preselect(float[] q, int offset, TopK heap, ProbeScratch scratch) {
-    preselector.select(q, offset, candidates(heap.k()), heap, scratch.preselect);
+    preselector.select(q, offset, calibration.candidates(heap.k()), heap, scratch.preselect);
   }
 
   public int nlist() {

@@ -312,11 +312,10 @@ public final class IvfPqIndex implements VectorIndex {
     }
     int nprobe = Math.min(params.nprobe(), nlists);
     int candidates = raw != null ? Math.multiplyExact(k, params.rerank()) : k;
-    // With a filter, lists past nprobe are lined up too: a restrictive filter leaves too few
-    // survivors in the nprobe best lists, and the scan goes on down the ranking until it has k.
-    int lined = accept == null ? nprobe
-        : Math.min(nlists, Math.multiplyExact(nprobe, FILTER_PROBE_FACTOR));
-    IvfScratch s = scratch(ctx, lined, candidates, k);
+    // A filter's starved queries are not served by scanning past nprobe here: FilterPlan widens
+    // nprobe by the filter's selectivity and FilteredSearch searches short queries again, wider
+    // (docs/bench/2026-12-07/search-constants.md: lining lists up here found nothing more).
+    IvfScratch s = scratch(ctx, nprobe, candidates, k);
     try {
       // In parts, so that a search's per-query states stay within LIST_MAJOR_STATE_BYTES.
       int part = Math.max(LIST_MAJOR_MIN_QUERIES, LIST_MAJOR_STATE_BYTES / queryStateBytes());
@@ -338,7 +337,7 @@ public final class IvfPqIndex implements VectorIndex {
             // Best lists first: they fill the top-k early, so the threshold is tight sooner.
             probed = s.probeHeaps[q - b].drainBestFirst(s.probeIds, s.probeScores, 0);
           }
-          searchOne(queries.data(), queries.offset(q), nprobe, probed, accept, cancelled, s);
+          searchOne(queries.data(), queries.offset(q), probed, accept, cancelled, s);
           finish(queries, originals, q, s.one.heap, s, out);
         }
       }
@@ -379,18 +378,20 @@ public final class IvfPqIndex implements VectorIndex {
    * for visiting each query's lists in list order rather than best first.
    */
   private boolean listMajor(int queries, int nprobe, AcceptOrds accept) {
+    long codeBytes = (long) size * lists.blockBytes() / FastScanLayout.BLOCK;
     return coarse != null && sharedLut() && accept == null
         && queries >= LIST_MAJOR_MIN_QUERIES
         && (long) queries * nprobe >= (long) LIST_MAJOR_MIN_SHARING * nlists
-        && (long) size * lists.blockBytes() / FastScanLayout.BLOCK >= listMajorMinCodeBytes;
+        && codeBytes >= listMajorMinCodeBytes
+        // Each query that shares a list brings its byte table back into the cache: reading the
+        // list once pays only when a list's codes outweigh one query's table.
+        && codeBytes / nlists >= (long) m * ksub;
   }
 
   /**
    * Queries a list must serve on average (queries x nprobe / nlist) for the list-major scan: with
-   * fewer, lists are rarely shared and visiting them in list order only costs. Measured on 1M x
-   * 384, IVF4096,PQ48x4fs, 1,000 queries, one thread, list-major against query by query: nprobe 2
-   * (0.5 a list) 19.8k against 22.2k QPS, nprobe 4 18.3k against 20.3k, nprobe 16 (4) even,
-   * nprobe 64 (16) 11.9k against 9.0k.
+   * fewer, lists are rarely shared and visiting them in list order only costs. How it was
+   * chosen, and where list-major was measured to lose: docs/bench/2026-12-07/search-constants.md.
    */
   static final int LIST_MAJOR_MIN_SHARING = 2;
 
@@ -480,11 +481,8 @@ public final class IvfPqIndex implements VectorIndex {
     }
   }
 
-  /**
-   * Scans the {@code nprobe} best of the {@code lined} lists lined up in {@code s}, then, while
-   * fewer than the wanted number of candidates passed the filter, the next ones.
-   */
-  private void searchOne(float[] q, int qOff, int nprobe, int lined, AcceptOrds accept,
+  /** Scans the {@code probed} lists lined up in {@code s}, best first (at most nprobe). */
+  private void searchOne(float[] q, int qOff, int probed, AcceptOrds accept,
       BooleanSupplier cancelled, IvfScratch s) {
     ListScanner qs = s.one;
     boolean sharedLut = sharedLut();
@@ -493,8 +491,7 @@ public final class IvfPqIndex implements VectorIndex {
     } else {
       qs.startPerListQuery();
     }
-    // Under a filter, lists past nprobe are scanned until enough vectors passed it.
-    for (int p = 0; p < lined && (p < nprobe || !qs.isFull(sharedLut)); p++) {
+    for (int p = 0; p < probed; p++) {
       if (cancelled != null && (p + 1) % CANCEL_CHECK_LISTS == 0 && cancelled.getAsBoolean()) {
         throw new CancellationException(
             "search cancelled after scanning " + p + " lists of a query");
@@ -548,13 +545,6 @@ public final class IvfPqIndex implements VectorIndex {
     }
     out.fill(q, s.rerank.reranked);
   }
-
-  /**
-   * With a filter, how many times {@code nprobe} lists a query may scan before it settles for
-   * fewer than k accepted results. Filters too restrictive for this are better served by scoring
-   * the accepted vectors directly, which callers choose by the filter's cardinality.
-   */
-  public static final int FILTER_PROBE_FACTOR = 8;
 
   /** Lists a query scans between two polls of its call's cancellation. */
   public static final int CANCEL_CHECK_LISTS = 32;

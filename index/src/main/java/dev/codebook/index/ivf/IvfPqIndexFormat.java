@@ -168,7 +168,9 @@ public final class IvfPqIndexFormat {
    * String spec; Byte similarity; VInt dimension
    * Float[dimension * dimension]  OPQ rotation, only with OPQ
    * VInt nlist; Float[nlist * dimension] coarse centroids
-   * Byte preselector [VInt m'; VInt nbits'; Float[m' * 16 * dsub']]  only with IVF (version 3)
+   * Byte preselector [VInt m'; VInt nbits'; Float[m' * 16 * dsub'];
+   *                  VInt floor; VInt maxNprobe]    only with IVF (version 3): the centroids'
+   *                  PQ and its calibration (floor 0: no pre-selection), see PreselectorCalibration
    * VInt m; VInt nbits; Float[m * 2^nbits * dsub] PQ centroids
    * </pre>
    *
@@ -198,6 +200,8 @@ public final class IvfPqIndexFormat {
         out.writeVInt(pre.m());
         out.writeVInt(pre.nbits());
         writeFloats(out, pre.centroids(), pre.centroids().length);
+        out.writeVInt(coarse.calibration().floor());
+        out.writeVInt(coarse.calibration().maxNprobe());
       }
     }
     out.writeVInt(pq.m());
@@ -274,7 +278,9 @@ public final class IvfPqIndexFormat {
         // Written before the pre-selector was stored: train it now, as opening did then.
         coarse = CoarseQuantizer.build(centroids, innerProduct);
       } else {
-        coarse = new CoarseQuantizer(centroids, innerProduct, readPreselector(in, nlist, dim));
+        ProductQuantizer pre = readPreselector(in, nlist, dim);
+        coarse = new CoarseQuantizer(centroids, innerProduct, pre,
+            pre == null ? PreselectorCalibration.UNCALIBRATED : readCalibration(in, nlist));
       }
     }
     int m = in.readVInt();
@@ -286,6 +292,18 @@ public final class IvfPqIndexFormat {
     ProductQuantizer pq = new ProductQuantizer(dim, m, nbits,
         readFloats(in, Math.multiplyExact(m, Math.multiplyExact(1 << nbits, dim / m))));
     return new IvfPqCodebook(spec, similarity, rotation, coarse, pq);
+  }
+
+  /** The pre-selector's calibration after its PQ (version 3). */
+  private static PreselectorCalibration readCalibration(IndexInput in, int nlist)
+      throws IOException {
+    int floor = in.readVInt();
+    int maxNprobe = in.readVInt();
+    if (floor < 0 || floor > nlist || maxNprobe < 0 || (floor == 0) != (maxNprobe == 0)) {
+      throw new CorruptIndexException("pre-selector calibration: floor " + floor
+          + ", max nprobe " + maxNprobe + " with " + nlist + " lists", in);
+    }
+    return new PreselectorCalibration(floor, maxNprobe);
   }
 
   /** The pre-selector's PQ after the centroids (version 3), checked against the list count. */

@@ -101,10 +101,6 @@ abstract class ListScanner {
     qlut.quantize(lut);
   }
 
-  /** Whether the scan holds as many candidates as it wants (deferred: as many bounds). */
-  boolean isFull(boolean deferred) {
-    return deferred ? bounds.isFull() : heap.isFull();
-  }
 
   /**
    * Scans list {@code list} with its own table: the byte-table kernel filters each block, and

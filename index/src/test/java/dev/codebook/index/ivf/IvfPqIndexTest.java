@@ -369,7 +369,7 @@ class IvfPqIndexTest {
 
   @ParameterizedTest
   @CsvSource({"'IVF32,PQ8x4fs'", "'IVF32,PQ8'"})
-  void aRestrictiveFilterWidensTheProbeUntilKAcceptedVectorsAreFound(String spec) {
+  void aRestrictiveFilterIsWidenedByTheFilteredSearchNotInsideTheIndex(String spec) {
     Random r = new Random(22);
     FloatMatrix base = mixture(r, 4000, 32, 4);
     FloatMatrix queries = mixture(r, 20, 32, 4);
@@ -378,12 +378,26 @@ class IvfPqIndexTest {
     index.add(base);
     FloatMatrix prepared = index.prepareQueries(queries);
     // 1% of the vectors pass: the 2 best of 32 lists hold about 2-3 of them, far fewer than 10.
+    // The index scans the nprobe lists it was given (accept-only: fewer than k come back) ...
     SearchResults res = new SearchResults(20, 10);
     index.search(SearchContext.of(prepared, new SearchParams(2, 1), res)
         .accept(ord -> ord % 100 == 7));
     for (int q = 0; q < 20; q++) {
-      int[] ids = res.idsOf(q);
-      assertEquals(10, ids.length, "query " + q + ": the probe widens past nprobe=2");
+      assertTrue(res.idsOf(q).length < 10, "query " + q + ": nprobe 2 bounds the scan");
+    }
+    // ... and the filtered search, on the index path at nprobe 2, searches them again wider.
+    org.roaringbitmap.RoaringBitmap accepted = new org.roaringbitmap.RoaringBitmap();
+    for (int i = 7; i < base.rows(); i += 100) {
+      accepted.add(i);
+    }
+    dev.codebook.index.filter.FilteredSearch fs = new dev.codebook.index.filter.FilteredSearch(
+        index, accepted, ords -> { throw new AssertionError("the index path reads no rows"); },
+        new SearchParams(2, 1), new dev.codebook.index.filter.FilterPlan(false, 2));
+    SearchResults widened = fs.search(queries, prepared, 0, 20, 10);
+    assertTrue(fs.passes() > 1, "passes: " + fs.passes());
+    for (int q = 0; q < 20; q++) {
+      int[] ids = widened.idsOf(q);
+      assertEquals(10, ids.length, "query " + q + ": searched again past nprobe=2");
       for (int id : ids) {
         assertEquals(7, id % 100, "id " + id + " was filtered out");
       }

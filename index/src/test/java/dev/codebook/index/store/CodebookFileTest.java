@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import dev.codebook.index.ivf.CoarseQuantizer;
+import dev.codebook.index.ivf.PreselectorCalibration;
 import dev.codebook.index.ivf.IvfPqCodebook;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,8 +49,13 @@ class CodebookFileTest {
     }
     assertEquals(v0.pq(), current.pq());
     assertEquals(v0.coarse().preselectorPq(), current.coarse().preselectorPq());
+    // A file written before calibration keeps what it did then: 128 candidates at least, at
+    // every nprobe the ratio allows.
+    assertEquals(PreselectorCalibration.UNCALIBRATED, current.coarse().calibration());
+    // The flag, m' and nbits' (1 + 2 bytes), the PQ's floats, the calibration (VInt 128: 2
+    // bytes; VInt Integer.MAX_VALUE: 5).
     assertEquals(Files.size(old.resolve("codebook_1"))
-        + 1 + 2 + 4L * v0.coarse().preselectorPq().centroids().length,
+        + 1 + 2 + 4L * v0.coarse().preselectorPq().centroids().length + 2 + 5,
         Files.size(now.resolve("codebook_2")));
   }
 }

@@ -113,12 +113,17 @@ public final class SearchScheduler {
       }
     }
 
-    /** This task and the compatible tasks at the head of the queue, taken off it. */
+    /**
+     * This task and the compatible tasks at the head of the queue, taken off it; but never the
+     * tasks an idle search thread would take next: merging those would serialize on this thread
+     * work another could run now (docs/bench/2026-12-07/search-constants.md: with two threads
+     * and four callers, merging regardless cost 30% of the throughput).
+     */
     private List<SearchTask> withFollowers() {
       BlockingQueue<Runnable> queue = executor.getQueue();
       List<SearchTask> tasks = null;
       int rows = task.queries().rows();
-      while (rows < maxBatch) {
+      while (rows < maxBatch && queue.size() > idleThreads()) {
         if (!(queue.peek() instanceof Queued next) || !next.task.joins(task, maxBatch - rows)) {
           break;
         }
@@ -133,6 +138,11 @@ public final class SearchScheduler {
       }
       return tasks == null ? List.of(task) : tasks;
     }
+  }
+
+  /** Search threads not running a task (this thread runs one). */
+  private int idleThreads() {
+    return Math.max(0, executor.getMaximumPoolSize() - executor.getActiveCount());
   }
 
   private void searchAlone(SearchTask task) {
