@@ -219,6 +219,13 @@ public final class IndexFactory {
       coarse = options.preselection() == null
           ? CoarseQuantizer.build(km.centroids(), innerProduct, x)
           : CoarseQuantizer.build(km.centroids(), innerProduct, options.preselection());
+      if (coarse.preselectorPq() != null) {
+        PreselectorCalibration c = coarse.calibration();
+        options.progress().accept(c.floor() == 0
+            ? "coarse pre-selection off: its codes miss the exact lists on this data"
+            : "coarse pre-selection: at least " + c.floor() + " candidates, up to nprobe "
+                + c.maxNprobe());
+      }
       if (spec.residual()) {
         // PQ learns the residuals against each vector's own list centroid.
         float[] r = new float[x.data().length];
