@@ -11,7 +11,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * One holder at a time per directory, named in the refusal; released on close. (Another
- * process is refused the same way: dist's OneProcessPerDataDirTest runs two.)
+ * process is refused the same way: cli's OneProcessPerDataDirTest runs two.)
  */
 class DirectoryLockTest {
 
