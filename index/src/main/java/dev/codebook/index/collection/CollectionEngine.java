@@ -11,6 +11,7 @@ import dev.codebook.index.store.DirectoryLock;
 import dev.codebook.index.store.Durability;
 import dev.codebook.index.store.Manifest;
 import dev.codebook.index.store.StoreFiles;
+import dev.codebook.index.search.ScanStats;
 import dev.codebook.index.vector.FloatMatrix;
 import dev.codebook.index.vector.Similarity;
 import java.io.Closeable;
@@ -344,7 +345,7 @@ public final class CollectionEngine implements Closeable {
   public Hit[][] search(FloatMatrix queries, int k, SearchParams params, boolean withValues,
       boolean withAttributes, BooleanSupplier cancelled) {
     return searcher.search(queries, k, params, null, null, withValues, withAttributes,
-        cancelled);
+        cancelled, new ScanStats());
   }
 
   /**
@@ -357,8 +358,15 @@ public final class CollectionEngine implements Closeable {
    */
   public Hit[][] search(FloatMatrix queries, int k, SearchParams params, Filter filter,
       boolean withValues, boolean withAttributes, BooleanSupplier cancelled) {
+    return search(queries, k, params, filter, withValues, withAttributes, cancelled,
+        new ScanStats());
+  }
+
+  /** As above, adding the call's work (codes scanned, vectors scored exactly) to {@code work}. */
+  public Hit[][] search(FloatMatrix queries, int k, SearchParams params, Filter filter,
+      boolean withValues, boolean withAttributes, BooleanSupplier cancelled, ScanStats work) {
     return searcher.search(queries, k, params, filter, null, withValues, withAttributes,
-        cancelled);
+        cancelled, work);
   }
 
   /**
@@ -371,7 +379,7 @@ public final class CollectionEngine implements Closeable {
       Predicate<byte[]> filter, boolean withValues, boolean withAttributes,
       BooleanSupplier cancelled) {
     return searcher.search(queries, k, params, null, filter, withValues, withAttributes,
-        cancelled);
+        cancelled, new ScanStats());
   }
 
   // ---------------------------------------------------------------------------------------------

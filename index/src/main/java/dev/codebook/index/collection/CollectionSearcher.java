@@ -59,7 +59,7 @@ final class CollectionSearcher {
    */
   CollectionEngine.Hit[][] search(FloatMatrix queries, int k, SearchParams params, Filter filter,
       Predicate<byte[]> blobFilter, boolean withValues, boolean withAttributes,
-      BooleanSupplier cancelled) {
+      BooleanSupplier cancelled, ScanStats work) {
     if (k <= 0) {
       throw new IllegalArgumentException("k must be positive, got " + k);
     }
@@ -94,7 +94,7 @@ final class CollectionSearcher {
         RoaringBitmap acc = accepted == null ? null
             : accepted.apply(new Part(b.rows, b::attributeIndex, b.attrs::get));
         SearchResults r = searchPart(b.flat, b.deletes.isEmpty() ? null : b.deletes, acc,
-            b::rows, queries, k, params, cancelled);
+            b::rows, queries, k, params, cancelled, work);
         for (int q = 0; q < nq; q++) {
           for (int j = 0; j < r.k(); j++) {
             int ord = r.id(q, j);
@@ -121,7 +121,7 @@ final class CollectionSearcher {
         RoaringBitmap acc = accepted == null ? null : accepted.apply(new Part(s.size,
             () -> s.attributeIndex(st.options.attributeDecoder()), row -> s.attributes[row]));
         SearchResults r = searchPart(s.index(), del.isEmpty() ? null : del, acc, s::rows,
-            queries, k, params, cancelled);
+            queries, k, params, cancelled, work);
         for (int q = 0; q < nq; q++) {
           for (int j = 0; j < r.k(); j++) {
             int ord = r.id(q, j);
@@ -225,10 +225,11 @@ final class CollectionSearcher {
    * @param rows the part's vectors as upserted, for a filtered search's exact scoring
    * @param cancelled polled between groups of {@value #CANCEL_CHECK_QUERIES} queries, or inside
    *     the scan by an index that {@linkplain VectorIndex#pollsCancellation polls it}
+   * @param work receives the codes scanned and vectors scored exactly
    */
   private static SearchResults searchPart(VectorIndex index, RoaringBitmap deleted,
       RoaringBitmap accepted, Function<int[], FloatMatrix> rows, FloatMatrix queries, int k,
-      SearchParams params, BooleanSupplier cancelled) {
+      SearchParams params, BooleanSupplier cancelled, ScanStats work) {
     int nq = queries.rows();
     int fetch = Math.min(k, index.size());
     if (fetch == 0 || (accepted != null && accepted.isEmpty())) {
@@ -266,7 +267,10 @@ final class CollectionSearcher {
           index.search(ctx.range(from, to));
         }
       }
-      ScanStats.add(ctx.codesScanned(), ctx.exactScored());
+      work.add(ctx.codesScanned(), ctx.exactScored());
+      if (filtered != null) {
+        work.add(filtered.work().codes(), filtered.work().exact());
+      }
     }
     return r;
   }

@@ -36,6 +36,7 @@ public final class FilteredSearch {
   private float[] exactRows;
   private float[] invNorms;
   private int passes;
+  private final ScanStats work = new ScanStats();
 
   /**
    * @param index the index to search; its ordinals are the bitmap's
@@ -68,6 +69,11 @@ public final class FilteredSearch {
   /** Index passes made so far (1 per group, more when widened); for tests and metrics. */
   public int passes() {
     return passes;
+  }
+
+  /** The index passes' work so far: codes scanned, vectors scored exactly. */
+  public ScanStats work() {
+    return work;
   }
 
   /**
@@ -122,7 +128,7 @@ public final class FilteredSearch {
           System.arraycopy(redo.scores(), i * k, out.scores(), shortOnes[i] * k, k);
         }
       }
-      ScanStats.add(ctx.codesScanned(), ctx.exactScored());
+      work.add(ctx.codesScanned(), ctx.exactScored());
     }
     return out;
   }

@@ -11,8 +11,8 @@
  * <h2>Threading</h2>
  *
  * <p>Heaps and results are single-threaded scratch, except that a batch's workers write disjoint
- * query rows of one {@code SearchResults}. {@code ScratchPool} is thread-safe. {@link
- * dev.codebook.index.search.ScanStats} still counts work per thread for the server's metrics
- * (filled from each call's search context); it holds counters, never search buffers.
+ * query rows of one {@code SearchResults}. {@code ScratchPool} is thread-safe. A {@link
+ * dev.codebook.index.search.ScanStats} counts one call's work for the server's metrics (filled
+ * from the call's search contexts); it holds counters, never search buffers.
  */
 package dev.codebook.index.search;

@@ -9,6 +9,7 @@ import dev.codebook.index.SearchParams;
 import dev.codebook.index.filter.Filter;
 import dev.codebook.index.collection.CollectionEngine;
 import dev.codebook.index.collection.NprobeOutOfRangeException;
+import dev.codebook.index.search.ScanStats;
 import dev.codebook.index.vector.FloatMatrix;
 import dev.codebook.index.vector.Similarity;
 import java.io.IOException;
@@ -293,11 +294,19 @@ public final class Collection {
    */
   public Hit[][] search(FloatMatrix queries, int k, SearchParams params, Filter filter,
       boolean withValues, boolean withAttributes, BooleanSupplier cancelled) {
+    return search(queries, k, params, filter, withValues, withAttributes, cancelled,
+        new ScanStats());
+  }
+
+  /** As above, adding the call's work (codes scanned, vectors scored exactly) to {@code work}. */
+  public Hit[][] search(FloatMatrix queries, int k, SearchParams params, Filter filter,
+      boolean withValues, boolean withAttributes, BooleanSupplier cancelled, ScanStats work) {
     checkNotDeleted();
     // The engine checks k, the queries and nprobe, once; here only its refusal is named.
     CollectionEngine.Hit[][] hits;
     try {
-      hits = engine.search(queries, k, params, filter, withValues, withAttributes, cancelled);
+      hits = engine.search(queries, k, params, filter, withValues, withAttributes, cancelled,
+          work);
     } catch (NprobeOutOfRangeException e) {
       throw new InvalidFieldException("nprobe", InvalidFieldException.OUT_OF_RANGE,
           "nprobe " + e.nprobe() + " exceeds nlist " + e.nlist() + " of " + name()

@@ -254,11 +254,10 @@ public final class SearchScheduler {
   /** One search on this thread, counted in the metrics with the work it took. */
   Collection.Hit[][] countedSearch(SearchTask task, FloatMatrix queries, Filter filter,
       BooleanSupplier cancelled) {
-    long codes = ScanStats.codes(), exact = ScanStats.exact(); // this thread's work so far
+    ScanStats work = new ScanStats();
     Collection.Hit[][] hits = task.collection().search(queries, task.k(), task.params(), filter,
-        task.withValues(), task.withAttributes(), cancelled);
-    metrics.queries(task.collection().id(), hits.length, ScanStats.codes() - codes,
-        ScanStats.exact() - exact);
+        task.withValues(), task.withAttributes(), cancelled, work);
+    metrics.queries(task.collection().id(), hits.length, work.codes(), work.exact());
     return hits;
   }
 
