@@ -95,7 +95,8 @@ class CoarseQuantizerTest {
   /**
    * Found among the exact best lists by pre-selected lone-query probes at a small nprobe, on
    * centroids crowded into 20 clusters (about a hundred near ties each): the case the minimum of
-   * {@link CoarseQuantizer#FAST_PROBE_MIN_CANDIDATES} candidates is for.
+   * 128 candidates ({@link PreselectorCalibration#UNCALIBRATED}, what a quantizer built without a
+   * sample uses) is for.
    */
   private static double foundAtSmallNprobe(boolean innerProduct, int nprobe) {
     Random r = new Random(innerProduct ? 5 : 6);
