@@ -75,17 +75,15 @@ public final class CoarseQuantizer {
    * #FAST_PROBE_MIN_NLIST} lists, the centroids' PQ ({@link CentroidPreselector#train}).
    */
   public static CoarseQuantizer build(FloatMatrix centroids, boolean innerProduct) {
-    return new CoarseQuantizer(centroids, innerProduct,
-        centroids.rows() >= FAST_PROBE_MIN_NLIST ? CentroidPreselector.train(centroids) : null,
-        PreselectorCalibration.UNCALIBRATED);
+    return build(centroids, innerProduct, PreselectorCalibration.UNCALIBRATED);
   }
 
   /** As {@link #build(FloatMatrix, boolean)}, with a given calibration of the pre-selector. */
   public static CoarseQuantizer build(FloatMatrix centroids, boolean innerProduct,
       PreselectorCalibration calibration) {
-    CoarseQuantizer uncalibrated = build(centroids, innerProduct);
-    return uncalibrated.preselector == null ? uncalibrated
-        : new CoarseQuantizer(centroids, innerProduct, uncalibrated.preselectorPq(), calibration);
+    return new CoarseQuantizer(centroids, innerProduct,
+        centroids.rows() >= FAST_PROBE_MIN_NLIST ? CentroidPreselector.train(centroids) : null,
+        calibration);
   }
 
   /**
@@ -96,11 +94,19 @@ public final class CoarseQuantizer {
   public static CoarseQuantizer build(FloatMatrix centroids, boolean innerProduct,
       FloatMatrix sample) {
     CoarseQuantizer uncalibrated = build(centroids, innerProduct);
-    if (uncalibrated.preselector == null) {
-      return uncalibrated;
-    }
-    return new CoarseQuantizer(centroids, innerProduct, uncalibrated.preselectorPq(),
-        PreselectorCalibration.calibrate(uncalibrated, sample));
+    return uncalibrated.preselector == null ? uncalibrated
+        : new CoarseQuantizer(uncalibrated, PreselectorCalibration.calibrate(uncalibrated, sample));
+  }
+
+  /** {@code other} with another calibration: its immutable arrays and pre-selector shared. */
+  private CoarseQuantizer(CoarseQuantizer other, PreselectorCalibration calibration) {
+    this.centroids = other.centroids;
+    this.innerProduct = other.innerProduct;
+    this.transposed = other.transposed;
+    this.bias = other.bias;
+    this.zeros = other.zeros;
+    this.preselector = other.preselector;
+    this.calibration = java.util.Objects.requireNonNull(calibration, "calibration");
   }
 
   /**
@@ -154,11 +160,11 @@ public final class CoarseQuantizer {
   }
 
   /**
-   * Pre-selects {@code heap.k()} lists from {@code candidates} for one query with buffers of its
-   * own, whatever {@link #preselects} says (for the calibration).
+   * Pre-selects {@code heap.k()} lists from {@code candidates} for one query, whatever {@link
+   * #preselects} says (for the calibration).
    */
-  void preselectWith(float[] q, int offset, int candidates, TopK heap) {
-    preselector.select(q, offset, candidates, heap, preselector.newScratch());
+  void preselectWith(float[] q, int offset, int candidates, TopK heap, ProbeScratch scratch) {
+    preselector.select(q, offset, candidates, heap, scratch.preselect);
   }
 
   /**
@@ -200,8 +206,6 @@ public final class CoarseQuantizer {
    * How it was chosen: docs/bench/2026-12-07/search-constants.md.
    */
   static final int FAST_PROBE_RATIO = 8;
-
-
 
   /** Query {@code q}'s best {@code heap.k()} lists, pre-selected by the centroids' fast-scan. */
   private void preselect(float[] q, int offset, TopK heap, ProbeScratch scratch) {

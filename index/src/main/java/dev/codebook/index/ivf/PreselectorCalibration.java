@@ -59,13 +59,24 @@ public record PreselectorCalibration(int floor, int maxNprobe) {
 
   /** Whether a probe of {@code nprobe} lists pre-selects. */
   boolean preselects(int nprobe, int nlist) {
-    return floor > 0 && nprobe <= maxNprobe
-        && (long) candidates(nprobe) * CoarseQuantizer.FAST_PROBE_RATIO <= nlist;
+    return floor > 0 && nprobe <= maxNprobe && fits(floor, nprobe, nlist);
   }
 
   /** Candidate lists scored exactly to probe {@code nprobe}. */
   int candidates(int nprobe) {
+    return candidates(floor, nprobe);
+  }
+
+  private static int candidates(int floor, int nprobe) {
     return (int) Math.max(floor, (long) nprobe * CoarseQuantizer.FAST_PROBE_OVERSAMPLE);
+  }
+
+  /**
+   * Whether the candidates of a probe of {@code nprobe} lists stay under 1/{@value
+   * CoarseQuantizer#FAST_PROBE_RATIO} of the lists, where pre-selection can pay.
+   */
+  private static boolean fits(int floor, int nprobe, int nlist) {
+    return (long) candidates(floor, nprobe) * CoarseQuantizer.FAST_PROBE_RATIO <= nlist;
   }
 
   /**
@@ -78,10 +89,8 @@ public record PreselectorCalibration(int floor, int maxNprobe) {
     if (!coarse.hasPreselector() || rows == 0) {
       return OFF;
     }
-    int ratio = CoarseQuantizer.FAST_PROBE_RATIO;
     int maxP = 1;
-    while ((long) Math.max(MIN_FLOOR, 2L * maxP * CoarseQuantizer.FAST_PROBE_OVERSAMPLE) * ratio
-        <= nlist) {
+    while (fits(MIN_FLOOR, 2 * maxP, nlist)) {
       maxP *= 2;
     }
     // Spread over the sample: every (sample.rows() / rows)-th row.
@@ -94,13 +103,12 @@ public record PreselectorCalibration(int floor, int maxNprobe) {
       exact[r] = new int[maxP];
       heap.drainBestFirst(exact[r], scores, 0);
     }
-    Probe probe = new Probe(coarse, sample, step, exact);
+    Probe probe = new Probe(coarse, sample, step, exact, coarse.newProbeScratch());
     int check = Math.min(16, maxP);
-    for (int floor = MIN_FLOOR; (long) floor * ratio <= nlist; floor *= 2) {
+    for (int floor = MIN_FLOOR; fits(floor, 1, nlist); floor *= 2) {
       int maxNprobe = 0;
       for (int p = 1; p <= maxP; p *= 2) {
-        if ((long) Math.max(floor, (long) p * CoarseQuantizer.FAST_PROBE_OVERSAMPLE) * ratio
-            > nlist || probe.found(floor, p) < TARGET) {
+        if (!fits(floor, p, nlist) || probe.found(floor, p) < TARGET) {
           break;
         }
         maxNprobe = p;
@@ -113,16 +121,17 @@ public record PreselectorCalibration(int floor, int maxNprobe) {
   }
 
   /** The sample's exact best lists, and pre-selection's share of them. */
-  private record Probe(CoarseQuantizer coarse, FloatMatrix sample, int step, int[][] exact) {
+  private record Probe(CoarseQuantizer coarse, FloatMatrix sample, int step, int[][] exact,
+      CoarseQuantizer.ProbeScratch scratch) {
 
     double found(int floor, int nprobe) {
-      int candidates = (int) Math.max(floor, (long) nprobe * CoarseQuantizer.FAST_PROBE_OVERSAMPLE);
+      int candidates = candidates(floor, nprobe);
       TopK heap = new TopK(nprobe);
       int[] ids = new int[nprobe];
       float[] scores = new float[nprobe];
       long hit = 0;
       for (int r = 0; r < exact.length; r++) {
-        coarse.preselectWith(sample.data(), sample.offset(r * step), candidates, heap);
+        coarse.preselectWith(sample.data(), sample.offset(r * step), candidates, heap, scratch);
         int n = heap.drainBestFirst(ids, scores, 0);
         for (int i = 0; i < nprobe; i++) {
           int want = exact[r][i];
